@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+// orderdesk: a multi-user, chat-style order desk over TCP.
+// No package dependencies: only the toolchain's modules and the system's SQLite and libcrypto.
+import PackageDescription
+
+let package = Package(
+    name: "orderdesk",
+    products: [
+        .executable(name: "orderdesk", targets: ["orderdesk"]),
+        .executable(name: "desk", targets: ["desk"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // Wire format shared by the server and the thin clients: framing, quoting, line kinds.
+        .target(name: "OrderDeskWire"),
+        // The pure domain: orders, stages, holds, claims as leases, queues, commands and replies.
+        // No sockets, no Dispatch, no SQLite, no clock reads.
+        .target(name: "OrderDeskCore", dependencies: ["OrderDeskWire"]),
+        // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
+        .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "CSQLite", "CCrypto"]),
+        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer"]),
+        .executableTarget(name: "desk", dependencies: ["OrderDeskWire"], path: "clients/desk"),
+        .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire"], path: "Tests/TestSupport"),
+        .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
+        .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,61 @@
+/// Read-only handlers. Look-ups never take claims or change anything.
+extension Desk {
+    func whoami(_ user: User, now: Instant) -> Reply {
+        let claims = index.claims(of: user.name, orders: orders)
+        return .ok(Rendering.join([("user", user.name), ("role", user.role.rawValue), ("claims", String(claims.count))]),
+                   data: claims.map { Rendering.summary($0, now: now) })
+    }
+
+    func listUsers() -> Reply {
+        let lines = users.values.sorted { $0.name < $1.name }.map { user in
+            Rendering.join([("user", user.name), ("role", user.role.rawValue), ("online", isOnline(user.name) ? "yes" : "no"),
+                            ("claims", String(index.claimsByHolder[user.name]?.count ?? 0))])
+        }
+        return .ok(Rendering.join([("users", String(lines.count))]), data: lines)
+    }
+
+    func show(_ number: String, now: Instant) throws(DeskError) -> Reply {
+        let order = try existingOrder(number)
+        return .ok(number, data: Rendering.card(order, now: now))
+    }
+
+    func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) -> Reply {
+        let listed: [Order]
+        let count: Int
+        if queue == .mine {
+            let all = index.claims(of: user.name, orders: orders)
+            listed = Array(all.prefix(limit))
+            count = all.count
+        } else {
+            listed = index.listing(queue, orders: orders, limit: limit)
+            count = index.members[queue]?.count ?? 0
+        }
+        return .ok(Rendering.join([("queue", queue.wireName), ("count", String(count)), ("shown", String(listed.count))]),
+                   data: listed.map { Rendering.summary($0, now: now) })
+    }
+
+    func find(_ query: OrderQuery, now: Instant) -> Reply {
+        let text = query.text?.lowercased()
+        let customer = query.customer?.lowercased()
+        let purchaseOrder = query.purchaseOrder?.lowercased()
+        let matches = orders.values.filter { order in
+            if let text, !(order.number.lowercased().contains(text) || order.customer.lowercased().contains(text)
+                           || order.purchaseOrder.lowercased().contains(text)) { return false }
+            if let customer, !order.customer.lowercased().contains(customer) { return false }
+            if let purchaseOrder, !order.purchaseOrder.lowercased().contains(purchaseOrder) { return false }
+            if let rep = query.rep, order.rep != rep { return false }
+            if let stage = query.stage, order.stage != stage { return false }
+            if let hold = query.hold, order.openHold(ofType: hold) == nil { return false }
+            return true
+        }
+        let shown = matches.sorted(by: QueueIndex.queueOrder).prefix(query.limit)
+        return .ok(Rendering.join([("found", String(matches.count)), ("shown", String(shown.count))]),
+                   data: shown.map { Rendering.summary($0, now: now) })
+    }
+
+    func history(_ number: String) throws(DeskError) -> Reply {
+        let order = try existingOrder(number)
+        return .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]),
+                   data: order.history.map(Rendering.historyLine))
+    }
+}

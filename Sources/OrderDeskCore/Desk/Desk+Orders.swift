@@ -1,0 +1,117 @@
+/// Handlers that change an order's content: capture, holds, stage moves, notes, watchers.
+extension Desk {
+    mutating func capture(_ draft: OrderDraft, by user: User, now: Instant) throws(DeskError) -> Reply {
+        guard orders[draft.number] == nil else { throw .orderExists(draft.number) }
+        var order = Order(draft: draft, capturedAt: now, sequence: nextSequence())
+        record("captured", "by \(user.name), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: user.name, on: &order, now: now)
+        save(order)
+        notify(Array(order.watchers), except: user.name, .captured(order: order.number, customer: order.customer, by: user.name), now: now)
+        return .ok(Rendering.join([("order", order.number), ("total", order.total.decimal), ("currency", order.currency)]))
+    }
+
+    /// Captures an order as of `capturedAt` (imports and demo data); the same rules as CAPTURE.
+    public mutating func importOrder(_ draft: OrderDraft, by actor: String, capturedAt: Instant) -> Outcome {
+        guard orders[draft.number] == nil else { return Outcome(reply: .failure(.orderExists(draft.number))) }
+        var order = Order(draft: draft, capturedAt: capturedAt, sequence: nextSequence())
+        record("captured", "imported by \(actor), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: actor, on: &order, now: capturedAt)
+        save(order)
+        return finish(reply: .ok(order.number))
+    }
+
+    mutating func hold(_ number: String, type: HoldType, reason: String, by user: User, now: Instant) throws(DeskError) -> Reply {
+        var order = try existingOrder(number)
+        try requireHolder(order, user)
+        guard !order.stage.isTerminal else { throw .illegalMove(order: number, from: order.stage, action: "hold") }
+        guard order.openHold(ofType: type) == nil else { throw .holdExists(order: number, type: type) }
+        let hold = Hold(id: order.holds.count + 1, type: type, reason: reason, placedBy: user.name, placedAt: now)
+        order.holds.append(hold)
+        order = renewed(order, by: user.name, now: now)
+        record("hold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
+        save(order)
+        let mentioned = mentionedUsers(in: reason)
+        notify(Array(order.watchers).filter { !mentioned.contains($0) }, except: user.name,
+               .hold(order: number, type: type, by: user.name, reason: reason), now: now)
+        notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
+        return .ok(Rendering.join([("order", number), ("hold", String(hold.id)), ("type", type.rawValue)] + leaseFields(order)))
+    }
+
+    mutating func unhold(_ number: String, type: HoldType, reason: String, by user: User, now: Instant) throws(DeskError) -> Reply {
+        var order = try existingOrder(number)
+        try requireHolder(order, user)
+        guard let index = order.holds.firstIndex(where: { $0.isOpen && $0.type == type }) else {
+            throw .noOpenHold(order: number, type: type)
+        }
+        order.holds[index].status = .released(by: user.name, at: now, reason: reason)
+        order = renewed(order, by: user.name, now: now)
+        record("unhold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
+        save(order)
+        let mentioned = mentionedUsers(in: reason)
+        notify(Array(order.watchers).filter { !mentioned.contains($0) }, except: user.name,
+               .unhold(order: number, type: type, by: user.name, reason: reason), now: now)
+        notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
+        let open = order.openHolds.map(\.type.rawValue).joined(separator: ",")
+        return .ok(Rendering.join([("order", number), ("type", type.rawValue), ("open-holds", open.isEmpty ? "none" : open)] + leaseFields(order)))
+    }
+
+    mutating func move(_ number: String, to target: Stage, reason: String?, by user: User, now: Instant) throws(DeskError) -> Reply {
+        var order = try existingOrder(number)
+        let from = order.stage
+        guard from.canMove(to: target) else { throw .illegalMove(order: number, from: from, action: "move to \(target.rawValue)") }
+        try requireMovePermission(order, to: target, user)
+        if target != .cancelled {
+            let open = order.openHolds
+            guard open.isEmpty else { throw .openHolds(order: number, types: open.map(\.type)) }
+        }
+        if target == .cancelled, reason == nil {
+            throw .badArguments(usage: CommandSpec.named("MOVE")?.usage ?? "MOVE", detail: "cancelling needs a reason")
+        }
+        order.stage = target
+        order.stageChangedAt = now
+        // The processor's work ends when the order leaves capture: the claim goes with it.
+        order.claim = .unclaimed
+        record("stage", "\(from.rawValue) -> \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""), by: user.name, on: &order, now: now)
+        save(order)
+        notify(Array(order.watchers), except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
+        return .ok(Rendering.join([("order", number), ("stage", target.rawValue)]))
+    }
+
+    /// protocol.md's table: who may make each move.
+    private func requireMovePermission(_ order: Order, to target: Stage, _ user: User) throws(DeskError) {
+        switch (order.stage, target, user.role) {
+        case (_, _, .admin): return
+        case (.released, .shipped, .integration): return
+        case (.captured, .released, .processor), (.captured, .cancelled, .processor): try requireHolder(order, user)
+        default: throw .denied(command: "MOVE \(order.stage.rawValue) -> \(target.rawValue)", role: user.role)
+        }
+    }
+
+    mutating func note(_ number: String, text: String, by user: User, now: Instant) throws(DeskError) -> Reply {
+        var order = try existingOrder(number)
+        appendNote(Note(author: user.name, at: now, text: text), to: &order)
+        order = renewed(order, by: user.name, now: now)
+        record("note", text, by: user.name, on: &order, now: now)
+        save(order)
+        let mentioned = mentionedUsers(in: text)
+        notify(Array(order.watchers).filter { !mentioned.contains($0) }, except: user.name, .note(order: number, by: user.name, text: text), now: now)
+        notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: text), now: now)
+        return .ok(Rendering.join([("order", number), ("notes", String(order.notes.count))]
+                                  + (mentioned.isEmpty ? [] : [("mentioned", mentioned.joined(separator: ","))])))
+    }
+
+    mutating func watch(_ number: String, user: User, isWatching: Bool) throws(DeskError) -> Reply {
+        var order = try existingOrder(number)
+        let changed = isWatching ? order.watchers.insert(user.name).inserted : order.watchers.remove(user.name) != nil
+        if changed { save(order) }
+        return .ok(Rendering.join([("order", number), ("watching", isWatching ? "yes" : "no")]))
+    }
+
+    /// Users named as `@name` in `text` who exist.
+    func mentionedUsers(in text: String) -> [String] {
+        Note(author: "", at: Instant(milliseconds: 0), text: text).mentions.filter { users[$0] != nil }
+    }
+
+    func leaseFields(_ order: Order) -> [(String, String)] {
+        guard let lease = order.lease else { return [] }
+        return [("token", String(lease.token)), ("until", lease.expires.iso8601)]
+    }
+}

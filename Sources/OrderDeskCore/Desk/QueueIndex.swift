@@ -1,0 +1,141 @@
+/// The desk's queue views and claim index, kept current as orders change.
+///
+/// NEXT must find the most urgent unclaimed order without scanning: each work queue keeps a
+/// binary min-heap of candidates with lazy deletion. Whenever an order becomes claimable in a
+/// queue it is pushed; a popped entry is checked against the order's current state and dropped
+/// if stale. The heap is rebuilt when stale entries outnumber live members.
+struct QueueIndex: Sendable {
+    /// Members of each shared queue, by order number.
+    private(set) var members: [QueueName: Set<String>] = [:]
+    /// The queues each open order is in, as last indexed.
+    private var membership: [String: [QueueName]] = [:]
+    private var candidates: [QueueName: Heap] = [:]
+    /// Orders each user holds.
+    private(set) var claimsByHolder: [String: Set<String>] = [:]
+    private var holderOf: [String: String] = [:]
+
+    /// Re-indexes `order` after any change to it.
+    mutating func update(_ order: Order) {
+        let queues = QueueName.queues(of: order)
+        let before = membership[order.number] ?? []
+        for queue in before where !queues.contains(queue) {
+            members[queue]?.remove(order.number)
+        }
+        for queue in queues where !before.contains(queue) {
+            members[queue, default: []].insert(order.number)
+        }
+        membership[order.number] = queues.isEmpty ? nil : queues
+
+        let holder = order.lease?.holder
+        let previousHolder = holderOf[order.number]
+        if previousHolder != holder {
+            if let previousHolder {
+                claimsByHolder[previousHolder]?.remove(order.number)
+                if claimsByHolder[previousHolder]?.isEmpty == true { claimsByHolder[previousHolder] = nil }
+            }
+            if let holder { claimsByHolder[holder, default: []].insert(order.number) }
+            holderOf[order.number] = holder
+        }
+        // Push a candidate whenever the order is claimable in a queue it was not claimable in before.
+        if holder == nil, previousHolder != nil || queues != before {
+            for queue in queues where previousHolder != nil || !before.contains(queue) {
+                candidates[queue, default: Heap()].push(Heap.Entry(order: order))
+            }
+        }
+    }
+
+    /// The most urgent unclaimed order in `queue`, if any; does not claim it.
+    mutating func nextCandidate(in queue: QueueName, orders: [String: Order]) -> String? {
+        guard var heap = candidates[queue] else { return nil }
+        candidates[queue] = nil  // keep the heap uniquely referenced while mutating it
+        defer { candidates[queue] = heap }
+        let liveCount = members[queue]?.count ?? 0
+        if heap.count > 2 * liveCount + 64 {
+            heap = Heap()
+            for number in members[queue] ?? [] {
+                if let order = orders[number], order.lease == nil { heap.push(Heap.Entry(order: order)) }
+            }
+        }
+        while let top = heap.peek() {
+            if let order = orders[top.number], order.lease == nil, membership[top.number]?.contains(queue) == true {
+                return top.number
+            }
+            _ = heap.pop()
+        }
+        return nil
+    }
+
+    /// Members of `queue` in queue order (priority, then age), at most `limit`.
+    func listing(_ queue: QueueName, orders: [String: Order], limit: Int) -> [Order] {
+        let found = (members[queue] ?? []).compactMap { orders[$0] }
+        return Array(found.sorted(by: Self.queueOrder).prefix(limit))
+    }
+
+    /// Orders held by `user`, in queue order.
+    func claims(of user: String, orders: [String: Order]) -> [Order] {
+        (claimsByHolder[user] ?? []).compactMap { orders[$0] }.sorted(by: Self.queueOrder)
+    }
+
+    /// Every claimed order's number.
+    var claimedOrders: [String] { Array(holderOf.keys) }
+
+    /// Priority first, then the oldest capture.
+    static func queueOrder(_ lhs: Order, _ rhs: Order) -> Bool {
+        if lhs.priority != rhs.priority { return lhs.priority < rhs.priority }
+        return lhs.sequence < rhs.sequence
+    }
+}
+
+/// A binary min-heap of queue candidates ordered by priority, then capture sequence.
+struct Heap: Sendable {
+    struct Entry: Sendable {
+        var rank: Int
+        var sequence: Int64
+        var number: String
+
+        init(order: Order) {
+            rank = order.priority.rank
+            sequence = order.sequence
+            number = order.number
+        }
+
+        func precedes(_ other: Entry) -> Bool {
+            rank != other.rank ? rank < other.rank : sequence < other.sequence
+        }
+    }
+
+    private var entries: [Entry] = []
+
+    var count: Int { entries.count }
+
+    func peek() -> Entry? { entries.first }
+
+    mutating func push(_ entry: Entry) {
+        entries.append(entry)
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].precedes(entries[parent]) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard !entries.isEmpty else { return nil }
+        entries.swapAt(0, entries.count - 1)
+        let top = entries.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var first = parent
+            if left < entries.count, entries[left].precedes(entries[first]) { first = left }
+            if right < entries.count, entries[right].precedes(entries[first]) { first = right }
+            if first == parent { break }
+            entries.swapAt(parent, first)
+            parent = first
+        }
+        return top
+    }
+}

@@ -1,0 +1,203 @@
+/// An order and everything the desk knows about it: lines, stage, holds, claim, watchers,
+/// thread and history.
+public struct Order: Sendable, Equatable {
+    /// The order number, e.g. `SO-10042`; unique across the desk.
+    public let number: String
+    public var customer: String
+    /// User name of the sales rep who owns the customer; watches the order automatically.
+    public var rep: String
+    public var purchaseOrder: String
+    public var currency: String
+    public var lines: [OrderLine]
+    public var priority: Priority
+    /// Requested ship date, `YYYY-MM-DD`, if the customer gave one.
+    public var requestedShipDate: String?
+    public var stage: Stage
+    /// Every hold the order ever had, in the order they were placed; open ones have no release.
+    public var holds: [Hold]
+    public var claim: ClaimState
+    public var watchers: Set<String>
+    /// The order's thread.
+    public var notes: [Note]
+    public var history: [HistoryEntry]
+    public let capturedAt: Instant
+    public var stageChangedAt: Instant
+    /// Position in capture order, to break ties between orders captured in the same millisecond.
+    public let sequence: Int64
+
+    public init(draft: OrderDraft, capturedAt: Instant, sequence: Int64) {
+        number = draft.number
+        customer = draft.customer
+        rep = draft.rep
+        purchaseOrder = draft.purchaseOrder
+        currency = draft.currency
+        lines = draft.lines
+        priority = draft.priority
+        requestedShipDate = draft.requestedShipDate
+        stage = .captured
+        holds = []
+        claim = .unclaimed
+        watchers = [draft.rep]
+        notes = []
+        history = []
+        self.capturedAt = capturedAt
+        stageChangedAt = capturedAt
+        self.sequence = sequence
+    }
+
+    /// Builds an order as the store kept it.
+    public init(number: String, customer: String, rep: String, purchaseOrder: String, currency: String,
+                lines: [OrderLine], priority: Priority, requestedShipDate: String?, stage: Stage, holds: [Hold],
+                claim: ClaimState, watchers: Set<String>, notes: [Note], history: [HistoryEntry],
+                capturedAt: Instant, stageChangedAt: Instant, sequence: Int64) {
+        self.number = number
+        self.customer = customer
+        self.rep = rep
+        self.purchaseOrder = purchaseOrder
+        self.currency = currency
+        self.lines = lines
+        self.priority = priority
+        self.requestedShipDate = requestedShipDate
+        self.stage = stage
+        self.holds = holds
+        self.claim = claim
+        self.watchers = watchers
+        self.notes = notes
+        self.history = history
+        self.capturedAt = capturedAt
+        self.stageChangedAt = stageChangedAt
+        self.sequence = sequence
+    }
+
+    public var total: Money { lines.reduce(Money(cents: 0)) { $0 + $1.amount } }
+
+    /// Holds not yet released.
+    public var openHolds: [Hold] { holds.filter(\.isOpen) }
+
+    public func openHold(ofType type: HoldType) -> Hold? { holds.first { $0.isOpen && $0.type == type } }
+
+    /// The lease, if someone holds the order.
+    public var lease: Lease? {
+        if case .claimed(let lease) = claim { return lease }
+        return nil
+    }
+}
+
+/// One line of an order.
+public struct OrderLine: Sendable, Equatable {
+    public var sku: String
+    public var quantity: Int
+    public var unitPrice: Money
+
+    public init(sku: String, quantity: Int, unitPrice: Money) {
+        self.sku = sku
+        self.quantity = quantity
+        self.unitPrice = unitPrice
+    }
+
+    public var amount: Money { unitPrice.times(quantity) }
+}
+
+/// What an integration sends to capture an order.
+public struct OrderDraft: Sendable, Equatable {
+    public var number: String
+    public var customer: String
+    public var rep: String
+    public var purchaseOrder: String
+    public var currency: String
+    public var lines: [OrderLine]
+    public var priority: Priority
+    public var requestedShipDate: String?
+
+    public init(number: String, customer: String, rep: String, purchaseOrder: String, currency: String,
+                lines: [OrderLine], priority: Priority, requestedShipDate: String?) {
+        self.number = number
+        self.customer = customer
+        self.rep = rep
+        self.purchaseOrder = purchaseOrder
+        self.currency = currency
+        self.lines = lines
+        self.priority = priority
+        self.requestedShipDate = requestedShipDate
+    }
+}
+
+/// How urgent an order is; queues list the most urgent first.
+public enum Priority: String, CaseIterable, Sendable, Comparable {
+    case urgent, high, normal, low
+
+    /// Smaller ranks come first in a queue.
+    public var rank: Int {
+        switch self {
+        case .urgent: 0
+        case .high: 1
+        case .normal: 2
+        case .low: 3
+        }
+    }
+
+    public static func < (lhs: Priority, rhs: Priority) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// Where an order is in its life; the legal moves are `Stage.canMove(to:)` and protocol.md's table.
+public enum Stage: String, CaseIterable, Sendable {
+    case captured, released, shipped, cancelled
+
+    public var isTerminal: Bool { self == .shipped || self == .cancelled }
+
+    /// True when protocol.md's transition table has a row from `self` to `target`.
+    public func canMove(to target: Stage) -> Bool {
+        switch (self, target) {
+        case (.captured, .released), (.captured, .cancelled), (.released, .shipped), (.released, .cancelled): true
+        default: false
+        }
+    }
+}
+
+/// A note in an order's thread.
+public struct Note: Sendable, Equatable {
+    public var author: String
+    public var at: Instant
+    public var text: String
+
+    public init(author: String, at: Instant, text: String) {
+        self.author = author
+        self.at = at
+        self.text = text
+    }
+
+    /// User names mentioned as `@name` in the text, in order of first appearance.
+    public var mentions: [String] {
+        var names: [String] = []
+        var rest = text[...]
+        while let at = rest.firstIndex(of: "@") {
+            let afterAt = rest.index(after: at)
+            let name = rest[afterAt...].prefix { UserName.isValidCharacter($0) }
+            let precededByWordCharacter = at > text.startIndex && UserName.isValidCharacter(text[text.index(before: at)])
+            if !name.isEmpty, !precededByWordCharacter {
+                let trimmed = String(name.reversed().drop { $0 == "." || $0 == "-" }.reversed())
+                if !trimmed.isEmpty, !names.contains(trimmed) { names.append(trimmed) }
+            }
+            rest = rest[afterAt...]
+        }
+        return names
+    }
+}
+
+/// One change in an order's life, with who made it and when.
+public struct HistoryEntry: Sendable, Equatable {
+    public var at: Instant
+    /// The user who acted, or `desk` for the server's own moves (lease expiry).
+    public var actor: String
+    /// Short machine-readable kind: `captured`, `claimed`, `hold`, `stage`, ...
+    public var action: String
+    /// Human detail, e.g. `pricing: list price changed`.
+    public var detail: String
+
+    public init(at: Instant, actor: String, action: String, detail: String) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+    }
+}

@@ -1,0 +1,138 @@
+/// A request from a client, parsed from one line (protocol.md, "Commands").
+public enum Command: Sendable, Equatable {
+    case login(user: String, password: String)
+    case logout
+    case ping
+    case help(topic: String?)
+    case whoami
+    case users
+    case capture(OrderDraft)
+    case show(order: String)
+    case queue(QueueName, limit: Int)
+    case find(OrderQuery)
+    case history(order: String)
+    case next(QueueName)
+    case claim(order: String)
+    case handBack(order: String, reason: String)
+    case touch(order: String)
+    case hold(order: String, type: HoldType, reason: String)
+    case unhold(order: String, type: HoldType, reason: String)
+    case move(order: String, to: Stage, reason: String?)
+    case note(order: String, text: String)
+    case watch(order: String)
+    case unwatch(order: String)
+    case reassign(order: String, to: String, reason: String)
+
+    /// The command's wire name, as in protocol.md.
+    public var name: String {
+        switch self {
+        case .login: "LOGIN"
+        case .logout: "QUIT"
+        case .ping: "PING"
+        case .help: "HELP"
+        case .whoami: "WHOAMI"
+        case .users: "USERS"
+        case .capture: "CAPTURE"
+        case .show: "ORDER"
+        case .queue: "QUEUE"
+        case .find: "FIND"
+        case .history: "HISTORY"
+        case .next: "NEXT"
+        case .claim: "CLAIM"
+        case .handBack: "RELEASE"
+        case .touch: "TOUCH"
+        case .hold: "HOLD"
+        case .unhold: "UNHOLD"
+        case .move: "MOVE"
+        case .note: "NOTE"
+        case .watch: "WATCH"
+        case .unwatch: "UNWATCH"
+        case .reassign: "REASSIGN"
+        }
+    }
+
+    /// The order the command acts on, if any.
+    public var orderNumber: String? {
+        switch self {
+        case .show(let order), .history(let order), .claim(let order), .handBack(let order, _), .touch(let order),
+             .hold(let order, _, _), .unhold(let order, _, _), .move(let order, _, _), .note(let order, _),
+             .watch(let order), .unwatch(let order), .reassign(let order, _, _):
+            order
+        case .capture(let draft): draft.number
+        default: nil
+        }
+    }
+}
+
+/// Filters for FIND; every given filter must match.
+public struct OrderQuery: Sendable, Equatable {
+    /// Matches number, customer or PO, case-insensitively, anywhere in the text.
+    public var text: String?
+    public var customer: String?
+    public var purchaseOrder: String?
+    public var rep: String?
+    public var stage: Stage?
+    public var hold: HoldType?
+    public var limit: Int
+
+    public init(text: String? = nil, customer: String? = nil, purchaseOrder: String? = nil, rep: String? = nil,
+                stage: Stage? = nil, hold: HoldType? = nil, limit: Int = 50) {
+        self.text = text
+        self.customer = customer
+        self.purchaseOrder = purchaseOrder
+        self.rep = rep
+        self.stage = stage
+        self.hold = hold
+        self.limit = limit
+    }
+
+    public var isEmpty: Bool {
+        text == nil && customer == nil && purchaseOrder == nil && rep == nil && stage == nil && hold == nil
+    }
+}
+
+/// What HELP and error replies say about a command, and who may use it.
+public struct CommandSpec: Sendable {
+    public var name: String
+    public var usage: String
+    public var summary: String
+    public var example: String
+    /// Roles allowed; nil means anyone, even before login.
+    public var roles: Set<Role>?
+
+    /// Every command, in the order HELP lists them.
+    public static let all: [CommandSpec] = {
+        let everyone = Set(Role.allCases)
+        let people: Set<Role> = [.processor, .sales, .service, .admin]
+        let workers: Set<Role> = [.processor, .admin]
+        return [
+            CommandSpec(name: "LOGIN", usage: "LOGIN <user> <password>", summary: "log in", example: "LOGIN ana demo", roles: nil),
+            CommandSpec(name: "QUIT", usage: "QUIT", summary: "log out and close the connection", example: "QUIT", roles: nil),
+            CommandSpec(name: "PING", usage: "PING", summary: "check the connection", example: "PING", roles: nil),
+            CommandSpec(name: "HELP", usage: "HELP [command]", summary: "list commands, or show one", example: "HELP NEXT", roles: nil),
+            CommandSpec(name: "WHOAMI", usage: "WHOAMI", summary: "your name, role and claims", example: "WHOAMI", roles: everyone),
+            CommandSpec(name: "USERS", usage: "USERS", summary: "list users, their roles and who is online", example: "USERS", roles: [.admin]),
+            CommandSpec(name: "CAPTURE", usage: "CAPTURE <number> customer=<text> rep=<user> po=<text> lines=<sku>:<qty>:<price>[,...] [currency=<code>] [priority=urgent|high|normal|low] [ship=YYYY-MM-DD]",
+                        summary: "capture a new order", example: "CAPTURE SO-20001 customer=\"Acme Corp\" rep=sam po=PO-7781 lines=WID-1:2:10.50,GAD-9:1:99.00 priority=high",
+                        roles: [.integration, .admin]),
+            CommandSpec(name: "ORDER", usage: "ORDER <number>", summary: "one order in full: lines, holds, claim, watchers, thread", example: "ORDER SO-10042", roles: everyone),
+            CommandSpec(name: "QUEUE", usage: "QUEUE <queue> [limit]", summary: "list a queue: new, credit, pricing, inventory, address, other, released, mine", example: "QUEUE new 10", roles: everyone),
+            CommandSpec(name: "FIND", usage: "FIND [text] [customer=<text>] [po=<text>] [rep=<user>] [stage=<stage>] [hold=<type>] [limit=<n>]",
+                        summary: "search orders; text matches number, customer or PO", example: "FIND customer=acme stage=captured", roles: everyone),
+            CommandSpec(name: "HISTORY", usage: "HISTORY <number>", summary: "every change of an order, oldest first", example: "HISTORY SO-10042", roles: everyone),
+            CommandSpec(name: "NEXT", usage: "NEXT [queue]", summary: "claim the most urgent unclaimed order of a queue (default new)", example: "NEXT pricing", roles: workers),
+            CommandSpec(name: "CLAIM", usage: "CLAIM <number>", summary: "claim one order", example: "CLAIM SO-10042", roles: workers),
+            CommandSpec(name: "RELEASE", usage: "RELEASE <number> <reason>", summary: "hand a claimed order back to its queue", example: "RELEASE SO-10042 waiting for the customer to call back", roles: workers),
+            CommandSpec(name: "TOUCH", usage: "TOUCH <number>", summary: "renew your claim's lease", example: "TOUCH SO-10042", roles: workers),
+            CommandSpec(name: "HOLD", usage: "HOLD <number> <credit|pricing|inventory|address|other> <reason>", summary: "put an order on hold", example: "HOLD SO-10042 pricing list price changed, @sam please confirm", roles: workers),
+            CommandSpec(name: "UNHOLD", usage: "UNHOLD <number> <type> <reason>", summary: "release a hold", example: "UNHOLD SO-10042 pricing customer agreed the new price", roles: workers),
+            CommandSpec(name: "MOVE", usage: "MOVE <number> <released|shipped|cancelled> [reason]", summary: "move an order to another stage (see the transition table)", example: "MOVE SO-10042 released", roles: [.processor, .admin, .integration]),
+            CommandSpec(name: "NOTE", usage: "NOTE <number> <text>", summary: "add to an order's thread; @name pings that user", example: "NOTE SO-10042 @ana customer agreed the new price", roles: people.union([.integration])),
+            CommandSpec(name: "WATCH", usage: "WATCH <number>", summary: "get pushes about an order", example: "WATCH SO-10042", roles: people),
+            CommandSpec(name: "UNWATCH", usage: "UNWATCH <number>", summary: "stop getting pushes about an order", example: "UNWATCH SO-10042", roles: people),
+            CommandSpec(name: "REASSIGN", usage: "REASSIGN <number> <user|nobody> <reason>", summary: "give a claimed or free order to a processor, or force-release it", example: "REASSIGN SO-10042 ben ana is out sick", roles: [.admin]),
+        ]
+    }()
+
+    public static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
+}

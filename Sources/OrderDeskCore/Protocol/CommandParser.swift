@@ -1,0 +1,303 @@
+import OrderDeskWire
+
+/// Turns one protocol line into a `Command`, or the error to reply with.
+///
+/// The first word is matched whole and case-insensitively against the command names; never by
+/// prefix. Arguments follow the syntax in `CommandSpec.all` and protocol.md.
+public struct CommandParser: Sendable {
+    public var limits: Limits
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    public func parse(_ line: String) -> Result<Command, DeskError> {
+        do throws(DeskError) {
+            return .success(try parseCommand(line))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func parseCommand(_ line: String) throws(DeskError) -> Command {
+        let tokens: [Token]
+        do {
+            tokens = try Tokenizer.tokens(line)
+        } catch {
+            throw .badLine(Self.describe(error))
+        }
+        guard let first = tokens.first else { throw .badLine("empty line; try HELP") }
+        let name = first.value.uppercased()
+        guard first.key == nil, let spec = CommandSpec.named(name) else {
+            throw .unknownCommand(first.value, suggestion: Self.suggestion(for: name))
+        }
+        var arguments = Arguments(line: line, tokens: Array(tokens.dropFirst()), spec: spec)
+        let command: Command
+        switch name {
+        case "LOGIN":
+            command = .login(user: try arguments.word("user"), password: try arguments.word("password"))
+        case "QUIT": command = .logout
+        case "PING": command = .ping
+        case "HELP": command = .help(topic: arguments.optionalWord()?.uppercased())
+        case "WHOAMI": command = .whoami
+        case "USERS": command = .users
+        case "CAPTURE": command = .capture(try parseDraft(&arguments))
+        case "ORDER": command = .show(order: try arguments.orderNumber())
+        case "QUEUE":
+            let queue = try arguments.queue()
+            let limit = try arguments.optionalCount() ?? 20
+            command = .queue(queue, limit: limit)
+        case "FIND": command = .find(try parseQuery(&arguments))
+        case "HISTORY": command = .history(order: try arguments.orderNumber())
+        case "NEXT":
+            let queue = arguments.isAtEnd ? QueueName.new : try arguments.queue()
+            guard queue != .mine, queue != .released else {
+                throw arguments.usageError("NEXT takes new or a hold type, not \(queue.wireName)")
+            }
+            command = .next(queue)
+        case "CLAIM": command = .claim(order: try arguments.orderNumber())
+        case "RELEASE": command = .handBack(order: try arguments.orderNumber(), reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+        case "TOUCH": command = .touch(order: try arguments.orderNumber())
+        case "HOLD", "UNHOLD":
+            let order = try arguments.orderNumber()
+            let typeWord = try arguments.word("hold type")
+            guard let type = HoldType(rawValue: typeWord.lowercased()) else {
+                throw arguments.usageError("unknown hold type \(typeWord); one of credit, pricing, inventory, address, other")
+            }
+            let reason = try arguments.text("reason", limit: limits.maximumNoteLength)
+            command = name == "HOLD" ? .hold(order: order, type: type, reason: reason) : .unhold(order: order, type: type, reason: reason)
+        case "MOVE":
+            let order = try arguments.orderNumber()
+            let stageWord = try arguments.word("stage")
+            guard let stage = Stage(rawValue: stageWord.lowercased()), stage != .captured else {
+                throw arguments.usageError("unknown stage \(stageWord); one of released, shipped, cancelled")
+            }
+            let reason = arguments.isAtEnd ? nil : try arguments.text("reason", limit: limits.maximumNoteLength)
+            command = .move(order: order, to: stage, reason: reason)
+        case "NOTE": command = .note(order: try arguments.orderNumber(), text: try arguments.text("text", limit: limits.maximumNoteLength))
+        case "WATCH": command = .watch(order: try arguments.orderNumber())
+        case "UNWATCH": command = .unwatch(order: try arguments.orderNumber())
+        case "REASSIGN":
+            let order = try arguments.orderNumber()
+            let user = try arguments.word("user")
+            command = .reassign(order: order, to: user, reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+        default:
+            throw .unknownCommand(first.value, suggestion: nil)
+        }
+        try arguments.expectEnd()
+        return command
+    }
+
+    private func parseDraft(_ arguments: inout Arguments) throws(DeskError) -> OrderDraft {
+        let number = try arguments.orderNumber()
+        let fields = try arguments.fields(allowed: ["customer", "rep", "po", "lines", "currency", "priority", "ship"])
+        func required(_ key: String) throws(DeskError) -> String {
+            guard let value = fields[key], !value.isEmpty else { throw arguments.usageError("\(key)= is required") }
+            return value
+        }
+        let customer = try required("customer")
+        let rep = try required("rep")
+        guard UserName.isValid(rep) else { throw arguments.usageError("rep= must be a user name") }
+        let lines = try parseLines(try required("lines"), arguments: arguments)
+        guard lines.count <= limits.maximumOrderLines else {
+            throw .tooLarge(what: "order lines", limit: limits.maximumOrderLines)
+        }
+        let currency = (fields["currency"] ?? "USD").uppercased()
+        guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw arguments.usageError("currency= must be a three-letter code such as USD")
+        }
+        let priority = try fields["priority"].map { (word: String) throws(DeskError) -> Priority in
+            guard let priority = Priority(rawValue: word.lowercased()) else {
+                throw arguments.usageError("priority= is one of urgent, high, normal, low")
+            }
+            return priority
+        } ?? .normal
+        if let ship = fields["ship"], !CivilDate.isValidDay(ship) {
+            throw arguments.usageError("ship= must be a date YYYY-MM-DD")
+        }
+        for value in [customer, try required("po")] where value.count > limits.maximumFieldLength {
+            throw .tooLarge(what: "field", limit: limits.maximumFieldLength)
+        }
+        return OrderDraft(number: number, customer: customer, rep: rep, purchaseOrder: try required("po"), currency: currency,
+                          lines: lines, priority: priority, requestedShipDate: fields["ship"])
+    }
+
+    private func parseLines(_ text: String, arguments: Arguments) throws(DeskError) -> [OrderLine] {
+        var lines: [OrderLine] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 3, !parts[0].isEmpty, parts[0].count <= 64,
+                  let quantity = Int(parts[1]), quantity > 0, quantity <= 1_000_000,
+                  let price = Money(parts[2])
+            else { throw arguments.usageError("lines= is <sku>:<qty>:<price>[,...], e.g. WID-1:2:10.50; bad item \(item)") }
+            lines.append(OrderLine(sku: String(parts[0]), quantity: quantity, unitPrice: price))
+        }
+        return lines
+    }
+
+    private func parseQuery(_ arguments: inout Arguments) throws(DeskError) -> OrderQuery {
+        var query = OrderQuery()
+        if let word = arguments.optionalPlainWord() { query.text = word }
+        let fields = try arguments.fields(allowed: ["customer", "po", "rep", "stage", "hold", "limit"])
+        query.customer = fields["customer"]
+        query.purchaseOrder = fields["po"]
+        query.rep = fields["rep"]
+        if let stage = fields["stage"] {
+            guard let parsed = Stage(rawValue: stage.lowercased()) else { throw arguments.usageError("unknown stage \(stage)") }
+            query.stage = parsed
+        }
+        if let hold = fields["hold"] {
+            guard let parsed = HoldType(rawValue: hold.lowercased()) else { throw arguments.usageError("unknown hold type \(hold)") }
+            query.hold = parsed
+        }
+        if let limit = fields["limit"] {
+            guard let parsed = Int(limit), (1...1000).contains(parsed) else { throw arguments.usageError("limit= is 1 to 1000") }
+            query.limit = parsed
+        }
+        guard !query.isEmpty else { throw arguments.usageError("give at least one filter") }
+        return query
+    }
+
+    static func describe(_ error: TokenizeError) -> String {
+        switch error {
+        case .unterminatedQuote: "a quoted string is not closed (or has text right after its closing quote)"
+        case .badEscape: "unknown escape in a quoted string; use \\\" \\\\ \\n \\r \\t"
+        case .controlCharacter: "control characters are not allowed; use escapes in a quoted string"
+        }
+    }
+
+    /// A command name close to `word`, for the unknown-command hint.
+    public static func suggestion(for word: String) -> String? {
+        var best: (name: String, distance: Int)?
+        for spec in CommandSpec.all {
+            let distance = editDistance(Array(word), Array(spec.name))
+            if distance <= 2, distance < (best?.distance ?? Int.max) { best = (spec.name, distance) }
+        }
+        return best?.name
+    }
+
+    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+/// The limits a server enforces on input; the greeting and protocol.md state them.
+public struct Limits: Sendable, Equatable {
+    public var maximumLineLength = 8192
+    public var maximumNoteLength = 2000
+    public var maximumOrderLines = 200
+    public var maximumFieldLength = 200
+
+    public init() {}
+}
+
+/// A cursor over a command's arguments that produces usage errors naming the command.
+private struct Arguments {
+    let line: String
+    let tokens: [Token]
+    let spec: CommandSpec
+    var position = 0
+
+    init(line: String, tokens: [Token], spec: CommandSpec) {
+        self.line = line
+        self.tokens = tokens
+        self.spec = spec
+    }
+
+    var isAtEnd: Bool { position >= tokens.count }
+
+    func usageError(_ detail: String) -> DeskError { .badArguments(usage: spec.usage, detail: detail) }
+
+    mutating func word(_ what: String) throws(DeskError) -> String {
+        guard position < tokens.count else { throw usageError("missing \(what)") }
+        let token = tokens[position]
+        guard token.key == nil else { throw usageError("expected \(what), found a field") }
+        position += 1
+        return token.value
+    }
+
+    mutating func optionalWord() -> String? {
+        guard position < tokens.count, tokens[position].key == nil else { return nil }
+        position += 1
+        return tokens[position - 1].value
+    }
+
+    /// A plain word that is not a field, if the next token is one.
+    mutating func optionalPlainWord() -> String? { optionalWord() }
+
+    mutating func orderNumber() throws(DeskError) -> String {
+        let number = try word("order number")
+        guard OrderNumber.isValid(number) else {
+            throw usageError("an order number is letters, digits and - (at most \(OrderNumber.maximumLength)), e.g. SO-10042")
+        }
+        return OrderNumber.normalized(number)
+    }
+
+    mutating func queue() throws(DeskError) -> QueueName {
+        let name = try word("queue")
+        guard let queue = QueueName(wireName: name.lowercased()) else {
+            throw usageError("unknown queue \(name); one of " + QueueName.all.map(\.wireName).joined(separator: ", "))
+        }
+        return queue
+    }
+
+    mutating func optionalCount() throws(DeskError) -> Int? {
+        guard let word = optionalWord() else { return nil }
+        guard let count = Int(word), (1...1000).contains(count) else { throw usageError("limit is 1 to 1000") }
+        return count
+    }
+
+    /// Free text from here to the end of the line (or one quoted string).
+    mutating func text(_ what: String, limit: Int) throws(DeskError) -> String {
+        guard position < tokens.count else { throw usageError("missing \(what)") }
+        let text: String
+        do {
+            text = try Tokenizer.freeText(line, from: tokens[position].offset)
+        } catch {
+            throw .badLine(CommandParser.describe(error))
+        }
+        guard !text.isEmpty else { throw usageError("missing \(what)") }
+        guard text.count <= limit else { throw .tooLarge(what: what, limit: limit) }
+        position = tokens.count
+        return text
+    }
+
+    /// The remaining tokens as `key=value` fields, each key at most once and from `allowed`.
+    mutating func fields(allowed: Set<String>) throws(DeskError) -> [String: String] {
+        var fields: [String: String] = [:]
+        while position < tokens.count {
+            let token = tokens[position]
+            guard let key = token.key else { throw usageError("expected key=value, found \(token.value)") }
+            guard allowed.contains(key) else { throw usageError("unknown field \(key)=") }
+            guard fields[key] == nil else { throw usageError("\(key)= given twice") }
+            fields[key] = token.value
+            position += 1
+        }
+        return fields
+    }
+
+    func expectEnd() throws(DeskError) {
+        guard position >= tokens.count else { throw usageError("unexpected \(tokens[position].value)") }
+    }
+}
+
+/// Rules for order numbers.
+public enum OrderNumber {
+    public static let maximumLength = 32
+
+    public static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= maximumLength
+            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+    }
+
+    /// Order numbers are case-insensitive; the desk keeps them upper-case.
+    public static func normalized(_ text: String) -> String { text.uppercased() }
+}

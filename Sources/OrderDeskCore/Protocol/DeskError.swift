@@ -1,0 +1,115 @@
+import OrderDeskWire
+
+/// Every way a command can fail. `code` is stable and machine-readable; `message` is for people.
+public enum DeskError: Error, Sendable, Equatable {
+    /// The first word is not a command.
+    case unknownCommand(String, suggestion: String?)
+    /// The arguments do not fit the command's syntax.
+    case badArguments(usage: String, detail: String)
+    /// The line could not be read: bad quoting, control characters, empty.
+    case badLine(String)
+    /// The line was not valid UTF-8.
+    case invalidUTF8
+    /// The line was longer than the limit and was discarded.
+    case lineTooLong(limit: Int)
+    /// A value is over its limit (note length, order lines).
+    case tooLarge(what: String, limit: Int)
+    /// The command needs a logged-in user.
+    case notLoggedIn
+    /// LOGIN on a session that is already logged in.
+    case alreadyLoggedIn
+    /// Wrong user or password; the same for both, on purpose.
+    case loginFailed
+    /// The user's role may not use the command.
+    case denied(command: String, role: Role)
+    /// No order with that number.
+    case orderNotFound(String)
+    /// No user with that name.
+    case userNotFound(String)
+    /// CAPTURE of a number that exists; orders are never merged.
+    case orderExists(String)
+    /// Someone else holds the order.
+    case claimedByOther(order: String, holder: String, until: Instant)
+    /// The command needs a claim on the order, which the user does not hold.
+    case notHolder(order: String)
+    /// The order's stage does not allow this (transition table, or a finished order).
+    /// `action` names what was refused: `move to shipped`, `claim`, `hold`.
+    case illegalMove(order: String, from: Stage, action: String)
+    /// The order cannot move on while holds are open.
+    case openHolds(order: String, types: [HoldType])
+    /// A hold of that type is already open on the order.
+    case holdExists(order: String, type: HoldType)
+    /// No open hold of that type on the order.
+    case noOpenHold(order: String, type: HoldType)
+    /// NEXT found no unclaimed order in the queue.
+    case queueEmpty(QueueName)
+    /// The user named is not one who can hold orders.
+    case notAProcessor(String)
+    /// The change could not be committed to disk; nothing changed.
+    case storageFailed
+    /// The server is shutting down and takes no new changes.
+    case shuttingDown
+
+    /// The stable wire code, as listed in protocol.md.
+    public var code: String {
+        switch self {
+        case .unknownCommand: "unknown-command"
+        case .badArguments: "bad-arguments"
+        case .badLine: "bad-line"
+        case .invalidUTF8: "bad-utf8"
+        case .lineTooLong: "line-too-long"
+        case .tooLarge: "too-large"
+        case .notLoggedIn: "not-logged-in"
+        case .alreadyLoggedIn: "already-logged-in"
+        case .loginFailed: "login-failed"
+        case .denied: "denied"
+        case .orderNotFound, .userNotFound: "not-found"
+        case .orderExists: "exists"
+        case .claimedByOther: "claimed"
+        case .notHolder: "not-holder"
+        case .illegalMove: "illegal-move"
+        case .openHolds: "open-holds"
+        case .holdExists: "hold-exists"
+        case .noOpenHold: "no-hold"
+        case .queueEmpty: "queue-empty"
+        case .notAProcessor: "bad-user"
+        case .storageFailed: "storage"
+        case .shuttingDown: "shutting-down"
+        }
+    }
+
+    /// The human part of the ERR line; fields a program may want come as key=value first.
+    public var message: String {
+        switch self {
+        case .unknownCommand(let word, let suggestion):
+            if let suggestion { return "unknown command \(Quoting.word(word)); did you mean \(suggestion)? (HELP lists commands)" }
+            return "unknown command \(Quoting.word(word)); HELP lists commands"
+        case .badArguments(let usage, let detail): return "\(detail); usage: \(usage)"
+        case .badLine(let detail): return detail
+        case .invalidUTF8: return "the line is not valid UTF-8 and was ignored"
+        case .lineTooLong(let limit): return "line longer than \(limit) bytes was discarded"
+        case .tooLarge(let what, let limit): return "\(what) is over the limit of \(limit)"
+        case .notLoggedIn: return "log in first: LOGIN <user> <password>"
+        case .alreadyLoggedIn: return "this connection is already logged in; QUIT and reconnect to change user"
+        case .loginFailed: return "unknown user or wrong password"
+        case .denied(let command, let role): return "\(command) is not allowed for role \(role.rawValue)"
+        case .orderNotFound(let number): return "order=\(number) no such order"
+        case .userNotFound(let name): return "user=\(Quoting.word(name)) no such user"
+        case .orderExists(let number): return "order=\(number) an order with this number exists; orders are never merged"
+        case .claimedByOther(let order, let holder, let until):
+            return "order=\(order) holder=\(holder) until=\(until.iso8601) held by \(holder)"
+        case .notHolder(let order): return "order=\(order) you do not hold this order; CLAIM it first"
+        case .illegalMove(let order, let from, let action): return "order=\(order) stage=\(from.rawValue) cannot \(action) an order that is \(from.rawValue)"
+        case .openHolds(let order, let types):
+            let list = types.map(\.rawValue).joined(separator: ",")
+            return "order=\(order) holds=\(list) release the holds first"
+        case .holdExists(let order, let type): return "order=\(order) type=\(type.rawValue) a \(type.rawValue) hold is already open"
+        case .noOpenHold(let order, let type): return "order=\(order) type=\(type.rawValue) no open \(type.rawValue) hold"
+        case .queueEmpty(let queue): return "queue=\(queue.wireName) nothing to claim"
+        case .notAProcessor(let name): return "user=\(Quoting.word(name)) only processors and admins hold orders"
+        case .storageFailed: return "the change could not be saved; nothing changed, try again"
+        case .shuttingDown: return "the desk is shutting down"
+        }
+    }
+}
+

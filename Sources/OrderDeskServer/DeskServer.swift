@@ -1,0 +1,308 @@
+import Dispatch
+import OrderDeskCore
+import OrderDeskWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The order desk server: a listening socket, one `Connection` per client, and the `Desk`.
+///
+/// One serial queue, `queue` (the desk queue), owns all mutable state below: the desk, the
+/// connections and their sessions, the commit pipeline and the timers. Socket sources deliver on
+/// it; the store commits on `storeQueue`; password hashing runs on `passwordQueue`, so a login
+/// never stalls other sessions.
+public final class DeskServer: @unchecked Sendable {  // state confined to `queue`
+    /// Settings fixed at start.
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port: UInt16 = 7878
+        public var desk = DeskSettings()
+        /// How often leases and grace windows are checked.
+        public var tickInterval = Milliseconds(200)
+        /// A session whose unsent output passes this is disconnected as a slow consumer.
+        public var maximumUnsentBytes = 4 * 1024 * 1024
+        public var maximumSessions = 20_000
+        public var log = Log()
+
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    let queue = DispatchQueue(label: "orderdesk.desk")
+    private let storeQueue = DispatchQueue(label: "orderdesk.store")
+    let passwordQueue = DispatchQueue(label: "orderdesk.passwords", attributes: .concurrent)
+    private let store: DeskStore
+    private let clock: @Sendable () -> Instant
+    func clockNow() -> Instant { clock() }
+    let parser: CommandParser
+    public let log: Log
+
+    /// The desk's state; read and changed only on `queue`.
+    var desk: Desk
+    let pipeline: CommitPipeline
+    var connections: [Int: Connection] = [:]
+    /// Logged-in connections per user, for pushes.
+    var sessionsByUser: [String: [Int: Connection]] = [:]
+    var stats = ServerStats()
+    private var nextConnectionID = 1
+    private var listener: Int32 = -1
+    private var acceptSource: DispatchSourceRead?
+    private var isAcceptSuspended = false
+    private var timer: DispatchSourceTimer?
+    private var isStopping = false
+    /// The port bound by `start`.
+    public private(set) var port: UInt16 = 0
+
+    /// Loads the desk from `store`. `clock` is read on the desk queue; tests pass their own.
+    public init(configuration: Configuration, store: DeskStore, clock: @escaping @Sendable () -> Instant = SystemClock.now) throws {
+        self.configuration = configuration
+        self.store = store
+        self.clock = clock
+        log = configuration.log
+        parser = CommandParser(limits: configuration.desk.limits)
+        desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
+        pipeline = CommitPipeline(store: store, deskQueue: queue, storeQueue: storeQueue)
+        pipeline.onFailure = { [unowned self] error in self.recover(from: error) }
+        pipeline.onCommit = { [unowned self] elapsed, _ in self.stats.commits += 1; self.stats.commitLatencies.record(elapsed) }
+    }
+
+    /// Binds and starts serving. Returns the bound port (useful with port 0).
+    @discardableResult
+    public func start() throws -> UInt16 {
+        let (descriptor, boundPort) = try Socket.listen(host: configuration.host, port: configuration.port)
+        listener = descriptor
+        port = boundPort
+        queue.sync {
+            let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+            source.setEventHandler { [unowned self] in self.acceptPending() }
+            source.setCancelHandler { Glibc.close(descriptor) }
+            acceptSource = source
+            source.resume()
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            let interval = Int(configuration.tickInterval.value)
+            timer.schedule(deadline: .now() + .milliseconds(interval), repeating: .milliseconds(interval), leeway: .milliseconds(interval / 4))
+            timer.setEventHandler { [unowned self] in self.tick() }
+            self.timer = timer
+            timer.resume()
+        }
+        log(.info, "listening", [("host", configuration.host), ("port", String(boundPort))])
+        return boundPort
+    }
+
+    /// Stops accepting, tells every session, waits for pending commits, closes everything.
+    /// Calls `completion` (on the desk queue) when all acknowledged changes are on disk.
+    public func shutdown(reason: String = "shutting down", completion: @escaping @Sendable () -> Void) {
+        queue.async { [self] in
+            guard !isStopping else { return }
+            isStopping = true
+            acceptSource?.cancel()
+            acceptSource = nil
+            timer?.cancel()
+            timer = nil
+            pipeline.whenDurable { [self] _ in
+                for connection in connections.values {
+                    connection.write("BYE " + reason + "\n")
+                    connection.close()
+                }
+                storeQueue.async { [self] in
+                    _ = store
+                    queue.async { [self] in
+                        log(.info, "stopped", [("sessions", String(connections.count))])
+                        completion()
+                    }
+                }
+            }
+        }
+    }
+
+    /// Blocking form of `shutdown`, for tests and the command line. Never call it on the desk queue.
+    public func stop() {
+        let done = DispatchSemaphore(value: 0)
+        shutdown { done.signal() }
+        done.wait()
+    }
+
+    // MARK: Accepting
+
+    private func acceptPending() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        while true {
+            let descriptor: Int32?
+            do {
+                descriptor = try Socket.accept(listener)
+            } catch {
+                // Out of descriptors: a level-triggered source would spin, so pause accepting briefly.
+                log(.warning, "accept failed", [("error", "\(error)")])
+                pauseAccepting()
+                return
+            }
+            guard let descriptor else { return }
+            if connections.count >= configuration.maximumSessions {
+                let text = "BYE too-many-sessions the desk is full (\(configuration.maximumSessions) sessions); try again later\n"
+                _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                Glibc.close(descriptor)
+                stats.sessionsRefused += 1
+                continue
+            }
+            open(descriptor)
+        }
+    }
+
+    private func pauseAccepting() {
+        guard !isAcceptSuspended, let source = acceptSource else { return }
+        isAcceptSuspended = true
+        source.suspend()
+        queue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
+            guard isAcceptSuspended else { return }
+            isAcceptSuspended = false
+            acceptSource?.resume()
+        }
+    }
+
+    private func open(_ descriptor: Int32) {
+        let connection = Connection(id: nextConnectionID, descriptor: descriptor, queue: queue,
+                                    maximumLineLength: configuration.desk.limits.maximumLineLength)
+        nextConnectionID += 1
+        connections[connection.id] = connection
+        stats.connectionsAccepted += 1
+        connection.onClose = { [unowned self] closed in self.closed(closed) }
+        connection.write(greeting + "\n")
+        connection.start { [unowned self] connection, bytes in
+            for frame in connection.framer.append(bytes) { self.received(frame, on: connection) }
+        }
+    }
+
+    var greeting: String {
+        let limits = configuration.desk.limits
+        let settings = configuration.desk
+        return "HELLO orderdesk 1 " + Rendering.join([
+            ("max-line", String(limits.maximumLineLength)), ("max-note", String(limits.maximumNoteLength)),
+            ("max-order-lines", String(limits.maximumOrderLines)), ("lease", String(settings.leaseDuration.value / 1000)),
+            ("grace", String(settings.graceWindow.value / 1000)),
+        ])
+    }
+
+    private func closed(_ connection: Connection) {
+        connections[connection.id] = nil
+        guard let user = connection.user else { return }
+        sessionsByUser[user]?[connection.id] = nil
+        if sessionsByUser[user]?.isEmpty == true { sessionsByUser[user] = nil }
+        apply(desk.sessionClosed(user: user, now: clock()), replyTo: nil)
+        log(.info, "session closed", [("user", user), ("session", String(connection.id))])
+    }
+
+    // MARK: Time
+
+    private func tick() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let now = clock()
+        guard let due = desk.nextDeadline(), due <= now else { return }
+        apply(desk.tick(now: now), replyTo: nil)
+    }
+
+    /// Runs the lease check now, whatever the timer says; for tests with an injected clock.
+    public func tickNow() {
+        queue.sync { apply(desk.tick(now: clock()), replyTo: nil) }
+    }
+
+    // MARK: Replies and pushes
+
+    /// Persists the outcome's changes, then (once they are durable) sends its reply and pushes.
+    func apply(_ outcome: Outcome, replyTo connection: Connection?) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        pipeline.submit(outcome.changes)
+        if let reply = outcome.reply, let connection { send(reply, to: connection) }
+        for push in outcome.pushes {
+            let line = push.event.wireLine + "\n"
+            for user in push.recipients {
+                for session in (sessionsByUser[user] ?? [:]).values { deliver(line, to: session) }
+            }
+        }
+    }
+
+    /// Sends a reply once every change made before it is durable; if that commit fails, the
+    /// reply becomes `ERR storage`, because the change it reported was undone.
+    func send(_ reply: Reply, to connection: Connection) {
+        let text = reply.wireText
+        pipeline.whenDurable { [unowned self] committed in
+            self.write(committed ? text : Reply.failure(.storageFailed).wireText, to: connection)
+        }
+    }
+
+    /// Sends a push once the change it tells of is durable; dropped if that commit failed.
+    private func deliver(_ line: String, to connection: Connection) {
+        pipeline.whenDurable { [unowned self] committed in
+            guard committed else { return }
+            self.stats.pushesSent += 1
+            self.write(line, to: connection)
+        }
+    }
+
+    private func write(_ text: String, to connection: Connection) {
+        guard !connection.isClosed else { return }
+        if connection.unsentByteCount + text.utf8.count > configuration.maximumUnsentBytes {
+            stats.slowSessionsDropped += 1
+            log(.warning, "slow consumer disconnected", [("session", String(connection.id)), ("user", connection.user ?? "-"),
+                                                         ("unsent", String(connection.unsentByteCount))])
+            connection.close()
+            return
+        }
+        connection.write(text)
+    }
+
+    // MARK: Recovery
+
+    /// A commit failed: every reply that depended on it was turned into an error, so the
+    /// in-memory desk is rebuilt from what the store holds.
+    private func recover(from error: Error) {
+        log(.error, "commit failed; reloading the desk from the store", [("error", "\(error)")])
+        stats.commitFailures += 1
+        let store = self.store
+        let snapshot = storeQueue.sync { Result { try store.load() } }
+        switch snapshot {
+        case .success(let snapshot):
+            let now = clock()
+            desk = Desk(settings: configuration.desk, snapshot: snapshot, now: now)
+            for user in sessionsByUser.keys.sorted() {
+                for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now), replyTo: nil) }
+            }
+        case .failure(let loadError):
+            log(.error, "reload failed; stopping", [("error", "\(loadError)")])
+            shutdown(reason: "storage-failed") {}
+        }
+    }
+}
+
+/// Operational counters the desk owns (never globals).
+struct ServerStats {
+    var connectionsAccepted = 0
+    var sessionsRefused = 0
+    var commands = 0
+    var pushesSent = 0
+    var slowSessionsDropped = 0
+    var commits = 0
+    var commitFailures = 0
+    var commitLatencies = LatencySample()
+}
+
+/// The most recent latencies, for percentiles.
+struct LatencySample {
+    private var values: [Int64] = []
+    private var next = 0
+    private let capacity = 4096
+
+    mutating func record(_ value: Milliseconds) {
+        if values.count < capacity {
+            values.append(value.value)
+        } else {
+            values[next] = value.value
+            next = (next + 1) % capacity
+        }
+    }
+
+    func percentile(_ fraction: Double) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+    }
+}

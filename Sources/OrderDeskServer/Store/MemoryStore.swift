@@ -1,0 +1,52 @@
+import Foundation
+import OrderDeskCore
+
+/// A store that keeps everything in memory, for tests; it can be told to fail commits, the seam
+/// through which tests inject disk errors (as ENOSPC would surface from SQLite).
+public final class MemoryStore: DeskStore, @unchecked Sendable {
+    // Guarded by `lock`: tests inspect it from their own threads while the store queue commits.
+    private let lock = NSLock()
+    private var snapshot = DeskSnapshot()
+    private var failuresToInject = 0
+    private var commitCount = 0
+
+    public init(snapshot: DeskSnapshot = DeskSnapshot()) {
+        self.snapshot = snapshot
+    }
+
+    /// Makes the next `count` commits throw without changing anything.
+    public func failNextCommits(_ count: Int) {
+        lock.withLock { failuresToInject = count }
+    }
+
+    public var commits: Int { lock.withLock { commitCount } }
+
+    public func load() throws -> DeskSnapshot { lock.withLock { snapshot } }
+
+    public func commit(_ changes: [StoreChange]) throws {
+        try lock.withLock {
+            if failuresToInject > 0 {
+                failuresToInject -= 1
+                throw StoreError.injected
+            }
+            commitCount += 1
+            var orders = Dictionary(uniqueKeysWithValues: snapshot.orders.map { ($0.number, $0) })
+            var users = Dictionary(uniqueKeysWithValues: snapshot.users.map { ($0.name, $0) })
+            for change in changes {
+                switch change {
+                case .order(let order):
+                    var stored = order
+                    stored.notes = orders[order.number]?.notes ?? []
+                    stored.history = orders[order.number]?.history ?? []
+                    orders[order.number] = stored
+                case .note(let number, let note): orders[number]?.notes.append(note)
+                case .history(let number, let entry): orders[number]?.history.append(entry)
+                case .user(let user): users[user.name] = user
+                case .counters(let counters): snapshot.counters = counters
+                }
+            }
+            snapshot.orders = orders.values.sorted { $0.sequence < $1.sequence }
+            snapshot.users = Array(users.values)
+        }
+    }
+}

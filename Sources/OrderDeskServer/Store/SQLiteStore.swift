@@ -1,0 +1,209 @@
+import OrderDeskCore
+
+/// The desk's durable store: one SQLite file in WAL mode with `synchronous=FULL`, so a
+/// transaction is on disk when COMMIT returns.
+///
+/// Used from one queue at a time (the server's store queue); the connection is opened NOMUTEX.
+public final class SQLiteStore: DeskStore, @unchecked Sendable {
+    public let path: String
+    private let database: SQLiteDatabase
+    private let upsertOrder: SQLiteStatement
+    private let upsertHold: SQLiteStatement
+    private let insertNote: SQLiteStatement
+    private let insertHistory: SQLiteStatement
+    private let upsertUser: SQLiteStatement
+    private let upsertMeta: SQLiteStatement
+
+    /// Schema version kept in `PRAGMA user_version`.
+    static let schemaVersion: Int64 = 1
+
+    public init(path: String) throws {
+        self.path = path
+        database = try SQLiteDatabase(path: path)
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
+        try database.execute(Self.schema)
+        upsertOrder = try database.prepare("""
+            INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
+                stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+            ON CONFLICT(number) DO UPDATE SET customer=excluded.customer, rep=excluded.rep, po=excluded.po,
+                currency=excluded.currency, priority=excluded.priority, ship=excluded.ship, stage=excluded.stage,
+                stage_changed_at=excluded.stage_changed_at, lines=excluded.lines, watchers=excluded.watchers,
+                claim_holder=excluded.claim_holder, claim_token=excluded.claim_token, claim_since=excluded.claim_since,
+                claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace
+            """)
+        upsertHold = try database.prepare("""
+            INSERT OR REPLACE INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
+            VALUES(?,?,?,?,?,?,?,?,?)
+            """)
+        insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
+        insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
+        upsertUser = try database.prepare("INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
+        upsertMeta = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)")
+    }
+
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL,
+            hash BLOB NOT NULL, iterations INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS orders(number TEXT PRIMARY KEY, sequence INTEGER NOT NULL, customer TEXT NOT NULL,
+            rep TEXT NOT NULL, po TEXT NOT NULL, currency TEXT NOT NULL, priority TEXT NOT NULL, ship TEXT,
+            stage TEXT NOT NULL, captured_at INTEGER NOT NULL, stage_changed_at INTEGER NOT NULL, lines TEXT NOT NULL,
+            watchers TEXT NOT NULL, claim_holder TEXT, claim_token INTEGER, claim_since INTEGER, claim_expires INTEGER,
+            claim_warned INTEGER, claim_grace INTEGER);
+        CREATE TABLE IF NOT EXISTS holds(order_number TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL,
+            reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed_at INTEGER NOT NULL, released_by TEXT,
+            released_at INTEGER, release_reason TEXT, PRIMARY KEY(order_number, id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS notes(order_number TEXT NOT NULL, at INTEGER NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS notes_by_order ON notes(order_number);
+        CREATE TABLE IF NOT EXISTS history(order_number TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, detail TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS history_by_order ON history(order_number);
+        PRAGMA user_version = 1;
+        """
+
+    public func commit(_ changes: [StoreChange]) throws {
+        try database.execute("BEGIN IMMEDIATE")
+        do {
+            var counters: DeskCounters?
+            for change in changes {
+                switch change {
+                case .order(let order): try write(order)
+                case .note(let number, let note):
+                    try insertNote.run([.text(number), .integer(note.at.milliseconds), .text(note.author), .text(note.text)])
+                case .history(let number, let entry):
+                    try insertHistory.run([.text(number), .integer(entry.at.milliseconds), .text(entry.actor),
+                                           .text(entry.action), .text(entry.detail)])
+                case .user(let user):
+                    try upsertUser.run([.text(user.name), .text(user.role.rawValue), .blob(user.credential.salt),
+                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations))])
+                case .counters(let latest): counters = latest
+                }
+            }
+            if let counters {
+                try upsertMeta.run([.text("next_token"), .integer(Int64(counters.nextToken))])
+                try upsertMeta.run([.text("next_event_id"), .integer(Int64(counters.nextEventID))])
+                try upsertMeta.run([.text("next_sequence"), .integer(counters.nextSequence)])
+            }
+            try database.execute("COMMIT")
+        } catch {
+            try? database.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func write(_ order: Order) throws {
+        let lease = order.lease
+        try upsertOrder.run([
+            .text(order.number), .integer(order.sequence), .text(order.customer), .text(order.rep), .text(order.purchaseOrder),
+            .text(order.currency), .text(order.priority.rawValue), .optional(order.requestedShipDate), .text(order.stage.rawValue),
+            .integer(order.capturedAt.milliseconds), .integer(order.stageChangedAt.milliseconds),
+            .text(Self.encode(order.lines)), .text(order.watchers.sorted().joined(separator: " ")),
+            .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
+            .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
+            .optional(lease?.graceEnds?.milliseconds),
+        ])
+        for hold in order.holds {
+            var released: (String, Int64, String)?
+            if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
+            try upsertHold.run([
+                .text(order.number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
+                .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
+            ])
+        }
+    }
+
+    /// Lines as `sku:qty:cents` joined by commas; SKUs never hold `:` or `,` (the CAPTURE syntax forbids them).
+    static func encode(_ lines: [OrderLine]) -> String {
+        lines.map { "\($0.sku):\($0.quantity):\($0.unitPrice.cents)" }.joined(separator: ",")
+    }
+
+    static func decodeLines(_ text: String) throws -> [OrderLine] {
+        try text.split(separator: ",").map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 3, let quantity = Int(parts[1]), let cents = Int64(parts[2]) else {
+                throw StoreError.corrupt("order line \(item)")
+            }
+            return OrderLine(sku: String(parts[0]), quantity: quantity, unitPrice: Money(cents: cents))
+        }
+    }
+
+    public func load() throws -> DeskSnapshot {
+        var snapshot = DeskSnapshot()
+        let meta = try database.prepare("SELECT key, value FROM meta")
+        while try meta.step() {
+            switch meta.text(0) {
+            case "next_token": snapshot.counters.nextToken = UInt64(max(1, meta.int(1)))
+            case "next_event_id": snapshot.counters.nextEventID = UInt64(max(1, meta.int(1)))
+            case "next_sequence": snapshot.counters.nextSequence = meta.int(1)
+            default: break
+            }
+        }
+        let users = try database.prepare("SELECT name, role, salt, hash, iterations FROM users")
+        while try users.step() {
+            guard let role = Role(rawValue: users.text(1)) else { throw StoreError.corrupt("role of \(users.text(0))") }
+            snapshot.users.append(User(name: users.text(0), role: role,
+                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4)))))
+        }
+        var holds: [String: [Hold]] = [:]
+        let holdRows = try database.prepare("""
+            SELECT order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason
+            FROM holds ORDER BY order_number, id
+            """)
+        while try holdRows.step() {
+            guard let type = HoldType(rawValue: holdRows.text(2)) else { throw StoreError.corrupt("hold type \(holdRows.text(2))") }
+            var status = Hold.Status.open
+            if let by = holdRows.optionalText(6) {
+                status = .released(by: by, at: Instant(milliseconds: holdRows.int(7)), reason: holdRows.text(8))
+            }
+            holds[holdRows.text(0), default: []].append(Hold(id: Int(holdRows.int(1)), type: type, reason: holdRows.text(3),
+                                                             placedBy: holdRows.text(4), placedAt: Instant(milliseconds: holdRows.int(5)),
+                                                             status: status))
+        }
+        var notes: [String: [Note]] = [:]
+        let noteRows = try database.prepare("SELECT order_number, at, author, text FROM notes ORDER BY rowid")
+        while try noteRows.step() {
+            notes[noteRows.text(0), default: []].append(Note(author: noteRows.text(2), at: Instant(milliseconds: noteRows.int(1)), text: noteRows.text(3)))
+        }
+        var history: [String: [HistoryEntry]] = [:]
+        let historyRows = try database.prepare("SELECT order_number, at, actor, action, detail FROM history ORDER BY rowid")
+        while try historyRows.step() {
+            history[historyRows.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: historyRows.int(1)), actor: historyRows.text(2),
+                                                                          action: historyRows.text(3), detail: historyRows.text(4)))
+        }
+        let orderRows = try database.prepare("""
+            SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
+                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace
+            FROM orders ORDER BY sequence
+            """)
+        while try orderRows.step() {
+            let number = orderRows.text(0)
+            guard let priority = Priority(rawValue: orderRows.text(6)), let stage = Stage(rawValue: orderRows.text(8)) else {
+                throw StoreError.corrupt("priority or stage of \(number)")
+            }
+            var claim = ClaimState.unclaimed
+            if let holder = orderRows.optionalText(13) {
+                claim = .claimed(Lease(holder: holder, token: UInt64(orderRows.int(14)), since: Instant(milliseconds: orderRows.int(15)),
+                                       expires: Instant(milliseconds: orderRows.int(16)), isWarned: orderRows.int(17) != 0,
+                                       graceEnds: orderRows.optionalInt(18).map(Instant.init(milliseconds:))))
+            }
+            let watchers = Set(orderRows.text(12).split(separator: " ").map(String.init))
+            snapshot.orders.append(Order(
+                number: number, customer: orderRows.text(2), rep: orderRows.text(3), purchaseOrder: orderRows.text(4),
+                currency: orderRows.text(5), lines: try Self.decodeLines(orderRows.text(11)), priority: priority,
+                requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
+                watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
+                capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
+                sequence: orderRows.int(1)))
+        }
+        return snapshot
+    }
+
+    /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.
+    public func integrityCheck() throws -> String {
+        let statement = try database.prepare("PRAGMA integrity_check")
+        var result: [String] = []
+        while try statement.step() { result.append(statement.text(0)) }
+        return result.joined(separator: "; ")
+    }
+}

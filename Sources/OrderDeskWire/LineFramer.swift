@@ -1,0 +1,63 @@
+/// Splits a byte stream into protocol lines.
+///
+/// A line ends at LF; one CR right before the LF is dropped. A line longer than
+/// `maximumLineLength` bytes (not counting the line end) is discarded up to its newline and
+/// reported once as `.tooLong`, so the connection stays usable. The framer never holds more
+/// than `maximumLineLength` bytes of a pending line, whatever a peer sends.
+public struct LineFramer: Sendable {
+    /// One framed unit of input.
+    public enum Frame: Equatable, Sendable {
+        /// A complete line, without its line end.
+        case line(String)
+        /// A line that was not valid UTF-8; its bytes were dropped.
+        case invalidUTF8
+        /// A line longer than the limit; its bytes were dropped.
+        case tooLong
+    }
+
+    public let maximumLineLength: Int
+    private var pending: [UInt8] = []
+    /// True while the rest of an overlong line is being skipped.
+    private var isDiscarding = false
+
+    public init(maximumLineLength: Int) {
+        precondition(maximumLineLength > 0)
+        self.maximumLineLength = maximumLineLength
+    }
+
+    /// Bytes of an unfinished line held so far.
+    public var bufferedByteCount: Int { pending.count }
+
+    /// Feeds bytes in; returns the frames they complete, in order.
+    public mutating func append<Bytes: Sequence>(_ bytes: Bytes) -> [Frame] where Bytes.Element == UInt8 {
+        var frames: [Frame] = []
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                if isDiscarding {
+                    isDiscarding = false
+                    frames.append(.tooLong)
+                } else {
+                    frames.append(Self.frame(pending))
+                }
+                pending.removeAll(keepingCapacity: true)
+                continue
+            }
+            if isDiscarding { continue }
+            // Allow one byte beyond the limit for a CR that precedes the LF.
+            if pending.count >= maximumLineLength + 1 || (pending.count == maximumLineLength && byte != UInt8(ascii: "\r")) {
+                isDiscarding = true
+                pending.removeAll(keepingCapacity: false)
+                continue
+            }
+            pending.append(byte)
+        }
+        return frames
+    }
+
+    private static func frame(_ raw: [UInt8]) -> Frame {
+        var bytes = raw[...]
+        if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .invalidUTF8 }
+        return .line(text)
+    }
+}

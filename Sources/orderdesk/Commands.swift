@@ -1,0 +1,125 @@
+import Dispatch
+import Foundation
+import OrderDeskCore
+import OrderDeskServer
+
+/// The `orderdesk` subcommands.
+enum Commands {
+    /// Prints a line at once (stdout may be a pipe that a test or script is waiting on).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    static let defaultDataPath = "orderdesk.sqlite"
+
+    static let usage = """
+        orderdesk: a multi-user, chat-style order desk over TCP
+
+        usage:
+          orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--log-level LEVEL]
+          orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
+          orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see docs/IMPORT.md)
+          orderdesk --help | orderdesk COMMAND --help
+
+        defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --log-level info
+        roles: processor, sales, service, admin, integration
+        """
+
+    static let serveUsage = """
+        usage: orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--log-level LEVEL]
+
+          --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
+          --port N          port (default 7878; 0 picks a free one); the bound port is printed
+          --data PATH       the SQLite data file (default ./\(defaultDataPath)); created if missing
+          --demo            add demo users and orders if the data file has no users yet
+          --lease SECONDS   claim lease length (default 900)
+          --grace SECONDS   how long claims survive a disconnect (default 60)
+          --log-level L     error, warning, info or debug (default info); logs go to stderr as logfmt
+        """
+
+    static func serve(_ options: Options) throws {
+        if options.has("help") { print(serveUsage); return }
+        let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "log-level", "help"])
+        guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
+        var configuration = DeskServer.Configuration()
+        configuration.host = options.value("host") ?? "127.0.0.1"
+        configuration.port = UInt16(try options.integer("port", in: 0...65535) ?? 7878)
+        if let lease = try options.integer("lease", in: 1...86_400) { configuration.desk.leaseDuration = .seconds(Int64(lease)) }
+        if let grace = try options.integer("grace", in: 0...86_400) { configuration.desk.graceWindow = .seconds(Int64(grace)) }
+        if let name = options.value("log-level") {
+            guard let level = Log.Level(name: name) else { throw UsageError("--log-level is error, warning, info or debug") }
+            configuration.log = Log(level: level)
+        }
+        let path = options.value("data") ?? defaultDataPath
+        let lock = try DataFileLock(dataPath: path)
+        let store = try SQLiteStore(path: path)
+        if options.has("demo") {
+            if try DemoData.seed(into: store, now: SystemClock.now()) {
+                configuration.log(.info, "demo data added", [("users", DemoData.users.map(\.name).joined(separator: ",")), ("password", "see README")])
+            }
+        }
+        let server = try DeskServer(configuration: configuration, store: store)
+        let port = try server.start()
+        say("orderdesk listening on \(configuration.host):\(port) data=\(path)")
+        if options.has("demo") {
+            say("demo logins (password \"\(DemoData.password)\"): " + DemoData.users.map { "\($0.name) (\($0.role.rawValue))" }.joined(separator: ", "))
+        }
+        waitForSignals(server) { withExtendedLifetime(lock) {} }
+    }
+
+    /// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0.
+    static func waitForSignals(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> Never {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let signalQueue = DispatchQueue(label: "orderdesk.signals")
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
+            source.setEventHandler { @Sendable in
+                server.log(.info, "signal received; shutting down", [("signal", number == SIGTERM ? "TERM" : "INT")])
+                server.shutdown {
+                    onExit()
+                    exit(0)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        withExtendedLifetime(sources) { dispatchMain() }
+    }
+
+    static func addUser(_ options: Options) throws {
+        let usage = "usage: orderdesk user add NAME --role ROLE [--data PATH]\n  roles: " + Role.allCases.map(\.rawValue).joined(separator: ", ")
+        if options.has("help") { print(usage); return }
+        guard options.positional.count == 3, options.positional[1] == "add" else { throw UsageError(usage) }
+        let name = options.positional[2]
+        guard UserName.isValid(name) else { throw UsageError("a user name starts with a letter and holds letters, digits, _ . - (at most 32)") }
+        guard let roleName = options.value("role"), let role = Role(rawValue: roleName) else { throw UsageError(usage) }
+        let path = options.value("data") ?? defaultDataPath
+        let lock = try DataFileLock(dataPath: path)
+        defer { withExtendedLifetime(lock) {} }
+        let password = try PasswordPrompt.read(prompt: "password for \(name): ", confirm: true)
+        guard password.count >= 4 else { throw UsageError("the password needs at least 4 characters") }
+        let store = try SQLiteStore(path: path)
+        var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
+        let existed = desk.users[name] != nil
+        try store.commit(desk.put(User(name: name, role: role, credential: Passwords.credential(for: password))).changes)
+        print("\(existed ? "updated" : "added") user \(name) (\(role.rawValue)) in \(path)")
+    }
+
+    static func importFile(_ options: Options) throws -> Int32 {
+        let usage = "usage: orderdesk import FILE [--data PATH]   (CSV with a header row, or JSON lines)"
+        if options.has("help") { print(usage); return 0 }
+        guard options.positional.count == 2 else { throw UsageError(usage) }
+        let file = options.positional[1]
+        guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw UsageError("cannot read \(file) as UTF-8 text") }
+        let path = options.value("data") ?? defaultDataPath
+        let lock = try DataFileLock(dataPath: path)
+        defer { withExtendedLifetime(lock) {} }
+        let store = try SQLiteStore(path: path)
+        let result = try Importer.run(Importer.parse(contents: contents, fileName: file), into: store, now: SystemClock.now())
+        for rejection in result.rejected { print("refused \(file) \(rejection.location): \(rejection.reason)") }
+        print("imported \(result.captured.count) orders, refused \(result.rejected.count)")
+        return result.rejected.isEmpty ? 0 : 1
+    }
+}
