@@ -28,9 +28,12 @@ let package = Package(
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
         .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "CSQLite", "CCrypto"]),
         .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer"]),
-        .executableTarget(name: "desk", dependencies: ["OrderDeskWire"], path: "clients/desk"),
+        // The thin terminal client: protocol and presentation only, no business rules.
+        .target(name: "DeskClientKit", dependencies: ["OrderDeskWire"], path: "clients/desk/DeskClientKit"),
+        .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),
         .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire"], path: "Tests/TestSupport"),
         .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
         .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "TestSupport"]),
+        .testTarget(name: "DeskClientTests", dependencies: ["DeskClientKit", "TestSupport"], path: "Tests/DeskClientTests"),
     ]
 )

@@ -1,0 +1,88 @@
+import Foundation
+import OrderDeskCore
+import OrderDeskServer
+
+/// A real server for end-to-end tests: started on a free port, with users whose password is
+/// their name, stopped by `stop()`.
+public final class TestDesk {
+    public let server: DeskServer
+    public let port: UInt16
+    public let store: DeskStore
+    public let clock: ManualClock?
+
+    /// The users every test desk has: name and role; each one's password is the name.
+    public static let standardUsers: [(String, Role)] = [
+        ("ana", .processor), ("ben", .processor), ("cleo", .processor), ("sam", .sales), ("rita", .sales),
+        ("cora", .service), ("ada", .admin), ("shop", .integration),
+    ]
+
+    /// Starts a desk on `store` (a fresh memory store by default) with `standardUsers` added.
+    public init(settings: DeskSettings = DeskSettings(), store: DeskStore = MemoryStore(), clock: ManualClock? = nil,
+                users: [(String, Role)] = TestDesk.standardUsers, configure: (inout DeskServer.Configuration) -> Void = { _ in }) throws {
+        let now = clock?.now() ?? SystemClock.now()
+        var desk = Desk(settings: settings, snapshot: try store.load(), now: now)
+        var changes: [StoreChange] = []
+        for (name, role) in users where desk.users[name] == nil {
+            changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: 1000))).changes
+        }
+        if !changes.isEmpty { try store.commit(changes) }
+        var configuration = DeskServer.Configuration()
+        configuration.port = 0
+        configuration.desk = settings
+        configuration.log = Log(level: .error)
+        configure(&configuration)
+        self.store = store
+        self.clock = clock
+        if let clock {
+            server = try DeskServer(configuration: configuration, store: store, clock: { clock.now() })
+        } else {
+            server = try DeskServer(configuration: configuration, store: store)
+        }
+        port = try server.start()
+    }
+
+    /// A new connection logged in as `user` (password = name).
+    public func client(_ user: String) throws -> LineClient {
+        let client = try LineClient(port: port)
+        try client.ok("LOGIN \(user) \(user)")
+        return client
+    }
+
+    /// Captures a simple order through the integration user; returns its number.
+    @discardableResult
+    public func capture(_ number: String, using client: LineClient, rep: String = "sam", priority: String = "normal",
+                        customer: String = "Acme Corp") throws -> String {
+        try client.ok("CAPTURE \(number) customer=\"\(customer)\" rep=\(rep) po=PO-\(number) lines=WID-1:2:10.50 priority=\(priority)")
+        return number
+    }
+
+    public func stop() { server.stop() }
+}
+
+/// A clock the test moves by hand; thread-safe, so the server can read it from its queue.
+public final class ManualClock: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var current: Instant
+
+    public init(_ start: Instant = Instant(milliseconds: 1_795_000_000_000)) { current = start }
+
+    public func now() -> Instant { lock.withLock { current } }
+
+    public func advance(_ span: Milliseconds) { lock.withLock { current = current + span } }
+}
+
+/// Waits until `condition` holds, checking every few milliseconds, failing after `timeout` seconds.
+public func waitUntil(timeout: Double = 5, _ what: String = "condition", _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while try !condition() {
+        guard Date() < deadline else { throw LineClient.Failure(description: "timed out waiting for \(what)") }
+        usleep(5_000)
+    }
+}
+
+/// A fresh temporary directory for a test's data files.
+public func temporaryDirectory() -> String {
+    let path = NSTemporaryDirectory() + "orderdesk-test-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}

@@ -1,0 +1,2 @@
+import DeskClientKit
+print("desk: not built yet")
