@@ -8,7 +8,7 @@ import Glibc
 ///
 /// Replies and pushes arrive on the same connection; `command` returns a reply's lines and keeps
 /// any `EVENT` lines it meets in `events`, where `waitForEvent` finds them.
-public final class LineClient {
+public final class LineClient: @unchecked Sendable {  // used by one thread at a time; tests hand a client to one worker
     public let descriptor: Int32
     /// The greeting line.
     public private(set) var greeting = ""

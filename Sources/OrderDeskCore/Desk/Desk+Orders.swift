@@ -29,7 +29,7 @@ extension Desk {
         record("hold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
         save(order)
         let mentioned = mentionedUsers(in: reason)
-        notify(Array(order.watchers).filter { !mentioned.contains($0) }, except: user.name,
+        notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name,
                .hold(order: number, type: type, by: user.name, reason: reason), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
         return .ok(Rendering.join([("order", number), ("hold", String(hold.id)), ("type", type.rawValue)] + leaseFields(order)))
@@ -46,7 +46,7 @@ extension Desk {
         record("unhold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
         save(order)
         let mentioned = mentionedUsers(in: reason)
-        notify(Array(order.watchers).filter { !mentioned.contains($0) }, except: user.name,
+        notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name,
                .unhold(order: number, type: type, by: user.name, reason: reason), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
         let open = order.openHolds.map(\.type.rawValue).joined(separator: ",")
@@ -71,7 +71,7 @@ extension Desk {
         order.claim = .unclaimed
         record("stage", "\(from.rawValue) -> \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""), by: user.name, on: &order, now: now)
         save(order)
-        notify(Array(order.watchers), except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
+        notify(audience(of: order), except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
         return .ok(Rendering.join([("order", number), ("stage", target.rawValue)]))
     }
 
@@ -92,7 +92,7 @@ extension Desk {
         record("note", text, by: user.name, on: &order, now: now)
         save(order)
         let mentioned = mentionedUsers(in: text)
-        notify(Array(order.watchers).filter { !mentioned.contains($0) }, except: user.name, .note(order: number, by: user.name, text: text), now: now)
+        notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name, .note(order: number, by: user.name, text: text), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: text), now: now)
         return .ok(Rendering.join([("order", number), ("notes", String(order.notes.count))]
                                   + (mentioned.isEmpty ? [] : [("mentioned", mentioned.joined(separator: ","))])))
@@ -103,6 +103,11 @@ extension Desk {
         let changed = isWatching ? order.watchers.insert(user.name).inserted : order.watchers.remove(user.name) != nil
         if changed { save(order) }
         return .ok(Rendering.join([("order", number), ("watching", isWatching ? "yes" : "no")]))
+    }
+
+    /// Who hears about changes to `order`: its watchers and its holder.
+    func audience(of order: Order) -> [String] {
+        order.watchers.sorted() + (order.lease.map { [$0.holder] } ?? [])
     }
 
     /// Users named as `@name` in `text` who exist.

@@ -1,0 +1,275 @@
+import Testing
+@testable import OrderDeskCore
+
+/// A desk with users and a clock the test moves.
+struct DeskFixture {
+    var desk: Desk
+    var now = Instant(milliseconds: 1_795_000_000_000)
+
+    init(settings: DeskSettings = DeskSettings()) {
+        desk = Desk(settings: settings, snapshot: DeskSnapshot(), now: now)
+        for (name, role) in [("ana", Role.processor), ("ben", .processor), ("sam", .sales), ("cora", .service), ("ada", .admin), ("shop", .integration)] {
+            _ = desk.put(User(name: name, role: role, credential: Credential(salt: [], hash: [], iterations: 1)))
+        }
+    }
+
+    @discardableResult
+    mutating func run(_ line: String, as user: String) -> Outcome {
+        guard case .success(let command) = CommandParser().parse(line) else {
+            Issue.record("cannot parse \(line)")
+            return Outcome(reply: nil)
+        }
+        return desk.execute(command, as: user, now: now)
+    }
+
+    mutating func capture(_ number: String, priority: String = "normal") {
+        let outcome = run("CAPTURE \(number) customer=Acme rep=sam po=PO-\(number) lines=A:1:1 priority=\(priority)", as: "shop")
+        #expect(outcome.reply?.isOK == true)
+    }
+
+    mutating func advance(_ span: Milliseconds) { now = now + span }
+}
+
+extension Reply {
+    var isOK: Bool { if case .ok = self { true } else { false } }
+    var errorCode: String? { if case .failure(let error) = self { error.code } else { nil } }
+    var summary: String { if case .ok(let summary, _) = self { summary } else { "" } }
+}
+
+@Suite("Desk rules")
+struct DeskTests {
+    @Test("NEXT takes the most urgent, then the oldest, and never a claimed order")
+    func nextOrdering() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1", priority: "normal")
+        fixture.advance(.seconds(1))
+        fixture.capture("SO-2", priority: "high")
+        fixture.advance(.seconds(1))
+        fixture.capture("SO-3", priority: "high")
+        #expect(fixture.run("NEXT", as: "ana").reply?.summary.hasPrefix("order=SO-2") == true)
+        #expect(fixture.run("NEXT", as: "ben").reply?.summary.hasPrefix("order=SO-3") == true)
+        #expect(fixture.run("NEXT", as: "ana").reply?.summary.hasPrefix("order=SO-1") == true)
+        #expect(fixture.run("NEXT", as: "ben").reply?.errorCode == "queue-empty")
+    }
+
+    @Test("a refused claim names the holder and the lease end")
+    func refusedClaim() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        let reply = fixture.run("CLAIM SO-1", as: "ben").reply
+        guard case .failure(.claimedByOther(_, let holder, let until)) = reply else {
+            Issue.record("expected claimed, got \(String(describing: reply))")
+            return
+        }
+        #expect(holder == "ana")
+        #expect(until == fixture.now + .minutes(15))
+    }
+
+    @Test("tokens only grow, and re-claiming your own order keeps the token")
+    func tokens() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.capture("SO-2")
+        let first = fixture.run("CLAIM SO-1", as: "ana").reply?.summary ?? ""
+        let again = fixture.run("CLAIM SO-1", as: "ana").reply?.summary ?? ""
+        let second = fixture.run("CLAIM SO-2", as: "ben").reply?.summary ?? ""
+        let token = { (summary: String) in Int(summary.split(separator: " ").first { $0.hasPrefix("token=") }?.dropFirst(6) ?? "") ?? -1 }
+        #expect(token(first) == token(again))
+        #expect(token(second) > token(first))
+    }
+
+    @Test("only the holder or an admin changes holds and stage")
+    func holderOnly() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        #expect(fixture.run("HOLD SO-1 credit over limit", as: "ana").reply?.errorCode == "not-holder")
+        fixture.run("CLAIM SO-1", as: "ana")
+        #expect(fixture.run("HOLD SO-1 credit over limit", as: "ben").reply?.errorCode == "claimed")
+        #expect(fixture.run("HOLD SO-1 credit over limit", as: "sam").reply?.errorCode == "denied")
+        #expect(fixture.run("HOLD SO-1 credit over limit", as: "ana").reply?.isOK == true)
+        #expect(fixture.run("HOLD SO-1 pricing check", as: "ada").reply?.isOK == true)
+    }
+
+    @Test("an order moves on only when all holds are released")
+    func holdsBlockMoves() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        fixture.run("HOLD SO-1 credit over limit", as: "ana")
+        fixture.run("HOLD SO-1 address no dock", as: "ana")
+        #expect(fixture.run("HOLD SO-1 credit again", as: "ana").reply?.errorCode == "hold-exists")
+        #expect(fixture.run("MOVE SO-1 released", as: "ana").reply?.errorCode == "open-holds")
+        #expect(fixture.run("UNHOLD SO-1 credit paid", as: "ana").reply?.isOK == true)
+        #expect(fixture.run("MOVE SO-1 released", as: "ana").reply?.errorCode == "open-holds")
+        #expect(fixture.run("UNHOLD SO-1 inventory nothing", as: "ana").reply?.errorCode == "no-hold")
+        #expect(fixture.run("UNHOLD SO-1 address fixed", as: "ana").reply?.isOK == true)
+        #expect(fixture.run("MOVE SO-1 released", as: "ana").reply?.isOK == true)
+        let order = fixture.desk.orders["SO-1"]
+        #expect(order?.stage == .released)
+        #expect(order?.lease == nil)
+        #expect(order?.holds.count == 2)
+        #expect(order?.holds.allSatisfy { !$0.isOpen } == true)
+    }
+
+    @Test("the transition table decides who moves what")
+    func moves() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        #expect(fixture.run("MOVE SO-1 shipped", as: "ana").reply?.errorCode == "illegal-move")
+        #expect(fixture.run("MOVE SO-1 cancelled", as: "ana").reply?.errorCode == "bad-arguments")
+        #expect(fixture.run("MOVE SO-1 released", as: "shop").reply?.errorCode == "denied")
+        #expect(fixture.run("MOVE SO-1 released", as: "ana").reply?.isOK == true)
+        #expect(fixture.run("MOVE SO-1 shipped", as: "ana").reply?.errorCode == "denied")
+        #expect(fixture.run("MOVE SO-1 shipped", as: "shop").reply?.isOK == true)
+        #expect(fixture.run("MOVE SO-1 cancelled oops", as: "ada").reply?.errorCode == "illegal-move")
+        #expect(fixture.run("CLAIM SO-1", as: "ana").reply?.errorCode == "illegal-move")
+    }
+
+    @Test("a failed command changes nothing")
+    func failureChangesNothing() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        let before = fixture.desk.orders
+        let outcome = fixture.run("MOVE SO-1 released", as: "ana")
+        #expect(outcome.reply?.errorCode == "not-holder")
+        #expect(outcome.changes.isEmpty)
+        #expect(outcome.pushes.isEmpty)
+        #expect(fixture.desk.orders == before)
+    }
+
+    @Test("a duplicate capture is refused, never merged")
+    func duplicateCapture() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        let reply = fixture.run("CAPTURE SO-1 customer=Other rep=sam po=X lines=B:9:9", as: "shop").reply
+        #expect(reply?.errorCode == "exists")
+        #expect(fixture.desk.orders["SO-1"]?.customer == "Acme")
+    }
+
+    @Test("the holder is warned before the lease runs out, then the order returns to its queue")
+    func leaseExpiry() {
+        var settings = DeskSettings()
+        settings.leaseDuration = .minutes(10)
+        settings.leaseWarning = .minutes(2)
+        var fixture = DeskFixture(settings: settings)
+        _ = fixture.desk.sessionOpened(user: "ana", now: fixture.now)
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        fixture.advance(.minutes(7))
+        #expect(fixture.desk.tick(now: fixture.now).pushes.isEmpty)
+        fixture.advance(Milliseconds(60_001))
+        let warned = fixture.desk.tick(now: fixture.now).pushes
+        #expect(warned.map(\.recipients) == [["ana"]])
+        guard case .leaseWarning = warned.first?.event.kind else {
+            Issue.record("no warning: \(warned)")
+            return
+        }
+        #expect(fixture.desk.tick(now: fixture.now).pushes.isEmpty, "warned only once")
+        fixture.advance(.minutes(2))
+        let expired = fixture.desk.tick(now: fixture.now)
+        guard case .leaseExpired(_, _, let reason) = expired.pushes.first?.event.kind else {
+            Issue.record("no expiry: \(expired.pushes)")
+            return
+        }
+        #expect(reason == "timeout")
+        #expect(Set(expired.pushes.first?.recipients ?? []) == ["ana", "sam"])
+        #expect(fixture.desk.orders["SO-1"]?.lease == nil)
+        #expect(fixture.run("HOLD SO-1 credit late", as: "ana").reply?.errorCode == "not-holder", "an expired holder cannot change the order")
+        #expect(fixture.run("NEXT", as: "ben").reply?.summary.hasPrefix("order=SO-1") == true)
+    }
+
+    @Test("any action of the holder renews the lease")
+    func renewal() {
+        var settings = DeskSettings()
+        settings.leaseDuration = .minutes(10)
+        var fixture = DeskFixture(settings: settings)
+        _ = fixture.desk.sessionOpened(user: "ana", now: fixture.now)
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        fixture.advance(.minutes(9))
+        fixture.run("NOTE SO-1 still on it", as: "ana")
+        fixture.advance(.minutes(9))
+        fixture.run("TOUCH SO-1", as: "ana")
+        fixture.advance(.minutes(9))
+        _ = fixture.desk.tick(now: fixture.now)
+        #expect(fixture.desk.orders["SO-1"]?.lease?.holder == "ana")
+        #expect(fixture.desk.orders["SO-1"]?.lease?.expires == fixture.now + .minutes(1))
+    }
+
+    @Test("claims survive a disconnect for the grace window, then return to the queue")
+    func grace() {
+        var settings = DeskSettings()
+        settings.graceWindow = .seconds(60)
+        var fixture = DeskFixture(settings: settings)
+        _ = fixture.desk.sessionOpened(user: "ana", now: fixture.now)
+        fixture.capture("SO-1")
+        fixture.capture("SO-2")
+        fixture.run("CLAIM SO-1", as: "ana")
+        fixture.run("CLAIM SO-2", as: "ana")
+        _ = fixture.desk.sessionClosed(user: "ana", now: fixture.now)
+        fixture.advance(.seconds(30))
+        _ = fixture.desk.sessionOpened(user: "ana", now: fixture.now)
+        fixture.advance(.seconds(45))
+        _ = fixture.desk.tick(now: fixture.now)
+        #expect(fixture.desk.orders["SO-1"]?.lease?.holder == "ana", "reconnecting within the window keeps claims")
+        _ = fixture.desk.sessionClosed(user: "ana", now: fixture.now)
+        fixture.advance(.seconds(61))
+        let outcome = fixture.desk.tick(now: fixture.now)
+        #expect(fixture.desk.orders["SO-1"]?.lease == nil)
+        #expect(fixture.desk.orders["SO-2"]?.lease == nil)
+        #expect(outcome.pushes.count == 2)
+    }
+
+    @Test("reassigning tells the old holder, the new one and the watchers in one step")
+    func reassign() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        fixture.run("WATCH SO-1", as: "cora")
+        let outcome = fixture.run("REASSIGN SO-1 ben ana is out", as: "ada")
+        #expect(outcome.reply?.isOK == true)
+        #expect(outcome.pushes.count == 1)
+        #expect(Set(outcome.pushes.first?.recipients ?? []) == ["ana", "ben", "sam", "cora"])
+        #expect(fixture.desk.orders["SO-1"]?.lease?.holder == "ben")
+        #expect(fixture.run("REASSIGN SO-1 cora no", as: "ada").reply?.errorCode == "bad-user")
+        #expect(fixture.run("REASSIGN SO-1 nobody stuck", as: "ada").reply?.isOK == true)
+        #expect(fixture.desk.orders["SO-1"]?.lease == nil)
+    }
+
+    @Test("a note pings mentioned users and goes to watchers, never to its author")
+    func notes() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("WATCH SO-1", as: "cora")
+        let outcome = fixture.run("NOTE SO-1 @ana can you look? @nobody", as: "sam")
+        let kinds = outcome.pushes.map { ($0.recipients, $0.event.kind) }
+        #expect(kinds.count == 2)
+        #expect(kinds.contains { $0.0 == ["cora"] && { if case .note = $0 { true } else { false } }($0.1) })
+        #expect(kinds.contains { $0.0 == ["ana"] && { if case .mention = $0 { true } else { false } }($0.1) })
+        #expect(outcome.pushes.map(\.event.id) == outcome.pushes.map(\.event.id).sorted())
+    }
+
+    @Test("roles limit commands")
+    func roles() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        #expect(fixture.run("NEXT", as: "cora").reply?.errorCode == "denied")
+        #expect(fixture.run("CAPTURE SO-2 customer=A rep=sam po=P lines=A:1:1", as: "ana").reply?.errorCode == "denied")
+        #expect(fixture.run("REASSIGN SO-1 ana x", as: "ana").reply?.errorCode == "denied")
+        #expect(fixture.run("ORDER SO-1", as: "cora").reply?.isOK == true)
+    }
+
+    @Test("a restored desk gives every claim a grace window")
+    func restoreGrace() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        let snapshot = DeskSnapshot(orders: Array(fixture.desk.orders.values), users: Array(fixture.desk.users.values), counters: fixture.desk.counters)
+        var restored = Desk(settings: DeskSettings(), snapshot: snapshot, now: fixture.now)
+        #expect(restored.orders["SO-1"]?.lease?.graceEnds == fixture.now + .seconds(60))
+        _ = restored.sessionOpened(user: "ana", now: fixture.now)
+        #expect(restored.orders["SO-1"]?.lease?.graceEnds == nil)
+    }
+}
