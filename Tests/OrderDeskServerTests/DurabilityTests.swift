@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import TestSupport
+import OrderDeskCore
+import OrderDeskServer
+
+@Suite("End to end: durability", .serialized)
+struct DurabilityTests {
+    @Test("a restart restores orders, holds, claims with their deadlines, threads, watchers and users")
+    func restartKeepsEverything() throws {
+        let directory = temporaryDirectory()
+        let path = directory + "/desk.sqlite"
+        var before: [String] = []
+        do {
+            let desk = try TestDesk(store: try SQLiteStore(path: path))
+            let shop = try desk.client("shop")
+            try desk.capture("SO-1", using: shop)
+            try desk.capture("SO-2", using: shop, priority: "urgent")
+            let ana = try desk.client("ana")
+            try ana.ok("CLAIM SO-1")
+            try ana.ok("HOLD SO-1 credit over limit")
+            try ana.ok("NOTE SO-1 called @sam")
+            let cora = try desk.client("cora")
+            try cora.ok("WATCH SO-1")
+            before = try cora.command("ORDER SO-1")
+            desk.stop()
+        }
+        let desk = try TestDesk(store: try SQLiteStore(path: path))
+        defer { desk.stop() }
+        let cora = try desk.client("cora")
+        let after = try cora.command("ORDER SO-1")
+        let stable = { (lines: [String]) in lines.filter { !$0.hasPrefix("* order ") && !$0.hasPrefix("* claim ") } }
+        #expect(stable(after) == stable(before))
+        let claim = after.first { $0.hasPrefix("* claim ") } ?? ""
+        #expect(field("holder", in: claim) == "ana")
+        #expect(field("until", in: claim) == field("until", in: before.first { $0.hasPrefix("* claim ") } ?? ""))
+        #expect(field("grace-until", in: claim) != nil, "after a restart the holder gets a grace window to reconnect")
+        #expect(try cora.command("HISTORY SO-1").count == 5)
+        // Tokens keep growing across the restart.
+        let ben = try desk.client("ben")
+        let token = field("token", in: try ben.ok("CLAIM SO-2"))
+        #expect(Int(token ?? "") ?? 0 > Int(field("token", in: claim) ?? "") ?? 0)
+    }
+
+    @Test("a failed commit answers ERR storage and changes nothing")
+    func failedCommit() throws {
+        let store = MemoryStore()
+        let desk = try TestDesk(store: store)
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        let ana = try desk.client("ana")
+        store.failNextCommits(1)
+        #expect(try ana.command("CLAIM SO-1").last?.hasPrefix("ERR storage ") == true)
+        #expect(try ana.command("ORDER SO-1").contains("* claim holder=nobody"))
+        #expect(try ana.command("CLAIM SO-1").last?.hasPrefix("OK order=SO-1") == true, "the desk works again after the fault")
+        #expect(try store.load().orders.first?.lease?.holder == "ana")
+    }
+
+    @Test("SIGKILL loses nothing that was acknowledged")
+    func killNine() throws {
+        let directory = temporaryDirectory()
+        let data = directory + "/desk.sqlite"
+        try seedUsers(data)
+        var server = try ServerProcess(data: data)
+        let shop = try LineClient(port: server.port)
+        try shop.ok("LOGIN shop shop")
+        var acknowledged: [String] = []
+        // Pipeline captures so commits are in flight when the kill lands.
+        for index in 1...200 {
+            try shop.send("CAPTURE SO-\(index) customer=Acme rep=sam po=P\(index) lines=A:1:1")
+        }
+        for _ in 1...120 {
+            let reply = try shop.readReply()
+            if let last = reply.last, last.hasPrefix("OK"), let number = field("order", in: last) { acknowledged.append(number) }
+        }
+        server.kill()
+        server = try ServerProcess(data: data)
+        defer { server.terminate() }
+        let check = try LineClient(port: server.port)
+        try check.ok("LOGIN shop shop")
+        for number in acknowledged {
+            #expect(try check.command("ORDER \(number)").last == "OK \(number)")
+        }
+        #expect(acknowledged.count == 120)
+        #expect(try SQLiteStore(path: data).integrityCheck() == "ok")
+    }
+
+    private func seedUsers(_ path: String) throws {
+        let store = try SQLiteStore(path: path)
+        var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
+        var changes: [StoreChange] = []
+        for (name, role) in TestDesk.standardUsers {
+            changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: 1000))).changes
+        }
+        try store.commit(changes)
+    }
+}
