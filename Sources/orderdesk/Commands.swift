@@ -18,7 +18,7 @@ enum Commands {
         usage:
           orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--log-level LEVEL]
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
-          orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see docs/IMPORT.md)
+          orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
           orderdesk --help | orderdesk COMMAND --help
 
         defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --log-level info
