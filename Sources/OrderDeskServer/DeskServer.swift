@@ -63,7 +63,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
         pipeline = CommitPipeline(store: store, deskQueue: queue, storeQueue: storeQueue)
         pipeline.onFailure = { [unowned self] error in self.recover(from: error) }
-        pipeline.onCommit = { [unowned self] elapsed, _ in self.stats.commits += 1; self.stats.commitLatencies.record(elapsed) }
+        pipeline.onCommit = { [unowned self] microseconds, _ in
+            self.stats.commits += 1
+            self.stats.commitLatencies.record(microseconds)
+        }
     }
 
     /// Binds and starts serving. Returns the bound port (useful with port 0).
@@ -215,7 +218,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         for push in outcome.pushes {
             let line = push.event.wireLine + "\n"
             for user in push.recipients {
-                for session in (sessionsByUser[user] ?? [:]).values { deliver(line, to: session) }
+                for session in (sessionsByUser[user] ?? [:]).values {
+                    if session.firstLiveEventID == nil { session.firstLiveEventID = push.event.id }
+                    deliver(line, to: session)
+                }
             }
         }
     }
@@ -230,7 +236,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     }
 
     /// Sends a push once the change it tells of is durable; dropped if that commit failed.
-    private func deliver(_ line: String, to connection: Connection) {
+    func deliver(_ line: String, to connection: Connection) {
         pipeline.whenDurable { [unowned self] committed in
             guard committed else { return }
             self.stats.pushesSent += 1
@@ -264,7 +270,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             let now = clock()
             desk = Desk(settings: configuration.desk, snapshot: snapshot, now: now)
             for user in sessionsByUser.keys.sorted() {
-                for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now), replyTo: nil) }
+                for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now).outcome, replyTo: nil) }
             }
         case .failure(let loadError):
             log(.error, "reload failed; stopping", [("error", "\(loadError)")])
@@ -282,7 +288,35 @@ struct ServerStats {
     var slowSessionsDropped = 0
     var commits = 0
     var commitFailures = 0
+    /// Commit durations in microseconds.
     var commitLatencies = LatencySample()
+    /// Commands per second over the last minute.
+    var commandRate = RateCounter()
+}
+
+/// Counts events in one-second buckets over the last minute.
+struct RateCounter {
+    private var buckets = [Int](repeating: 0, count: 60)
+    private var bucketSecond = [Int64](repeating: -1, count: 60)
+
+    mutating func record(atSecond second: Int64) {
+        let slot = Int(second % 60)
+        if bucketSecond[slot] != second {
+            bucketSecond[slot] = second
+            buckets[slot] = 0
+        }
+        buckets[slot] += 1
+    }
+
+    /// Average per second over the `span` whole seconds before `second`.
+    func rate(atSecond second: Int64, span: Int64 = 10) -> Double {
+        var total = 0
+        for past in (second - span)..<second {
+            let slot = Int(((past % 60) + 60) % 60)
+            if bucketSecond[slot] == past { total += buckets[slot] }
+        }
+        return Double(total) / Double(span)
+    }
 }
 
 /// The most recent latencies, for percentiles.
@@ -291,11 +325,11 @@ struct LatencySample {
     private var next = 0
     private let capacity = 4096
 
-    mutating func record(_ value: Milliseconds) {
+    mutating func record(_ value: Int64) {
         if values.count < capacity {
-            values.append(value.value)
+            values.append(value)
         } else {
-            values[next] = value.value
+            values[next] = value
             next = (next + 1) % capacity
         }
     }

@@ -11,3 +11,8 @@ public enum SystemClock {
         return Instant(milliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)
     }
 }
+
+/// The wall clock in milliseconds, for the store's retention cut-off.
+enum SystemClockReading {
+    static func milliseconds() -> Int64 { SystemClock.now().milliseconds }
+}

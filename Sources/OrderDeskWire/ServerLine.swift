@@ -49,6 +49,12 @@ public enum ServerLine: Equatable, Sendable {
         }
     }
 
+    /// The id of an `EVENT <id> ...` line, without parsing the rest.
+    public static func eventID(_ line: String) -> UInt64? {
+        guard line.hasPrefix("EVENT ") else { return nil }
+        return UInt64(line.dropFirst(6).prefix { $0 != " " })
+    }
+
     /// The `key=value` fields among `tokens`; plain words are skipped.
     public static func fields(_ tokens: ArraySlice<Token>) -> [String: String] {
         var fields: [String: String] = [:]

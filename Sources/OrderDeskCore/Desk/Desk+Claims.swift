@@ -14,7 +14,7 @@ extension Desk {
         case .claimed(let lease) where lease.holder == user.name:
             // Claiming what you hold renews it and keeps the token.
             let renewedOrder = renewed(order, by: user.name, now: now)
-            save(renewedOrder)
+            save(renewedOrder, now: now)
             return claimReply(renewedOrder, now: now)
         case .claimed(let lease):
             throw .claimedByOther(order: number, holder: lease.holder, until: lease.expires)
@@ -28,7 +28,7 @@ extension Desk {
         let lease = newLease(for: user.name, now: now)
         order.claim = .claimed(lease)
         record("claimed", "token \(lease.token)", by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         notify(Array(order.watchers), except: user.name, .claimed(order: order.number, by: user.name, token: lease.token), now: now)
         return claimReply(order, now: now)
     }
@@ -45,7 +45,7 @@ extension Desk {
         }
         order.claim = .unclaimed
         record("released", "token \(lease.token): \(reason)", by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         notify(Array(order.watchers), except: user.name, .handedBack(order: number, by: user.name, reason: reason), now: now)
         return .ok(Rendering.join([("order", number), ("queue", QueueName.queues(of: order).first?.wireName ?? "none")]))
     }
@@ -57,7 +57,7 @@ extension Desk {
             throw .notHolder(order: number)
         }
         let renewedOrder = renewed(order, by: user.name, now: now)
-        save(renewedOrder)
+        save(renewedOrder, now: now)
         return .ok(Rendering.join([("order", number)] + leaseFields(renewedOrder)))
     }
 
@@ -81,7 +81,8 @@ extension Desk {
         }
         record("reassigned", "\(oldHolder ?? "nobody") -> \(newHolder ?? "nobody")" + (token.map { " token \($0)" } ?? "") + ": \(reason)",
                by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
+        recordAudit("reassign", "\(number) \(oldHolder ?? "nobody") -> \(newHolder ?? "nobody"): \(reason)", by: user.name, now: now)
         let recipients = [oldHolder, newHolder].compactMap { $0 } + order.watchers.sorted()
         notify(recipients, except: user.name,
                .reassigned(order: number, from: oldHolder, to: newHolder, by: user.name, reason: reason, token: token), now: now)

@@ -12,17 +12,18 @@ extension Desk {
             } else if !lease.isWarned, lease.expires - settings.warningLead <= now {
                 lease.isWarned = true
                 order.claim = .claimed(lease)
-                save(order)
+                save(order, now: now)
                 notify([lease.holder], except: nil, .leaseWarning(order: number, until: lease.expires, token: lease.token), now: now)
             }
         }
+        escalate(now: now)
         return finish(reply: nil)
     }
 
     private mutating func expire(_ order: inout Order, _ lease: Lease, reason: String, now: Instant) {
         order.claim = .unclaimed
         record("lease-expired", "\(lease.holder) token \(lease.token): \(reason)", by: "desk", on: &order, now: now)
-        save(order)
+        save(order, now: now)
         notify([lease.holder] + order.watchers.sorted(), except: nil,
                .leaseExpired(order: order.number, token: lease.token, reason: reason), now: now)
     }
@@ -36,22 +37,26 @@ extension Desk {
             if !lease.isWarned { due = min(due, lease.expires - settings.warningLead) }
             earliest = earliest.map { min($0, due) } ?? due
         }
+        if let due = escalations.peek()?.due { earliest = earliest.map { min($0, due) } ?? due }
         return earliest
     }
 
-    /// A session of `user` logged in. The first one ends the grace window of their claims.
-    public mutating func sessionOpened(user: String, now: Instant) -> Outcome {
+    /// A session of `user` logged in. The first one ends the grace window of their claims and
+    /// takes the direct messages that waited for them (returned as `backlog`, for that session).
+    public mutating func sessionOpened(user: String, now: Instant) -> (outcome: Outcome, backlog: [String]) {
         online[user, default: 0] += 1
+        var backlog: [String] = []
         if online[user] == 1 {
+            backlog = takeUndeliveredMessages(of: user).map(\.line)
             for order in index.claims(of: user, orders: orders) {
                 guard case .claimed(var lease) = order.claim, lease.graceEnds != nil else { continue }
                 var order = order
                 lease.graceEnds = nil
                 order.claim = .claimed(lease)
-                save(order)
+                save(order, now: now)
             }
         }
-        return finish(reply: nil)
+        return (finish(reply: nil), backlog)
     }
 
     /// A logged-in session of `user` closed. When it was the last, their claims enter the grace window.
@@ -64,7 +69,7 @@ extension Desk {
                 var order = order
                 lease.graceEnds = now + settings.graceWindow
                 order.claim = .claimed(lease)
-                save(order)
+                save(order, now: now)
             }
         }
         return finish(reply: nil)

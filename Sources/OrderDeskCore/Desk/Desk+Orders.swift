@@ -4,7 +4,7 @@ extension Desk {
         guard orders[draft.number] == nil else { throw .orderExists(draft.number) }
         var order = Order(draft: draft, capturedAt: now, sequence: nextSequence())
         record("captured", "by \(user.name), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         notify(Array(order.watchers), except: user.name, .captured(order: order.number, customer: order.customer, by: user.name), now: now)
         return .ok(Rendering.join([("order", order.number), ("total", order.total.decimal), ("currency", order.currency)]))
     }
@@ -14,7 +14,7 @@ extension Desk {
         guard orders[draft.number] == nil else { return Outcome(reply: .failure(.orderExists(draft.number))) }
         var order = Order(draft: draft, capturedAt: capturedAt, sequence: nextSequence())
         record("captured", "imported by \(actor), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: actor, on: &order, now: capturedAt)
-        save(order)
+        save(order, now: capturedAt)
         return finish(reply: .ok(order.number))
     }
 
@@ -27,7 +27,7 @@ extension Desk {
         order.holds.append(hold)
         order = renewed(order, by: user.name, now: now)
         record("hold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         let mentioned = mentionedUsers(in: reason)
         notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name,
                .hold(order: number, type: type, by: user.name, reason: reason), now: now)
@@ -44,7 +44,7 @@ extension Desk {
         order.holds[index].status = .released(by: user.name, at: now, reason: reason)
         order = renewed(order, by: user.name, now: now)
         record("unhold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         let mentioned = mentionedUsers(in: reason)
         notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name,
                .unhold(order: number, type: type, by: user.name, reason: reason), now: now)
@@ -70,7 +70,7 @@ extension Desk {
         // The processor's work ends when the order leaves capture: the claim goes with it.
         order.claim = .unclaimed
         record("stage", "\(from.rawValue) -> \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""), by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         notify(audience(of: order), except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
         return .ok(Rendering.join([("order", number), ("stage", target.rawValue)]))
     }
@@ -90,7 +90,7 @@ extension Desk {
         appendNote(Note(author: user.name, at: now, text: text), to: &order)
         order = renewed(order, by: user.name, now: now)
         record("note", text, by: user.name, on: &order, now: now)
-        save(order)
+        save(order, now: now)
         let mentioned = mentionedUsers(in: text)
         notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name, .note(order: number, by: user.name, text: text), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: text), now: now)
@@ -98,10 +98,10 @@ extension Desk {
                                   + (mentioned.isEmpty ? [] : [("mentioned", mentioned.joined(separator: ","))])))
     }
 
-    mutating func watch(_ number: String, user: User, isWatching: Bool) throws(DeskError) -> Reply {
+    mutating func watch(_ number: String, user: User, isWatching: Bool, now: Instant) throws(DeskError) -> Reply {
         var order = try existingOrder(number)
         let changed = isWatching ? order.watchers.insert(user.name).inserted : order.watchers.remove(user.name) != nil
-        if changed { save(order) }
+        if changed { save(order, now: now) }
         return .ok(Rendering.join([("order", number), ("watching", isWatching ? "yes" : "no")]))
     }
 

@@ -11,9 +11,23 @@ public struct Desk: Sendable {
     var index = QueueIndex()
     /// Open sessions per user; a user with none has their claims in the grace window.
     var online: [String: Int] = [:]
+    /// Each user's recent events, for INBOX and RESUME.
+    public internal(set) var mailboxes: [String: Mailbox] = [:]
+    /// Away messages of users who set one.
+    var away: [String: String] = [:]
+    /// Queue subscriptions: topic (a queue's wire name, or `stuck`) -> users.
+    var subscribers: [String: Set<String>] = [:]
+    /// Room members: room -> users.
+    var roomMembers: [String: Set<String>] = [:]
+    /// Escalation thresholds per queue (defaults unless an admin changed them).
+    public internal(set) var thresholds: [QueueName: EscalationThresholds] = [:]
+    /// Escalation steps due, soonest first (lazy: entries are checked when they come due).
+    var escalations = DeadlineHeap()
+    /// Recent admin actions, newest last.
+    public internal(set) var audit: [AuditEntry] = []
     /// Effects of the operation in progress; taken by `finish`.
-    private var changes: [StoreChange] = []
-    private var pushes: [Push] = []
+    var changes: [StoreChange] = []
+    var pushes: [Push] = []
 
     /// Restores a desk from what the store kept. Nobody is connected yet, so every claim starts
     /// its grace window at `now`.
@@ -21,6 +35,12 @@ public struct Desk: Sendable {
         self.settings = settings
         counters = snapshot.counters
         for user in snapshot.users { users[user.name] = user }
+        mailboxes = snapshot.mailboxes
+        for (user, kind, name) in snapshot.memberships {
+            if kind == "queue" { subscribers[name, default: []].insert(user) } else { roomMembers[name, default: []].insert(user) }
+        }
+        thresholds = snapshot.thresholds
+        audit = snapshot.audit
         for var order in snapshot.orders {
             if case .claimed(var lease) = order.claim, lease.graceEnds == nil {
                 lease.graceEnds = now + settings.graceWindow
@@ -28,6 +48,7 @@ public struct Desk: Sendable {
             }
             orders[order.number] = order
             index.update(order)
+            scheduleEscalations(of: order)
         }
     }
 
@@ -68,8 +89,26 @@ public struct Desk: Sendable {
         case .unhold(let number, let type, let reason): return try unhold(number, type: type, reason: reason, by: user, now: now)
         case .move(let number, let stage, let reason): return try move(number, to: stage, reason: reason, by: user, now: now)
         case .note(let number, let text): return try note(number, text: text, by: user, now: now)
-        case .watch(let number): return try watch(number, user: user, isWatching: true)
-        case .unwatch(let number): return try watch(number, user: user, isWatching: false)
+        case .watch(let number): return try watch(number, user: user, isWatching: true, now: now)
+        case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
+        case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
+        case .read(let ids): return markRead(ids, user: user)
+        case .resume: return .ok("")  // answered by the server, which knows the connection's live stream
+        case .stuck: return stuckListing(now: now)
+        case .thresholds: return thresholdListing()
+        case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
+        case .who: return who()
+        case .away(let message): return setAway(message, user: user)
+        case .back: return setAway(nil, user: user)
+        case .message(let recipient, let text): return try message(text, to: recipient, by: user, now: now)
+        case .join(let room): return try join(room, user: user, isJoining: true)
+        case .leave(let room): return try join(room, user: user, isJoining: false)
+        case .say(let room, let text): return try say(text, in: room, by: user, now: now)
+        case .rooms: return roomListing(for: user)
+        case .subscribe(let topic): return subscribe(topic, user: user, isSubscribing: true)
+        case .unsubscribe(let topic): return subscribe(topic, user: user, isSubscribing: false)
+        case .audit(let limit): return auditListing(limit: limit)
+        case .metrics(let window): return metrics(window: window, now: now)
         case .reassign(let number, let target, let reason): return try reassign(number, to: target, reason: reason, by: user, now: now)
         }
     }
@@ -81,10 +120,25 @@ public struct Desk: Sendable {
         return order
     }
 
-    /// Stores a changed order: re-indexes it and records the change for the store.
-    mutating func save(_ order: Order) {
+    /// Stores a changed order: re-indexes it, starts and ends its queue episodes, tells queue
+    /// subscribers what entered or left, and records the change for the store.
+    mutating func save(_ order: Order, now: Instant) {
+        var order = order
+        let before = order.episodes.map(\.queue)
+        let after = QueueName.queues(of: order)
+        if before != after {
+            let entered = after.filter { !before.contains($0) }
+            if order.escalationLevel >= .stuck, !order.episodes.contains(where: { after.contains($0.queue) && $0.level >= .stuck }) {
+                notifySubscribers(of: "stuck", order: order.number, change: "left", now: now)
+            }
+            order.episodes.removeAll { !after.contains($0.queue) }
+            for queue in entered { order.episodes.append(EscalationEpisode(queue: queue, since: now)) }
+            for queue in before where !after.contains(queue) { notifySubscribers(of: queue.wireName, order: order.number, change: "left", now: now) }
+            for queue in entered { notifySubscribers(of: queue.wireName, order: order.number, change: "entered", now: now) }
+        }
         orders[order.number] = order
         index.update(order)
+        if before != after { scheduleEscalations(of: order, queues: after.filter { !before.contains($0) }) }
         changes.append(.order(order))
     }
 
@@ -100,15 +154,31 @@ public struct Desk: Sendable {
         changes.append(.note(order: order.number, note))
     }
 
-    /// Queues an event for `recipients` (deduplicated; the actor is left out).
+    /// Queues an event for `recipients` (deduplicated; the actor and unknown users are left out)
+    /// and keeps it in each recipient's mailbox, so it survives their being offline.
     mutating func notify(_ recipients: [String], except actor: String?, _ kind: Event.Kind, now: Instant) {
         var seen = Set<String>()
-        let targets = recipients.filter { $0 != actor && seen.insert($0).inserted }
+        let targets = recipients.filter { $0 != actor && users[$0] != nil && seen.insert($0).inserted }
         guard !targets.isEmpty else { return }
         let event = Event(id: counters.nextEventID, at: now, kind: kind)
         counters.nextEventID += 1
+        let line = event.wireLine
+        for user in targets {
+            let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal,
+                                     isRead: false, isDelivered: isOnline(user))
+            mailboxes[user, default: Mailbox()].append(entry)
+            changes.append(.mailbox(user: user, entry))
+        }
         pushes.append(Push(recipients: targets, event: event))
         changes.append(.counters(counters))
+    }
+
+    /// Records an administrator's action in the audit log.
+    mutating func recordAudit(_ action: String, _ detail: String, by actor: String, now: Instant) {
+        let entry = AuditEntry(at: now, actor: actor, action: action, detail: detail)
+        audit.append(entry)
+        if audit.count > 1000 { audit.removeFirst(audit.count - 1000) }
+        changes.append(.audit(entry))
     }
 
     mutating func issueToken() -> UInt64 {
@@ -168,6 +238,11 @@ public struct Desk: Sendable {
         changes.append(.user(user))
         return finish(reply: nil)
     }
+
+    /// Escalation thresholds in force for `queue`.
+    public func thresholds(for queue: QueueName) -> EscalationThresholds {
+        thresholds[queue] ?? EscalationThresholds.defaults(for: queue)
+    }
 }
 
 /// Times and limits a desk runs with; flags set them so tests and demos can shorten leases.
@@ -202,11 +277,31 @@ public struct DeskSnapshot: Sendable {
     public var orders: [Order]
     public var users: [User]
     public var counters: DeskCounters
+    public var mailboxes: [String: Mailbox] = [:]
+    /// (user, "queue" or "room", name)
+    public var memberships: [(String, String, String)] = []
+    public var thresholds: [QueueName: EscalationThresholds] = [:]
+    public var audit: [AuditEntry] = []
 
     public init(orders: [Order] = [], users: [User] = [], counters: DeskCounters = DeskCounters()) {
         self.orders = orders
         self.users = users
         self.counters = counters
+    }
+}
+
+/// One administrator action, kept for AUDIT.
+public struct AuditEntry: Sendable, Equatable {
+    public var at: Instant
+    public var actor: String
+    public var action: String
+    public var detail: String
+
+    public init(at: Instant, actor: String, action: String, detail: String) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.detail = detail
     }
 }
 
@@ -218,6 +313,12 @@ public enum StoreChange: Sendable, Equatable {
     case history(order: String, HistoryEntry)
     case user(User)
     case counters(DeskCounters)
+    /// An event kept in (or updated in) a user's mailbox.
+    case mailbox(user: String, MailboxEntry)
+    /// A queue subscription ("queue") or room membership ("room") added or removed.
+    case membership(user: String, kind: String, name: String, isMember: Bool)
+    case thresholds(QueueName, EscalationThresholds)
+    case audit(AuditEntry)
 }
 
 /// What an operation produced: the reply, what to persist, whom to tell.

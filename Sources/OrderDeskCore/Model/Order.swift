@@ -20,6 +20,8 @@ public struct Order: Sendable, Equatable {
     /// The order's thread.
     public var notes: [Note]
     public var history: [HistoryEntry]
+    /// The order's current stay in each queue it is in, with its escalation level.
+    public var episodes: [EscalationEpisode] = []
     public let capturedAt: Instant
     public var stageChangedAt: Instant
     /// Position in capture order, to break ties between orders captured in the same millisecond.
@@ -49,7 +51,8 @@ public struct Order: Sendable, Equatable {
     public init(number: String, customer: String, rep: String, purchaseOrder: String, currency: String,
                 lines: [OrderLine], priority: Priority, requestedShipDate: String?, stage: Stage, holds: [Hold],
                 claim: ClaimState, watchers: Set<String>, notes: [Note], history: [HistoryEntry],
-                capturedAt: Instant, stageChangedAt: Instant, sequence: Int64) {
+                episodes: [EscalationEpisode] = [], capturedAt: Instant, stageChangedAt: Instant, sequence: Int64) {
+        self.episodes = episodes
         self.number = number
         self.customer = customer
         self.rep = rep
@@ -75,6 +78,9 @@ public struct Order: Sendable, Equatable {
     public var openHolds: [Hold] { holds.filter(\.isOpen) }
 
     public func openHold(ofType type: HoldType) -> Hold? { holds.first { $0.isOpen && $0.type == type } }
+
+    /// The highest escalation level of any current episode.
+    public var escalationLevel: EscalationLevel { episodes.map(\.level).max() ?? .none }
 
     /// The lease, if someone holds the order.
     public var lease: Lease? {

@@ -22,6 +22,26 @@ public enum Command: Sendable, Equatable {
     case watch(order: String)
     case unwatch(order: String)
     case reassign(order: String, to: String, reason: String)
+    case inbox(onlyUnread: Bool, limit: Int, before: UInt64?)
+    /// Marks events read: the given ids, or all when nil.
+    case read([UInt64]?)
+    case resume(after: UInt64)
+    case stuck
+    case thresholds
+    case setThreshold(QueueName, EscalationThresholds)
+    case who
+    case away(String)
+    case back
+    case message(to: String, text: String)
+    case join(room: String)
+    case leave(room: String)
+    case say(room: String, text: String)
+    case rooms
+    /// Subscribes to a queue's wire name, or `stuck`.
+    case subscribe(String)
+    case unsubscribe(String)
+    case audit(limit: Int)
+    case metrics(window: Milliseconds)
 
     /// The command's wire name, as in protocol.md.
     public var name: String {
@@ -48,6 +68,24 @@ public enum Command: Sendable, Equatable {
         case .watch: "WATCH"
         case .unwatch: "UNWATCH"
         case .reassign: "REASSIGN"
+        case .inbox: "INBOX"
+        case .read: "READ"
+        case .resume: "RESUME"
+        case .stuck: "STUCK"
+        case .thresholds: "THRESHOLDS"
+        case .setThreshold: "THRESHOLD"
+        case .who: "WHO"
+        case .away: "AWAY"
+        case .back: "BACK"
+        case .message: "MSG"
+        case .join: "JOIN"
+        case .leave: "LEAVE"
+        case .say: "SAY"
+        case .rooms: "ROOMS"
+        case .subscribe: "SUBSCRIBE"
+        case .unsubscribe: "UNSUBSCRIBE"
+        case .audit: "AUDIT"
+        case .metrics: "METRICS"
         }
     }
 
@@ -131,6 +169,24 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "WATCH", usage: "WATCH <number>", summary: "get pushes about an order", example: "WATCH SO-10042", roles: people),
             CommandSpec(name: "UNWATCH", usage: "UNWATCH <number>", summary: "stop getting pushes about an order", example: "UNWATCH SO-10042", roles: people),
             CommandSpec(name: "REASSIGN", usage: "REASSIGN <number> <user|nobody> <reason>", summary: "give a claimed or free order to a processor, or force-release it", example: "REASSIGN SO-10042 ben ana is out sick", roles: [.admin]),
+            CommandSpec(name: "INBOX", usage: "INBOX [unread] [limit] [before=<event id>]", summary: "events addressed to you, newest first", example: "INBOX unread 10", roles: everyone),
+            CommandSpec(name: "READ", usage: "READ <event id>... | READ all", summary: "mark inbox events read", example: "READ 212 215", roles: everyone),
+            CommandSpec(name: "RESUME", usage: "RESUME <last event id seen>", summary: "replay the events you missed since that id, then continue live", example: "RESUME 1187", roles: everyone),
+            CommandSpec(name: "STUCK", usage: "STUCK", summary: "orders stuck past their queue's threshold, and who was told", example: "STUCK", roles: everyone),
+            CommandSpec(name: "THRESHOLDS", usage: "THRESHOLDS", summary: "each queue's escalation thresholds", example: "THRESHOLDS", roles: everyone),
+            CommandSpec(name: "THRESHOLD", usage: "THRESHOLD <queue> warning=<d> stuck=<d> admins=<d>", summary: "change a queue's thresholds (durations like 30m, 4h, 2d)", example: "THRESHOLD pricing warning=1h stuck=2h admins=6h", roles: [.admin]),
+            CommandSpec(name: "WHO", usage: "WHO", summary: "who is online, their role, status and claims", example: "WHO", roles: everyone),
+            CommandSpec(name: "AWAY", usage: "AWAY <message>", summary: "set yourself away with an automatic answer to direct messages", example: "AWAY at lunch until 1pm", roles: everyone),
+            CommandSpec(name: "BACK", usage: "BACK", summary: "clear your away status", example: "BACK", roles: everyone),
+            CommandSpec(name: "MSG", usage: "MSG <user> <text>", summary: "send a direct message (kept until they log in)", example: "MSG sam can you call Acme about SO-10042?", roles: everyone),
+            CommandSpec(name: "JOIN", usage: "JOIN <room>", summary: "join a room (a queue's name or any other)", example: "JOIN pricing", roles: everyone),
+            CommandSpec(name: "LEAVE", usage: "LEAVE <room>", summary: "leave a room", example: "LEAVE pricing", roles: everyone),
+            CommandSpec(name: "SAY", usage: "SAY <room> <text>", summary: "post to a room you joined", example: "SAY pricing who knows the Acme contract price?", roles: everyone),
+            CommandSpec(name: "ROOMS", usage: "ROOMS", summary: "rooms with members", example: "ROOMS", roles: everyone),
+            CommandSpec(name: "SUBSCRIBE", usage: "SUBSCRIBE <queue|stuck>", summary: "get a push when an order enters or leaves a queue", example: "SUBSCRIBE credit", roles: everyone),
+            CommandSpec(name: "UNSUBSCRIBE", usage: "UNSUBSCRIBE <queue|stuck>", summary: "stop those pushes", example: "UNSUBSCRIBE credit", roles: everyone),
+            CommandSpec(name: "AUDIT", usage: "AUDIT [limit]", summary: "recent administrator actions, newest first", example: "AUDIT 20", roles: [.admin]),
+            CommandSpec(name: "METRICS", usage: "METRICS [window=<d>]", summary: "queue depths, cycle and hold resolution times, throughput, server counters", example: "METRICS window=7d", roles: [.admin]),
         ]
     }()
 

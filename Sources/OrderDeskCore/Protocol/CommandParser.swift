@@ -79,6 +79,71 @@ public struct CommandParser: Sendable {
             let order = try arguments.orderNumber()
             let user = try arguments.word("user")
             command = .reassign(order: order, to: user, reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+        case "INBOX":
+            var onlyUnread = false
+            var limit = 20
+            var before: UInt64?
+            while !arguments.isAtEnd {
+                if let word = arguments.optionalWord() {
+                    if word.lowercased() == "unread" { onlyUnread = true } else if let count = Int(word), (1...500).contains(count) { limit = count } else {
+                        throw arguments.usageError("unexpected \(word)")
+                    }
+                } else {
+                    let fields = try arguments.fields(allowed: ["before"])
+                    guard let value = fields["before"].flatMap(UInt64.init) else { throw arguments.usageError("before= takes an event id") }
+                    before = value
+                }
+            }
+            command = .inbox(onlyUnread: onlyUnread, limit: limit, before: before)
+        case "READ":
+            var ids: [UInt64] = []
+            var all = false
+            while let word = arguments.optionalWord() {
+                if word.lowercased() == "all" { all = true } else if let id = UInt64(word) { ids.append(id) } else { throw arguments.usageError("\(word) is not an event id") }
+            }
+            guard all != !ids.isEmpty else { throw arguments.usageError("give event ids, or all") }
+            command = .read(all ? nil : ids)
+        case "RESUME":
+            let word = try arguments.word("last event id")
+            guard let id = UInt64(word) else { throw arguments.usageError("\(word) is not an event id") }
+            command = .resume(after: id)
+        case "STUCK": command = .stuck
+        case "THRESHOLDS": command = .thresholds
+        case "THRESHOLD":
+            let queue = try arguments.queue()
+            let fields = try arguments.fields(allowed: ["warning", "stuck", "admins"])
+            func duration(_ key: String) throws(DeskError) -> Milliseconds {
+                guard let text = fields[key], let value = Milliseconds(duration: text) else { throw arguments.usageError("\(key)= takes a duration such as 30m, 4h or 2d") }
+                return value
+            }
+            command = .setThreshold(queue, EscalationThresholds(warning: try duration("warning"), stuck: try duration("stuck"), admins: try duration("admins")))
+        case "WHO": command = .who
+        case "AWAY": command = .away(try arguments.text("message", limit: limits.maximumNoteLength))
+        case "BACK": command = .back
+        case "MSG":
+            let user = try arguments.word("user")
+            command = .message(to: user, text: try arguments.text("text", limit: limits.maximumNoteLength))
+        case "JOIN": command = .join(room: try arguments.word("room").lowercased())
+        case "LEAVE": command = .leave(room: try arguments.word("room").lowercased())
+        case "SAY":
+            let room = try arguments.word("room").lowercased()
+            command = .say(room: room, text: try arguments.text("text", limit: limits.maximumNoteLength))
+        case "ROOMS": command = .rooms
+        case "SUBSCRIBE", "UNSUBSCRIBE":
+            let topic = try arguments.word("queue").lowercased()
+            guard topic == "stuck" || (QueueName(wireName: topic).map { $0 != .mine } ?? false) else {
+                throw arguments.usageError("unknown queue \(topic); one of new, credit, pricing, inventory, address, other, released, stuck")
+            }
+            command = name == "SUBSCRIBE" ? .subscribe(topic) : .unsubscribe(topic)
+        case "AUDIT": command = .audit(limit: try arguments.optionalCount() ?? 50)
+        case "METRICS":
+            let fields = try arguments.fields(allowed: ["window"])
+            var window = Milliseconds(30 * 86_400_000)
+            if let text = fields["window"] {
+                guard let value = Milliseconds(duration: text), value.value > 0 else { throw arguments.usageError("window= takes a duration such as 7d") }
+                window = value
+            }
+            command = .metrics(window: window)
         default:
             throw .unknownCommand(first.value, suggestion: nil)
         }
@@ -300,4 +365,17 @@ public enum OrderNumber {
 
     /// Order numbers are case-insensitive; the desk keeps them upper-case.
     public static func normalized(_ text: String) -> String { text.uppercased() }
+
+    /// Words of `text` shaped like order numbers (letters, a dash, digits: `SO-10042`), upper-cased, in order.
+    public static func references(in text: String) -> [String] {
+        var found: [String] = []
+        for word in text.split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-")) }) {
+            let parts = word.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, (1...6).contains(parts[0].count), parts[0].allSatisfy(\.isLetter),
+                  (1...12).contains(parts[1].count), parts[1].allSatisfy(\.isNumber) else { continue }
+            let number = word.uppercased()
+            if !found.contains(number) { found.append(number) }
+        }
+        return found
+    }
 }

@@ -19,6 +19,17 @@ public struct Event: Sendable, Equatable {
         case reassigned(order: String, from: String?, to: String?, by: String, reason: String, token: UInt64?)
         case leaseWarning(order: String, until: Instant, token: UInt64)
         case leaseExpired(order: String, token: UInt64, reason: String)
+        /// An order entered or left a queue the recipient subscribes to.
+        case queue(order: String, queue: String, change: String)
+        /// Escalation steps: the holder is nudged, the rep pinged, the admins told.
+        case stuckWarning(order: String, queue: String, since: Instant)
+        case stuck(order: String, queue: String, since: Instant)
+        case escalated(order: String, queue: String, since: Instant)
+        /// A direct message, and the automatic answer of someone away.
+        case message(from: String, text: String)
+        case away(user: String, text: String)
+        /// A post in a room.
+        case say(room: String, by: String, text: String)
     }
 
     public init(id: UInt64, at: Instant, kind: Kind) {
@@ -27,49 +38,94 @@ public struct Event: Sendable, Equatable {
         self.kind = kind
     }
 
-    /// The order the event is about.
-    public var order: String {
+    /// The order the event is about, if it is about one.
+    public var order: String? {
         switch kind {
+        case .message, .away, .say: return nil
+        case .queue(let order, _, _), .stuckWarning(let order, _, _), .stuck(let order, _, _), .escalated(let order, _, _):
+            return order
         case .captured(let order, _, _), .note(let order, _, _), .mention(let order, _, _), .hold(let order, _, _, _),
              .unhold(let order, _, _, _), .stage(let order, _, _, _, _), .claimed(let order, _, _), .handedBack(let order, _, _),
              .reassigned(let order, _, _, _, _, _), .leaseWarning(let order, _, _), .leaseExpired(let order, _, _):
-            order
+            return order
+        }
+    }
+
+    /// Events addressed to one person by name: they count as unread in the inbox.
+    public var isPersonal: Bool {
+        switch kind {
+        case .mention, .reassigned, .leaseWarning, .leaseExpired, .stuckWarning, .stuck, .escalated, .message: true
+        default: false
+        }
+    }
+
+    /// The wire name of the event's kind.
+    public var kindName: String {
+        switch kind {
+        case .captured: "captured"
+        case .note: "note"
+        case .mention: "mention"
+        case .hold: "hold"
+        case .unhold: "unhold"
+        case .stage: "stage"
+        case .claimed: "claimed"
+        case .handedBack: "released"
+        case .reassigned: "reassigned"
+        case .leaseWarning: "lease-warning"
+        case .leaseExpired: "lease-expired"
+        case .queue: "queue"
+        case .stuckWarning: "stuck-warning"
+        case .stuck: "stuck"
+        case .escalated: "escalated"
+        case .message: "message"
+        case .away: "away"
+        case .say: "say"
         }
     }
 
     /// `EVENT <id> <kind> key=value...`, without the line end.
     public var wireLine: String {
-        var fields: [(String, String)] = [("order", order)]
-        let name: String
+        var fields: [(String, String)] = order.map { [("order", $0)] } ?? []
         switch kind {
         case .captured(_, let customer, let by):
-            name = "captured"; fields += [("customer", customer), ("by", by)]
-        case .note(_, let by, let text):
-            name = "note"; fields += [("by", by), ("text", text)]
-        case .mention(_, let by, let text):
-            name = "mention"; fields += [("by", by), ("text", text)]
-        case .hold(_, let type, let by, let reason):
-            name = "hold"; fields += [("type", type.rawValue), ("by", by), ("reason", reason)]
-        case .unhold(_, let type, let by, let reason):
-            name = "unhold"; fields += [("type", type.rawValue), ("by", by), ("reason", reason)]
+            fields += [("customer", customer), ("by", by)]
+        case .note(_, let by, let text), .mention(_, let by, let text):
+            fields += [("by", by), ("text", text)] + Self.orderReferences(in: text)
+        case .hold(_, let type, let by, let reason), .unhold(_, let type, let by, let reason):
+            fields += [("type", type.rawValue), ("by", by), ("reason", reason)]
         case .stage(_, let from, let to, let by, let reason):
-            name = "stage"; fields += [("from", from.rawValue), ("to", to.rawValue), ("by", by)]
+            fields += [("from", from.rawValue), ("to", to.rawValue), ("by", by)]
             if let reason { fields.append(("reason", reason)) }
         case .claimed(_, let by, let token):
-            name = "claimed"; fields += [("by", by), ("token", String(token))]
+            fields += [("by", by), ("token", String(token))]
         case .handedBack(_, let by, let reason):
-            name = "released"; fields += [("by", by), ("reason", reason)]
+            fields += [("by", by), ("reason", reason)]
         case .reassigned(_, let from, let to, let by, let reason, let token):
-            name = "reassigned"
             fields += [("from", from ?? "nobody"), ("to", to ?? "nobody"), ("by", by), ("reason", reason)]
             if let token { fields.append(("token", String(token))) }
         case .leaseWarning(_, let until, let token):
-            name = "lease-warning"; fields += [("until", until.iso8601), ("token", String(token))]
+            fields += [("until", until.iso8601), ("token", String(token))]
         case .leaseExpired(_, let token, let reason):
-            name = "lease-expired"; fields += [("token", String(token)), ("reason", reason)]
+            fields += [("token", String(token)), ("reason", reason)]
+        case .queue(_, let queue, let change):
+            fields += [("queue", queue), ("change", change)]
+        case .stuckWarning(_, let queue, let since), .stuck(_, let queue, let since), .escalated(_, let queue, let since):
+            fields += [("queue", queue), ("since", since.iso8601)]
+        case .message(let from, let text):
+            fields += [("from", from), ("text", text)] + Self.orderReferences(in: text)
+        case .away(let user, let text):
+            fields += [("user", user), ("text", text)]
+        case .say(let room, let by, let text):
+            fields += [("room", room), ("by", by), ("text", text)] + Self.orderReferences(in: text)
         }
         fields.append(("at", at.iso8601))
-        return "EVENT \(id) \(name) " + fields.map { Quoting.field($0.0, $0.1) }.joined(separator: " ")
+        return "EVENT \(id) \(kindName) " + fields.map { Quoting.field($0.0, $0.1) }.joined(separator: " ")
+    }
+
+    /// `orders=SO-1,SO-2` for the order numbers a free text mentions, so clients can link them.
+    static func orderReferences(in text: String) -> [(String, String)] {
+        let numbers = OrderNumber.references(in: text)
+        return numbers.isEmpty ? [] : [("orders", numbers.joined(separator: ","))]
     }
 }
 

@@ -19,6 +19,10 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     /// True while a LOGIN is being verified off the queue; lines that arrive meanwhile wait in `pendingFrames`.
     var isBusy = false
     var pendingFrames: [LineFramer.Frame] = []
+    /// Id of the first event pushed live to this session; RESUME replays only what came before it.
+    var firstLiveEventID: UInt64?
+    /// Events already sent to this session from its mailbox (messages kept for login); RESUME skips them.
+    var replayedEventIDs: Set<UInt64> = []
     private(set) var isClosed = false
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import OrderDeskCore
 import OrderDeskWire
 
@@ -23,6 +24,7 @@ extension DeskServer {
             // An empty line (a stray Enter in nc) is ignored rather than answered.
             if text.allSatisfy({ $0 == " " }) { return }
             stats.commands += 1
+            stats.commandRate.record(atSecond: clockNow().milliseconds / 1000)
             switch parser.parse(text) {
             case .failure(let error): send(.failure(error), to: connection)
             case .success(let command): run(command, on: connection)
@@ -38,6 +40,20 @@ extension DeskServer {
             pipeline.whenDurable { _ in connection.closeAfterFlush() }
         case .ping: send(.ok("PONG"), to: connection)
         case .help(let topic): send(help(topic), to: connection)
+        case .resume(let lastSeen):
+            guard let user = connection.user else {
+                send(.failure(.notLoggedIn), to: connection)
+                return
+            }
+            resume(user, after: lastSeen, on: connection)
+        case .metrics:
+            guard let user = connection.user else {
+                send(.failure(.notLoggedIn), to: connection)
+                return
+            }
+            var outcome = desk.execute(command, as: user, now: clockNow())
+            if case .ok(let summary, let data) = outcome.reply { outcome.reply = .ok(summary, data: data + [operationsLine()]) }
+            apply(outcome, replyTo: connection)
         default:
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
@@ -71,11 +87,17 @@ extension DeskServer {
             connection.user = name
             sessionsByUser[name, default: [:]][connection.id] = connection
             log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id))])
-            let outcome = desk.sessionOpened(user: name, now: clockNow())
-            let claims = desk.execute(.whoami, as: name, now: clockNow())
-            var reply = outcome
-            reply.reply = claims.reply
-            apply(reply, replyTo: connection)
+            let opened = desk.sessionOpened(user: name, now: clockNow())
+            var outcome = opened.outcome
+            if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: clockNow()).reply {
+                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))]), data: data)
+            }
+            apply(outcome, replyTo: connection)
+            // Direct messages that waited for this user arrive right after the login reply.
+            for line in opened.backlog {
+                if let id = ServerLine.eventID(line) { connection.replayedEventIDs.insert(id) }
+                deliver(line + "\n", to: connection)
+            }
         } else {
             log(.info, "login failed", [("user", name), ("session", String(connection.id))])
             send(.failure(.loginFailed), to: connection)
@@ -90,6 +112,39 @@ extension DeskServer {
                 return
             }
         }
+    }
+
+    /// Replays the events the user missed after `lastSeen` (up to the session's live stream), then answers.
+    private func resume(_ user: String, after lastSeen: UInt64, on connection: Connection) {
+        let replay = desk.replay(for: user, after: lastSeen, before: connection.firstLiveEventID)
+        var count = 0
+        for line in replay.lines {
+            guard let id = ServerLine.eventID(line), !connection.replayedEventIDs.contains(id) else { continue }
+            connection.replayedEventIDs.insert(id)
+            deliver(line + "\n", to: connection)
+            count += 1
+        }
+        send(.ok(Rendering.join([("resumed", String(count)), ("complete", replay.isComplete ? "yes" : "no")])), to: connection)
+    }
+
+    /// The server's own counters, appended to METRICS.
+    func operationsLine() -> String {
+        let now = clockNow()
+        let second = now.milliseconds / 1000
+        let rate = stats.commandRate.rate(atSecond: second)
+        func milliseconds(_ microseconds: Int64?) -> String {
+            guard let microseconds else { return "0" }
+            return String(format: "%.2f", Double(microseconds) / 1000)
+        }
+        return "ops " + Rendering.join([
+            ("connections", String(connections.count)), ("sessions", String(sessionsByUser.values.reduce(0) { $0 + $1.count })),
+            ("users-online", String(sessionsByUser.count)), ("commands", String(stats.commands)),
+            ("commands-per-second", String(format: "%.1f", rate)), ("pushes", String(stats.pushesSent)),
+            ("slow-dropped", String(stats.slowSessionsDropped)), ("refused", String(stats.sessionsRefused)),
+            ("commits", String(stats.commits)), ("commit-failures", String(stats.commitFailures)),
+            ("commit-p50-ms", milliseconds(stats.commitLatencies.percentile(0.5))),
+            ("commit-p99-ms", milliseconds(stats.commitLatencies.percentile(0.99))),
+        ])
     }
 
     private func help(_ topic: String?) -> Reply {

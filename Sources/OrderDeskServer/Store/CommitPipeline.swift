@@ -25,8 +25,8 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
     private var waitingStart = 0
     /// Called on the desk queue when a commit fails, after every waiting action was told.
     var onFailure: ((Error) -> Void)?
-    /// Called on the desk queue after every successful commit with its duration and size.
-    var onCommit: ((Milliseconds, Int) -> Void)?
+    /// Called on the desk queue after every successful commit with its duration (µs) and size.
+    var onCommit: ((Int64, Int) -> Void)?
 
     init(store: DeskStore, deskQueue: DispatchQueue, storeQueue: DispatchQueue) {
         self.store = store
@@ -65,14 +65,14 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
         isCommitting = true
         let store = self.store
         storeQueue.async {
-            let started = Self.monotonicMilliseconds()
+            let started = Self.monotonicMicroseconds()
             let result = Result { try store.commit(batch) }
-            let elapsed = Milliseconds(Self.monotonicMilliseconds() - started)
+            let elapsed = Self.monotonicMicroseconds() - started
             self.deskQueue.async { self.finished(upTo: upTo, result: result, elapsed: elapsed, size: batch.count) }
         }
     }
 
-    private func finished(upTo: UInt64, result: Result<Void, Error>, elapsed: Milliseconds, size: Int) {
+    private func finished(upTo: UInt64, result: Result<Void, Error>, elapsed: Int64, size: Int) {
         isCommitting = false
         switch result {
         case .success:
@@ -104,9 +104,9 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
         }
     }
 
-    static func monotonicMilliseconds() -> Int64 {
+    static func monotonicMicroseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
     }
 }

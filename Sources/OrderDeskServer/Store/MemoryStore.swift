@@ -43,6 +43,16 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
                 case .history(let number, let entry): orders[number]?.history.append(entry)
                 case .user(let user): users[user.name] = user
                 case .counters(let counters): snapshot.counters = counters
+                case .mailbox(let user, let entry):
+                    var entries = snapshot.mailboxes[user]?.entries ?? []
+                    entries.removeAll { $0.id == entry.id }
+                    entries.append(entry)
+                    snapshot.mailboxes[user] = Mailbox(entries: entries, droppedThrough: snapshot.mailboxes[user]?.droppedThrough ?? 0)
+                case .membership(let user, let kind, let name, let isMember):
+                    snapshot.memberships.removeAll { $0 == (user, kind, name) }
+                    if isMember { snapshot.memberships.append((user, kind, name)) }
+                case .thresholds(let queue, let value): snapshot.thresholds[queue] = value
+                case .audit(let entry): snapshot.audit.append(entry)
                 }
             }
             snapshot.orders = orders.values.sorted { $0.sequence < $1.sequence }

@@ -13,6 +13,13 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private let insertHistory: SQLiteStatement
     private let upsertUser: SQLiteStatement
     private let upsertMeta: SQLiteStatement
+    private let upsertMailbox: SQLiteStatement
+    private let insertMembership: SQLiteStatement
+    private let deleteMembership: SQLiteStatement
+    private let upsertThresholds: SQLiteStatement
+    private let insertAudit: SQLiteStatement
+    /// Events older than this are dropped from mailboxes when the store opens.
+    public static let mailboxRetention = Milliseconds(14 * 86_400_000)
 
     /// Schema version kept in `PRAGMA user_version`.
     static let schemaVersion: Int64 = 1
@@ -24,13 +31,15 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         try database.execute(Self.schema)
         upsertOrder = try database.prepare("""
             INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
-                stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
+                episodes)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(number) DO UPDATE SET customer=excluded.customer, rep=excluded.rep, po=excluded.po,
                 currency=excluded.currency, priority=excluded.priority, ship=excluded.ship, stage=excluded.stage,
                 stage_changed_at=excluded.stage_changed_at, lines=excluded.lines, watchers=excluded.watchers,
                 claim_holder=excluded.claim_holder, claim_token=excluded.claim_token, claim_since=excluded.claim_since,
-                claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace
+                claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace,
+                episodes=excluded.episodes
             """)
         upsertHold = try database.prepare("""
             INSERT OR REPLACE INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
@@ -40,6 +49,13 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
         upsertUser = try database.prepare("INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
         upsertMeta = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)")
+        upsertMailbox = try database.prepare("""
+            INSERT OR REPLACE INTO mailbox(user, id, at, kind, line, personal, read, delivered) VALUES(?,?,?,?,?,?,?,?)
+            """)
+        insertMembership = try database.prepare("INSERT OR IGNORE INTO memberships(user, kind, name) VALUES(?,?,?)")
+        deleteMembership = try database.prepare("DELETE FROM memberships WHERE user=? AND kind=? AND name=?")
+        upsertThresholds = try database.prepare("INSERT OR REPLACE INTO thresholds(queue, warning, stuck, admins) VALUES(?,?,?,?)")
+        insertAudit = try database.prepare("INSERT INTO audit(at, actor, action, detail) VALUES(?,?,?,?)")
     }
 
     static let schema = """
@@ -50,7 +66,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             rep TEXT NOT NULL, po TEXT NOT NULL, currency TEXT NOT NULL, priority TEXT NOT NULL, ship TEXT,
             stage TEXT NOT NULL, captured_at INTEGER NOT NULL, stage_changed_at INTEGER NOT NULL, lines TEXT NOT NULL,
             watchers TEXT NOT NULL, claim_holder TEXT, claim_token INTEGER, claim_since INTEGER, claim_expires INTEGER,
-            claim_warned INTEGER, claim_grace INTEGER);
+            claim_warned INTEGER, claim_grace INTEGER, episodes TEXT NOT NULL DEFAULT '');
         CREATE TABLE IF NOT EXISTS holds(order_number TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL,
             reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed_at INTEGER NOT NULL, released_by TEXT,
             released_at INTEGER, release_reason TEXT, PRIMARY KEY(order_number, id)) WITHOUT ROWID;
@@ -59,6 +75,15 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         CREATE TABLE IF NOT EXISTS history(order_number TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
             action TEXT NOT NULL, detail TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS history_by_order ON history(order_number);
+        CREATE TABLE IF NOT EXISTS mailbox(user TEXT NOT NULL, id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL,
+            line TEXT NOT NULL, personal INTEGER NOT NULL, read INTEGER NOT NULL, delivered INTEGER NOT NULL,
+            PRIMARY KEY(user, id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS mailbox_dropped(user TEXT PRIMARY KEY, through INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS memberships(user TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+            PRIMARY KEY(user, kind, name)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS thresholds(queue TEXT PRIMARY KEY, warning INTEGER NOT NULL, stuck INTEGER NOT NULL,
+            admins INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS audit(at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
         PRAGMA user_version = 1;
         """
 
@@ -78,6 +103,16 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                     try upsertUser.run([.text(user.name), .text(user.role.rawValue), .blob(user.credential.salt),
                                         .blob(user.credential.hash), .integer(Int64(user.credential.iterations))])
                 case .counters(let latest): counters = latest
+                case .mailbox(let user, let entry):
+                    try upsertMailbox.run([.text(user), .integer(Int64(entry.id)), .integer(entry.at.milliseconds), .text(entry.kind),
+                                           .text(entry.line), .integer(entry.isPersonal ? 1 : 0), .integer(entry.isRead ? 1 : 0),
+                                           .integer(entry.isDelivered ? 1 : 0)])
+                case .membership(let user, let kind, let name, let isMember):
+                    try (isMember ? insertMembership : deleteMembership).run([.text(user), .text(kind), .text(name)])
+                case .thresholds(let queue, let value):
+                    try upsertThresholds.run([.text(queue.wireName), .integer(value.warning.value), .integer(value.stuck.value), .integer(value.admins.value)])
+                case .audit(let entry):
+                    try insertAudit.run([.integer(entry.at.milliseconds), .text(entry.actor), .text(entry.action), .text(entry.detail)])
                 }
             }
             if let counters {
@@ -101,7 +136,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             .text(Self.encode(order.lines)), .text(order.watchers.sorted().joined(separator: " ")),
             .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
             .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
-            .optional(lease?.graceEnds?.milliseconds),
+            .optional(lease?.graceEnds?.milliseconds), .text(Self.encode(order.episodes)),
         ])
         for hold in order.holds {
             var released: (String, Int64, String)?
@@ -116,6 +151,22 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     /// Lines as `sku:qty:cents` joined by commas; SKUs never hold `:` or `,` (the CAPTURE syntax forbids them).
     static func encode(_ lines: [OrderLine]) -> String {
         lines.map { "\($0.sku):\($0.quantity):\($0.unitPrice.cents)" }.joined(separator: ",")
+    }
+
+    /// Episodes as `queue@since@level` joined by `;`.
+    static func encode(_ episodes: [EscalationEpisode]) -> String {
+        episodes.map { "\($0.queue.wireName)@\($0.since.milliseconds)@\($0.level.rawValue)" }.joined(separator: ";")
+    }
+
+    static func decodeEpisodes(_ text: String) throws -> [EscalationEpisode] {
+        try text.split(separator: ";").map { item in
+            let parts = item.split(separator: "@")
+            guard parts.count == 3, let queue = QueueName(wireName: String(parts[0])), let since = Int64(parts[1]),
+                  let rawLevel = Int(parts[2]), let level = EscalationLevel(rawValue: rawLevel) else {
+                throw StoreError.corrupt("episode \(item)")
+            }
+            return EscalationEpisode(queue: queue, since: Instant(milliseconds: since), level: level)
+        }
     }
 
     static func decodeLines(_ text: String) throws -> [OrderLine] {
@@ -173,7 +224,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
         let orderRows = try database.prepare("""
             SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace
+                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes
             FROM orders ORDER BY sequence
             """)
         while try orderRows.step() {
@@ -193,10 +244,49 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                 currency: orderRows.text(5), lines: try Self.decodeLines(orderRows.text(11)), priority: priority,
                 requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
                 watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
-                capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
+                episodes: try Self.decodeEpisodes(orderRows.text(19)), capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
                 sequence: orderRows.int(1)))
         }
+        try loadMailboxes(into: &snapshot)
+        let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
+        while try memberships.step() { snapshot.memberships.append((memberships.text(0), memberships.text(1), memberships.text(2))) }
+        let thresholds = try database.prepare("SELECT queue, warning, stuck, admins FROM thresholds")
+        while try thresholds.step() {
+            guard let queue = QueueName(wireName: thresholds.text(0)) else { continue }
+            snapshot.thresholds[queue] = EscalationThresholds(warning: Milliseconds(thresholds.int(1)), stuck: Milliseconds(thresholds.int(2)),
+                                                              admins: Milliseconds(thresholds.int(3)))
+        }
+        let audit = try database.prepare("SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT 1000")
+        while try audit.step() {
+            snapshot.audit.insert(AuditEntry(at: Instant(milliseconds: audit.int(0)), actor: audit.text(1), action: audit.text(2), detail: audit.text(3)), at: 0)
+        }
         return snapshot
+    }
+
+    /// Loads each user's newest events within the retention window, first dropping older ones
+    /// (and remembering, per user, the newest id dropped, so RESUME can tell it is incomplete).
+    private func loadMailboxes(into snapshot: inout DeskSnapshot) throws {
+        let cutoff = Int64(SystemClockReading.milliseconds()) - Self.mailboxRetention.value
+        try database.execute("""
+            BEGIN IMMEDIATE;
+            INSERT INTO mailbox_dropped(user, through) SELECT user, MAX(id) FROM mailbox WHERE at < \(cutoff) GROUP BY user
+                ON CONFLICT(user) DO UPDATE SET through = MAX(through, excluded.through);
+            DELETE FROM mailbox WHERE at < \(cutoff);
+            COMMIT;
+            """)
+        var dropped: [String: UInt64] = [:]
+        let droppedRows = try database.prepare("SELECT user, through FROM mailbox_dropped")
+        while try droppedRows.step() { dropped[droppedRows.text(0)] = UInt64(droppedRows.int(1)) }
+        var entries: [String: [MailboxEntry]] = [:]
+        let rows = try database.prepare("SELECT user, id, at, kind, line, personal, read, delivered FROM mailbox ORDER BY user, id")
+        while try rows.step() {
+            entries[rows.text(0), default: []].append(MailboxEntry(
+                id: UInt64(rows.int(1)), at: Instant(milliseconds: rows.int(2)), kind: rows.text(3), line: rows.text(4),
+                isPersonal: rows.int(5) != 0, isRead: rows.int(6) != 0, isDelivered: rows.int(7) != 0))
+        }
+        for (user, list) in entries {
+            snapshot.mailboxes[user] = Mailbox(entries: list, droppedThrough: dropped[user] ?? 0)
+        }
     }
 
     /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.

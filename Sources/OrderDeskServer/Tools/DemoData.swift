@@ -58,7 +58,17 @@ public enum DemoData {
                 lines.append(OrderLine(sku: product.sku, quantity: 1 + random.next(below: 40), unitPrice: Money(cents: product.cents)))
             }
             let priorities: [Priority] = [.normal, .normal, .normal, .high, .high, .low, .urgent]
-            let age = Milliseconds(Int64(random.next(below: 5 * 24 * 60)) * 60_000 + 60_000)
+            // What happens to the order, and so how old it is: most new work is fresh, a few
+            // orders have sat long enough to be stuck.
+            let fate = random.next(below: 20)
+            let minutes: Int
+            switch fate {
+            case 0..<7: minutes = random.next(below: 10) < 7 ? 5 + random.next(below: 85) : 120 + random.next(below: 28 * 60)
+            case 7..<12: minutes = 60 + random.next(below: 3 * 24 * 60)
+            case 12..<15: minutes = 120 + random.next(below: 2 * 24 * 60)
+            default: minutes = 24 * 60 + random.next(below: 4 * 24 * 60)
+            }
+            let age = Milliseconds(Int64(minutes) * 60_000)
             let capturedAt = now - age
             let number = "SO-\(10001 + index)"
             let shipDay = capturedAt + Milliseconds(Int64(3 + random.next(below: 10)) * 86_400_000)
@@ -68,13 +78,13 @@ public enum DemoData {
                                    requestedShipDate: String(shipDay.iso8601.prefix(10)))
             changes += desk.importOrder(draft, by: "shop", capturedAt: capturedAt).changes
             let processor = processors[random.next(below: processors.count)]
-            var time = capturedAt + Milliseconds(Int64(1 + random.next(below: 30)) * 60_000)
+            var time = capturedAt + Milliseconds(Int64(1 + random.next(below: 10)) * 60_000)
             func act(_ command: Command, as user: String) {
                 guard time < now else { return }
                 changes += desk.execute(command, as: user, now: time).changes
-                time = time + Milliseconds(Int64(2 + random.next(below: 20)) * 60_000)
+                time = time + Milliseconds(Int64(1 + random.next(below: 8)) * 60_000)
             }
-            switch random.next(below: 20) {
+            switch fate {
             case 0..<7:
                 break  // new work, untouched
             case 7..<12:

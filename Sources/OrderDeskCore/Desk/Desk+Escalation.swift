@@ -1,0 +1,150 @@
+/// Stuck orders: each queue has thresholds; past the warning point the holder is nudged, past
+/// the stuck point the rep is pinged, past the admin point the admins are told. Each step fires
+/// once per episode (an order's stay in a queue) and is written to the order's history.
+extension Desk {
+    /// Schedules the next escalation step of the order's episodes (of those in `queues`, if given).
+    mutating func scheduleEscalations(of order: Order, queues: [QueueName]? = nil) {
+        for episode in order.episodes where queues?.contains(episode.queue) ?? true {
+            guard let step = episode.nextStep(thresholds(for: episode.queue)) else { continue }
+            escalations.push(DeadlineHeap.Entry(due: step.due, order: order.number, queue: episode.queue))
+        }
+    }
+
+    /// Fires every escalation step due by `now`.
+    mutating func escalate(now: Instant) {
+        while let top = escalations.peek(), top.due <= now {
+            _ = escalations.pop()
+            guard var order = orders[top.order],
+                  let index = order.episodes.firstIndex(where: { $0.queue == top.queue }),
+                  let step = order.episodes[index].nextStep(thresholds(for: top.queue)) else { continue }
+            // A stale entry: the step already fired, or the order left the queue and came back
+            // (a new episode with an entry of its own).
+            guard step.due == top.due else { continue }
+            let episode = order.episodes[index]
+            order.episodes[index].level = step.level
+            let queue = top.queue.wireName
+            switch step.level {
+            case .warned:
+                record("stuck-warning", "\(queue) since \(episode.since.iso8601); told \(order.lease?.holder ?? "nobody")", by: "desk", on: &order, now: now)
+                save(order, now: now)
+                if let holder = order.lease?.holder {
+                    notify([holder], except: nil, .stuckWarning(order: order.number, queue: queue, since: episode.since), now: now)
+                }
+            case .stuck:
+                record("stuck", "\(queue) since \(episode.since.iso8601); told \(order.rep)", by: "desk", on: &order, now: now)
+                save(order, now: now)
+                notify([order.rep], except: nil, .stuck(order: order.number, queue: queue, since: episode.since), now: now)
+                notifySubscribers(of: "stuck", order: order.number, change: "entered", now: now)
+            case .admins:
+                let admins = users.values.filter { $0.role == .admin }.map(\.name).sorted()
+                record("escalated", "\(queue) since \(episode.since.iso8601); told \(admins.joined(separator: ","))", by: "desk", on: &order, now: now)
+                save(order, now: now)
+                notify(admins, except: nil, .escalated(order: order.number, queue: queue, since: episode.since), now: now)
+            case .none:
+                break
+            }
+            if let next = order.episodes[index].nextStep(thresholds(for: top.queue)) {
+                escalations.push(DeadlineHeap.Entry(due: next.due, order: order.number, queue: top.queue))
+            }
+        }
+    }
+
+    /// STUCK: orders stuck in some queue, longest first, with who was told.
+    func stuckListing(now: Instant) -> Reply {
+        var rows: [(since: Instant, line: String)] = []
+        for order in orders.values {
+            for episode in order.episodes where episode.level >= .stuck {
+                var told = [order.rep]
+                if episode.level >= .admins { told += users.values.filter { $0.role == .admin }.map(\.name).sorted() }
+                var fields: [(String, String)] = [
+                    ("queue", episode.queue.wireName), ("since", episode.since.iso8601), ("age", (now - episode.since).compact),
+                    ("level", episode.level == .admins ? "admins" : "rep"), ("told", told.joined(separator: ",")),
+                    ("priority", order.priority.rawValue), ("customer", order.customer),
+                ]
+                if let holder = order.lease?.holder { fields.append(("holder", holder)) }
+                rows.append((episode.since, order.number + " " + Rendering.join(fields)))
+            }
+        }
+        rows.sort { $0.since < $1.since }
+        return .ok(Rendering.join([("stuck", String(rows.count))]), data: rows.map(\.line))
+    }
+
+    /// THRESHOLDS: every queue's thresholds.
+    func thresholdListing() -> Reply {
+        let lines = QueueName.all.filter { $0 != .mine }.map { queue in
+            let value = thresholds(for: queue)
+            return Rendering.join([("queue", queue.wireName), ("warning", value.warning.duration), ("stuck", value.stuck.duration),
+                                   ("admins", value.admins.duration), ("default", thresholds[queue] == nil ? "yes" : "no")])
+        }
+        return .ok(Rendering.join([("queues", String(lines.count))]), data: lines)
+    }
+
+    /// THRESHOLD: an admin changes a queue's thresholds; kept across restarts and audited.
+    mutating func setThresholds(_ queue: QueueName, _ value: EscalationThresholds, by user: User, now: Instant) throws(DeskError) -> Reply {
+        guard queue != .mine else { throw .badArguments(usage: "THRESHOLD <queue> warning=<d> stuck=<d> admins=<d>", detail: "mine has no thresholds") }
+        guard value.isValid else {
+            throw .badArguments(usage: "THRESHOLD <queue> warning=<d> stuck=<d> admins=<d>", detail: "need 0 < warning <= stuck <= admins")
+        }
+        thresholds[queue] = value
+        changes.append(.thresholds(queue, value))
+        recordAudit("threshold", "\(queue.wireName) warning=\(value.warning.duration) stuck=\(value.stuck.duration) admins=\(value.admins.duration)", by: user.name, now: now)
+        escalations = DeadlineHeap()
+        for order in orders.values where !order.episodes.isEmpty { scheduleEscalations(of: order) }
+        return .ok(Rendering.join([("queue", queue.wireName), ("warning", value.warning.duration), ("stuck", value.stuck.duration),
+                                   ("admins", value.admins.duration)]))
+    }
+}
+
+extension Milliseconds {
+    /// The shortest exact form: `90s`, `45m`, `4h`, `2d`.
+    public var duration: String {
+        if value % 86_400_000 == 0 { return "\(value / 86_400_000)d" }
+        if value % 3_600_000 == 0 { return "\(value / 3_600_000)h" }
+        if value % 60_000 == 0 { return "\(value / 60_000)m" }
+        return "\(value / 1000)s"
+    }
+}
+
+/// A min-heap of escalation deadlines.
+struct DeadlineHeap: Sendable {
+    struct Entry: Sendable, Equatable {
+        var due: Instant
+        var order: String
+        var queue: QueueName
+    }
+
+    private var entries: [Entry] = []
+
+    var count: Int { entries.count }
+
+    func peek() -> Entry? { entries.first }
+
+    mutating func push(_ entry: Entry) {
+        entries.append(entry)
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].due < entries[parent].due else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Entry? {
+        guard !entries.isEmpty else { return nil }
+        entries.swapAt(0, entries.count - 1)
+        let top = entries.removeLast()
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var first = parent
+            if left < entries.count, entries[left].due < entries[first].due { first = left }
+            if right < entries.count, entries[right].due < entries[first].due { first = right }
+            if first == parent { break }
+            entries.swapAt(parent, first)
+            parent = first
+        }
+        return top
+    }
+}
