@@ -33,7 +33,7 @@ let package = Package(
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),
         .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire"], path: "Tests/TestSupport"),
         .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
-        .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "TestSupport"]),
+        .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "OrderDeskWire", "TestSupport"]),
         .testTarget(name: "DeskClientTests", dependencies: ["DeskClientKit", "TestSupport"], path: "Tests/DeskClientTests"),
     ]
 )

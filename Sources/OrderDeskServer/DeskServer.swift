@@ -62,10 +62,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         parser = CommandParser(limits: configuration.desk.limits)
         desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
         pipeline = CommitPipeline(store: store, deskQueue: queue, storeQueue: storeQueue)
-        pipeline.onFailure = { [unowned self] error in self.recover(from: error) }
-        pipeline.onCommit = { [unowned self] microseconds, _ in
-            self.stats.commits += 1
-            self.stats.commitLatencies.record(microseconds)
+        pipeline.onFailure = { [weak self] error in self?.recover(from: error) }
+        pipeline.onCommit = { [weak self] microseconds, _ in
+            self?.stats.commits += 1
+            self?.stats.commitLatencies.record(microseconds)
         }
     }
 
@@ -77,14 +77,14 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         port = boundPort
         queue.sync {
             let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
-            source.setEventHandler { [unowned self] in self.acceptPending() }
+            source.setEventHandler { [weak self] in self?.acceptPending() }
             source.setCancelHandler { Glibc.close(descriptor) }
             acceptSource = source
             source.resume()
             let timer = DispatchSource.makeTimerSource(queue: queue)
             let interval = Int(configuration.tickInterval.value)
             timer.schedule(deadline: .now() + .milliseconds(interval), repeating: .milliseconds(interval), leeway: .milliseconds(interval / 4))
-            timer.setEventHandler { [unowned self] in self.tick() }
+            timer.setEventHandler { [weak self] in self?.tick() }
             self.timer = timer
             timer.resume()
         }
@@ -107,12 +107,11 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                     connection.write("BYE " + reason + "\n")
                     connection.close()
                 }
-                storeQueue.async { [self] in
-                    _ = store
-                    queue.async { [self] in
-                        log(.info, "stopped", [("sessions", String(connections.count))])
-                        completion()
-                    }
+                // Closing sessions starts grace windows: wait for those commits too, so nothing
+                // runs on this server after `completion`.
+                pipeline.whenDurable { [self] _ in
+                    log(.info, "stopped", [("reason", reason)])
+                    completion()
                 }
             }
         }
@@ -168,9 +167,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         nextConnectionID += 1
         connections[connection.id] = connection
         stats.connectionsAccepted += 1
-        connection.onClose = { [unowned self] closed in self.closed(closed) }
+        connection.onClose = { [weak self] closed in self?.closed(closed) }
         connection.write(greeting + "\n")
-        connection.start { [unowned self] connection, bytes in
+        connection.start { [weak self] connection, bytes in
+            guard let self else { return }
             for frame in connection.framer.append(bytes) { self.received(frame, on: connection) }
         }
     }
@@ -230,15 +230,15 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// reply becomes `ERR storage`, because the change it reported was undone.
     func send(_ reply: Reply, to connection: Connection) {
         let text = reply.wireText
-        pipeline.whenDurable { [unowned self] committed in
-            self.write(committed ? text : Reply.failure(.storageFailed).wireText, to: connection)
+        pipeline.whenDurable { [weak self] committed in
+            self?.write(committed ? text : Reply.failure(.storageFailed).wireText, to: connection)
         }
     }
 
     /// Sends a push once the change it tells of is durable; dropped if that commit failed.
     func deliver(_ line: String, to connection: Connection) {
-        pipeline.whenDurable { [unowned self] committed in
-            guard committed else { return }
+        pipeline.whenDurable { [weak self] committed in
+            guard committed, let self else { return }
             self.stats.pushesSent += 1
             self.write(line, to: connection)
         }

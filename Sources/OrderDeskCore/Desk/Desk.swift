@@ -165,7 +165,7 @@ public struct Desk: Sendable {
         let line = event.wireLine
         for user in targets {
             let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal,
-                                     isRead: false, isDelivered: isOnline(user))
+                                     isRead: false, isDelivered: !event.waitsForLogin || isOnline(user))
             mailboxes[user, default: Mailbox()].append(entry)
             changes.append(.mailbox(user: user, entry))
         }

@@ -59,6 +59,12 @@ public struct Event: Sendable, Equatable {
         }
     }
 
+    /// Direct messages that find their recipient offline are pushed at the next login.
+    public var waitsForLogin: Bool {
+        if case .message = kind { return true }
+        return false
+    }
+
     /// The wire name of the event's kind.
     public var kindName: String {
         switch kind {

@@ -48,7 +48,9 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     func start(onBytes: @escaping (Connection, UnsafeRawBufferPointer) -> Void) {
         dispatchPrecondition(condition: .onQueue(queue))
         let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
-        source.setEventHandler { [unowned self] in
+        source.setEventHandler { [weak self] in
+            // Held strongly for the whole handler: closing from inside it must not free the connection.
+            guard let self else { return }
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
             while !self.isClosed {
                 let count = buffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
@@ -115,7 +117,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     private func armWriteSource() {
         guard writeSource == nil, !isClosed else { return }
         let source = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
-        source.setEventHandler { [unowned self] in self.flush() }
+        source.setEventHandler { [weak self] in self?.flush() }
         source.setCancelHandler { [self] in self.sourceCancelled() }
         liveSources += 1
         writeSource = source
