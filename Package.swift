@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "OrderDeskCore", dependencies: ["OrderDeskWire"]),
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
         .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "CSQLite", "CCrypto"]),
-        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer"]),
+        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer", "OrderDeskWire"]),
         // The thin terminal client: protocol and presentation only, no business rules.
         .target(name: "DeskClientKit", dependencies: ["OrderDeskWire"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import OrderDeskCore
 import OrderDeskServer
+import OrderDeskWire
 
 /// The `orderdesk` subcommands.
 enum Commands {
@@ -19,6 +20,8 @@ enum Commands {
           orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--log-level LEVEL]
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
+          orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME]   (asks a running desk; password from
+                                                                 ORDERDESK_PASSWORD or the terminal)
           orderdesk --help | orderdesk COMMAND --help
 
         defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --log-level info
@@ -105,6 +108,26 @@ enum Commands {
         let existed = desk.users[name] != nil
         try store.commit(desk.put(User(name: name, role: role, credential: Passwords.credential(for: password))).changes)
         print("\(existed ? "updated" : "added") user \(name) (\(role.rawValue)) in \(path)")
+    }
+
+    /// Asks a running desk for METRICS as an admin and prints them, as Prometheus text with --prometheus.
+    static func metrics(_ options: Options) throws -> Int32 {
+        let usage = "usage: orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME] [--window 30d]"
+        if options.has("help") { print(usage); return 0 }
+        let host = options.value("host") ?? "127.0.0.1"
+        let port = UInt16(try options.integer("port", in: 1...65535) ?? 7878)
+        let user = options.value("user") ?? ProcessInfo.processInfo.environment["USER"] ?? "admin"
+        let password = try ProcessInfo.processInfo.environment["ORDERDESK_PASSWORD"] ?? PasswordPrompt.read(prompt: "password for \(user): ", confirm: false)
+        let connection = try BlockingLineConnection(host: host, port: port)
+        _ = try connection.readLine()
+        let login = try connection.request("LOGIN \(Quoting.word(user)) \(Quoting.word(password))")
+        guard login.last?.hasPrefix("OK") == true else { throw UsageError("login failed: \(login.last ?? "")") }
+        let window = options.value("window").map { " window=" + $0 } ?? ""
+        let reply = try connection.request("METRICS" + window)
+        guard let last = reply.last, last.hasPrefix("OK") else { throw UsageError(reply.last ?? "no reply") }
+        let data = reply.dropLast().map { String($0.dropFirst(2)) }
+        print(options.has("prometheus") ? PrometheusFormat.render(data) : data.joined(separator: "\n"), terminator: options.has("prometheus") ? "" : "\n")
+        return 0
     }
 
     static func importFile(_ options: Options) throws -> Int32 {

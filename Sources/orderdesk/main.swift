@@ -7,11 +7,12 @@ import Glibc
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
-    let options = try Options(arguments, switchNames: ["demo", "help"])
+    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus"])
     switch options.positional.first {
     case "serve": try Commands.serve(options)
     case "user": try Commands.addUser(options)
     case "import": exit(try Commands.importFile(options))
+    case "metrics": exit(try Commands.metrics(options))
     case nil where options.has("help"), "help": print(Commands.usage)
     default: throw UsageError(Commands.usage)
     }
