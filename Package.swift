@@ -28,6 +28,10 @@ let package = Package(
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
         .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "CSQLite", "CCrypto"]),
         .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer", "OrderDeskWire"]),
+        // libFuzzer target for the framer, tokenizer and parser (docs/FUZZING.md); the shim
+        // declares the driver weak so ordinary builds link.
+        .target(name: "CFuzzerShim"),
+        .executableTarget(name: "orderdesk-fuzz", dependencies: ["OrderDeskCore", "OrderDeskWire", "CFuzzerShim"]),
         // The thin terminal client: protocol and presentation only, no business rules.
         .target(name: "DeskClientKit", dependencies: ["OrderDeskWire"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),

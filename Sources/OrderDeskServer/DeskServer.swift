@@ -22,6 +22,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         /// A session whose unsent output passes this is disconnected as a slow consumer.
         public var maximumUnsentBytes = 4 * 1024 * 1024
         public var maximumSessions = 20_000
+        /// A connection that sends nothing for this long is closed (clients PING to stay).
+        public var idleTimeout = Milliseconds.seconds(600)
         public var log = Log()
 
         public init() {}
@@ -44,12 +46,14 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Logged-in connections per user, for pushes.
     var sessionsByUser: [String: [Int: Connection]] = [:]
     var stats = ServerStats()
+    var throttle = LoginThrottle()
     private var nextConnectionID = 1
     private var listener: Int32 = -1
     private var acceptSource: DispatchSourceRead?
     private var isAcceptSuspended = false
     private var timer: DispatchSourceTimer?
     private var isStopping = false
+    private var lastIdleCheck = Instant(milliseconds: 0)
     /// The port bound by `start`.
     public private(set) var port: UInt16 = 0
 
@@ -105,7 +109,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             pipeline.whenDurable { [self] _ in
                 for connection in connections.values {
                     connection.write("BYE " + reason + "\n")
-                    connection.close()
+                    connection.close(reason: "shutdown")
                 }
                 // Closing sessions starts grace windows: wait for those commits too, so nothing
                 // runs on this server after `completion`.
@@ -163,7 +167,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     private func open(_ descriptor: Int32) {
         let connection = Connection(id: nextConnectionID, descriptor: descriptor, queue: queue,
-                                    maximumLineLength: configuration.desk.limits.maximumLineLength)
+                                    maximumLineLength: configuration.desk.limits.maximumLineLength, now: clock())
         nextConnectionID += 1
         connections[connection.id] = connection
         stats.connectionsAccepted += 1
@@ -171,6 +175,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         connection.write(greeting + "\n")
         connection.start { [weak self] connection, bytes in
             guard let self else { return }
+            connection.lastInput = self.clock()
             for frame in connection.framer.append(bytes) { self.received(frame, on: connection) }
         }
     }
@@ -181,17 +186,28 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         return "HELLO orderdesk 1 " + Rendering.join([
             ("max-line", String(limits.maximumLineLength)), ("max-note", String(limits.maximumNoteLength)),
             ("max-order-lines", String(limits.maximumOrderLines)), ("lease", String(settings.leaseDuration.value / 1000)),
-            ("grace", String(settings.graceWindow.value / 1000)),
+            ("grace", String(settings.graceWindow.value / 1000)), ("max-sessions", String(configuration.maximumSessions)),
+            ("max-unsent", String(configuration.maximumUnsentBytes)), ("idle-timeout", String(configuration.idleTimeout.value / 1000)),
         ])
     }
 
     private func closed(_ connection: Connection) {
         connections[connection.id] = nil
+        let level: Log.Level = connection.closeReason.hasPrefix("slow") || connection.closeReason.hasPrefix("idle") ? .warning : .info
+        log(level, "session closed", [("session", String(connection.id)), ("user", connection.user ?? "-"), ("reason", connection.closeReason)])
         guard let user = connection.user else { return }
         sessionsByUser[user]?[connection.id] = nil
         if sessionsByUser[user]?.isEmpty == true { sessionsByUser[user] = nil }
         apply(desk.sessionClosed(user: user, now: clock()), replyTo: nil)
-        log(.info, "session closed", [("user", user), ("session", String(connection.id))])
+    }
+
+    /// Closes connections that sent nothing for the idle timeout: peers that vanished without a FIN.
+    private func closeIdleConnections(now: Instant) {
+        let limit = configuration.idleTimeout
+        for connection in connections.values where now - connection.lastInput > limit {
+            connection.write("BYE idle-timeout no input for \(limit.value / 1000) s; send PING to stay connected\n")
+            connection.close(reason: "idle timeout")
+        }
     }
 
     // MARK: Time
@@ -199,6 +215,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private func tick() {
         dispatchPrecondition(condition: .onQueue(queue))
         let now = clock()
+        if now - lastIdleCheck >= Milliseconds(min(5000, configuration.idleTimeout.value / 4)) {
+            lastIdleCheck = now
+            closeIdleConnections(now: now)
+        }
         guard let due = desk.nextDeadline(), due <= now else { return }
         apply(desk.tick(now: now), replyTo: nil)
     }
@@ -248,9 +268,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         guard !connection.isClosed else { return }
         if connection.unsentByteCount + text.utf8.count > configuration.maximumUnsentBytes {
             stats.slowSessionsDropped += 1
-            log(.warning, "slow consumer disconnected", [("session", String(connection.id)), ("user", connection.user ?? "-"),
-                                                         ("unsent", String(connection.unsentByteCount))])
-            connection.close()
+            connection.close(reason: "slow consumer: over \(configuration.maximumUnsentBytes) bytes unsent")
             return
         }
         connection.write(text)

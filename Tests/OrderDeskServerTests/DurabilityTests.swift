@@ -61,7 +61,7 @@ struct DurabilityTests {
     func killNine() throws {
         let directory = temporaryDirectory()
         let data = directory + "/desk.sqlite"
-        try seedUsers(data)
+        try seedStandardUsers(data)
         var server = try ServerProcess(data: data)
         let shop = try LineClient(port: server.port)
         try shop.ok("LOGIN shop shop")
@@ -84,15 +84,5 @@ struct DurabilityTests {
         }
         #expect(acknowledged.count == 120)
         #expect(try SQLiteStore(path: data).integrityCheck() == "ok")
-    }
-
-    private func seedUsers(_ path: String) throws {
-        let store = try SQLiteStore(path: path)
-        var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
-        var changes: [StoreChange] = []
-        for (name, role) in TestDesk.standardUsers {
-            changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: 1000))).changes
-        }
-        try store.commit(changes)
     }
 }

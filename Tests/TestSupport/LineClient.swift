@@ -127,7 +127,7 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
         let deadline = Date().addingTimeInterval(timeout)
         while deadline.timeIntervalSinceNow > 0 {
             do { _ = try readLine(timeout: deadline.timeIntervalSinceNow) } catch let failure as Failure {
-                return failure.description.contains("closed")
+                return failure.description.contains("closed") || failure.description.contains("reset")
             } catch { return false }
         }
         return false

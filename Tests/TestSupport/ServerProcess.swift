@@ -4,10 +4,12 @@ import Glibc
 #endif
 
 /// The real `orderdesk` binary run as a child process, for tests that kill it.
-public final class ServerProcess {
+public final class ServerProcess: @unchecked Sendable {  // immutable after init but for Process, which may be signalled from any thread
     public let process = Process()
     public private(set) var port: UInt16 = 0
     private let output = Pipe()
+    private let errors = Pipe()
+    private let errorText = Locked("")
 
     /// The `orderdesk` executable built beside the test bundle.
     public static var executable: URL {
@@ -15,10 +17,16 @@ public final class ServerProcess {
     }
 
     /// Starts `orderdesk serve --port 0` on `data` and waits (with a deadline) for its port.
-    public init(data: String, arguments: [String] = [], timeout: Double = 20) throws {
+    public init(data: String, logLevel: String = "error", arguments: [String] = [], timeout: Double = 20) throws {
         process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--data", data, "--log-level", "error"] + arguments
+        process.arguments = ["serve", "--port", "0", "--data", data, "--log-level", logLevel] + arguments
         process.standardOutput = output
+        process.standardError = errors
+        let collected = errorText
+        errors.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            collected.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)
         var text = ""
@@ -37,6 +45,9 @@ public final class ServerProcess {
         }
         port = number
     }
+
+    /// What the server wrote to standard error so far (its log).
+    public var standardError: String { errorText.current }
 
     /// SIGKILL: no chance to clean up, as in a crash.
     public func kill() {

@@ -93,7 +93,7 @@ public struct Desk: Sendable {
         case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
-        case .resume: return .ok("")  // answered by the server, which knows the connection's live stream
+        case .resume, .unlock: return .ok("")  // answered by the server, which owns sessions and login records
         case .stuck: return stuckListing(now: now)
         case .thresholds: return thresholdListing()
         case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
@@ -236,6 +236,12 @@ public struct Desk: Sendable {
     public mutating func put(_ user: User) -> Outcome {
         users[user.name] = user
         changes.append(.user(user))
+        return finish(reply: nil)
+    }
+
+    /// Records an administrator action taken outside the desk's own commands (UNLOCK, user changes).
+    public mutating func audit(_ action: String, _ detail: String, by actor: String, now: Instant) -> Outcome {
+        recordAudit(action, detail, by: actor, now: now)
         return finish(reply: nil)
     }
 

@@ -42,6 +42,8 @@ public enum Command: Sendable, Equatable {
     case unsubscribe(String)
     case audit(limit: Int)
     case metrics(window: Milliseconds)
+    /// Clears a user's failed-login lockout.
+    case unlock(user: String)
 
     /// The command's wire name, as in protocol.md.
     public var name: String {
@@ -86,6 +88,7 @@ public enum Command: Sendable, Equatable {
         case .unsubscribe: "UNSUBSCRIBE"
         case .audit: "AUDIT"
         case .metrics: "METRICS"
+        case .unlock: "UNLOCK"
         }
     }
 
@@ -186,6 +189,7 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "SUBSCRIBE", usage: "SUBSCRIBE <queue|stuck>", summary: "get a push when an order enters or leaves a queue", example: "SUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "UNSUBSCRIBE", usage: "UNSUBSCRIBE <queue|stuck>", summary: "stop those pushes", example: "UNSUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "AUDIT", usage: "AUDIT [limit]", summary: "recent administrator actions, newest first", example: "AUDIT 20", roles: [.admin]),
+            CommandSpec(name: "UNLOCK", usage: "UNLOCK <user>", summary: "clear a user's lockout after too many failed logins", example: "UNLOCK ben", roles: [.admin]),
             CommandSpec(name: "METRICS", usage: "METRICS [window=<d>]", summary: "queue depths, cycle and hold resolution times, throughput, server counters", example: "METRICS window=7d", roles: [.admin]),
         ]
     }()

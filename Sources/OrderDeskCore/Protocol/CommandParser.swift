@@ -135,6 +135,7 @@ public struct CommandParser: Sendable {
                 throw arguments.usageError("unknown queue \(topic); one of new, credit, pricing, inventory, address, other, released, stuck")
             }
             command = name == "SUBSCRIBE" ? .subscribe(topic) : .unsubscribe(topic)
+        case "UNLOCK": command = .unlock(user: try arguments.word("user"))
         case "AUDIT": command = .audit(limit: try arguments.optionalCount() ?? 50)
         case "METRICS":
             let fields = try arguments.fields(allowed: ["window"])

@@ -1,4 +1,5 @@
 import Dispatch
+import OrderDeskCore
 import OrderDeskWire
 #if canImport(Glibc)
 import Glibc
@@ -29,12 +30,17 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     private var output: [UInt8] = []
     private var outputStart = 0
     private var closeWhenFlushed = false
+    /// Why the connection closed (or will, once flushed), for the log.
+    private(set) var closeReason = ""
+    /// When the peer last sent anything; the idle timeout closes half-open connections.
+    var lastInput: Instant
     /// Sources whose cancel handler has yet to run; the descriptor is closed when this reaches 0.
     private var liveSources = 0
     /// Called once, on the queue, after the connection is closed.
     var onClose: ((Connection) -> Void)?
 
-    init(id: Int, descriptor: Int32, queue: DispatchQueue, maximumLineLength: Int) {
+    init(id: Int, descriptor: Int32, queue: DispatchQueue, maximumLineLength: Int, now: Instant) {
+        lastInput = now
         self.id = id
         self.descriptor = descriptor
         self.queue = queue
@@ -51,20 +57,16 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         source.setEventHandler { [weak self] in
             // Held strongly for the whole handler: closing from inside it must not free the connection.
             guard let self else { return }
+            // One read per event, so a client that floods the desk cannot hold the queue: the
+            // source fires again while data is left, after other sources had their turn.
             var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-            while !self.isClosed {
-                let count = buffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
-                if count > 0 {
-                    buffer.withUnsafeBytes { onBytes(self, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                    if count < buffer.count { return }
-                } else if count == 0 {
-                    self.close()
-                    return
-                } else {
-                    if errno == EINTR { continue }
-                    if errno != EAGAIN && errno != EWOULDBLOCK { self.close() }
-                    return
-                }
+            let count = buffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                buffer.withUnsafeBytes { onBytes(self, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            } else if count == 0 {
+                self.close(reason: "peer closed")
+            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+                self.close(reason: "read error: \(String(cString: strerror(errno)))")
             }
         }
         source.setCancelHandler { [self] in self.sourceCancelled() }
@@ -101,7 +103,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
                 armWriteSource()
                 return
             } else {
-                close()
+                close(reason: "write error")
                 return
             }
         }
@@ -111,7 +113,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
             writeSource = nil
             source.cancel()
         }
-        if closeWhenFlushed { close() }
+        if closeWhenFlushed { close(reason: closeReason) }
     }
 
     private func armWriteSource() {
@@ -125,17 +127,19 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     }
 
     /// Closes once everything queued so far has been sent.
-    func closeAfterFlush() {
+    func closeAfterFlush(reason: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         closeWhenFlushed = true
-        if unsentByteCount == 0 { close() }
+        closeReason = reason
+        if unsentByteCount == 0 { close(reason: reason) }
     }
 
     /// Stops reading and writing now; the descriptor closes when both sources have finished cancelling.
-    func close() {
+    func close(reason: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isClosed else { return }
         isClosed = true
+        closeReason = reason
         output = []
         outputStart = 0
         pendingFrames = []

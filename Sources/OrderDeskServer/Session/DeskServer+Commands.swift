@@ -12,8 +12,7 @@ extension DeskServer {
         if connection.isBusy {
             connection.pendingFrames.append(frame)
             if connection.pendingFrames.count > 10_000 {
-                log(.warning, "session flooded while logging in", [("session", String(connection.id))])
-                connection.close()
+                connection.close(reason: "flooded while logging in")
             }
             return
         }
@@ -37,7 +36,7 @@ extension DeskServer {
         case .login(let user, let password): logIn(user, password: password, on: connection)
         case .logout:
             send(.ok("bye"), to: connection)
-            pipeline.whenDurable { _ in connection.closeAfterFlush() }
+            pipeline.whenDurable { _ in connection.closeAfterFlush(reason: "quit") }
         case .ping: send(.ok("PONG"), to: connection)
         case .help(let topic): send(help(topic), to: connection)
         case .resume(let lastSeen):
@@ -46,6 +45,20 @@ extension DeskServer {
                 return
             }
             resume(user, after: lastSeen, on: connection)
+        case .unlock(let name):
+            guard let user = connection.user else {
+                send(.failure(.notLoggedIn), to: connection)
+                return
+            }
+            guard desk.users[user]?.role == .admin else {
+                send(.failure(.denied(command: "UNLOCK", role: desk.users[user]?.role ?? .service)), to: connection)
+                return
+            }
+            let wasLocked = throttle.unlock(name)
+            log(.info, "admin action", [("by", user), ("action", "unlock"), ("user", name)])
+            var outcome = desk.audit("unlock", "\(name) (was \(wasLocked ? "locked" : "not locked"))", by: user, now: clockNow())
+            outcome.reply = .ok(Rendering.join([("user", name), ("was-locked", wasLocked ? "yes" : "no")]))
+            apply(outcome, replyTo: connection)
         case .metrics:
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
@@ -68,17 +81,44 @@ extension DeskServer {
             send(.failure(.alreadyLoggedIn), to: connection)
             return
         }
+        connection.isBusy = true
+        if throttle.isLocked(name) {
+            // A locked account is refused without checking the password, after the longest delay.
+            throttle.recordFailure(name)
+            log(.warning, "login refused: account locked", [("user", name), ("session", String(connection.id))])
+            answerLogIn(name, matches: false, on: connection)
+            return
+        }
         // An unknown user costs the same hash as a known one, so timing does not tell them apart.
         let known = desk.users[name]?.credential
         let credential = known ?? Credential(salt: [0], hash: [0], iterations: dummyIterations)
-        connection.isBusy = true
         passwordQueue.async { [self] in
             let matches = Passwords.verify(password, against: credential) && known != nil
-            queue.async { [self] in self.finishLogIn(name, matches: matches, on: connection) }
+            queue.async { [self] in self.answerLogIn(name, matches: matches, on: connection) }
         }
     }
 
     private var dummyIterations: Int { desk.users.values.first?.credential.iterations ?? Passwords.defaultIterations }
+
+    /// Answers a login: at once on success, after the throttle's delay on failure.
+    private func answerLogIn(_ name: String, matches: Bool, on connection: Connection) {
+        if matches {
+            throttle.recordSuccess(name)
+            finishLogIn(name, matches: true, on: connection)
+            return
+        }
+        if !throttle.isLocked(name) { throttle.recordFailure(name) }
+        let delay = throttle.isLocked(name) ? LoginThrottle.maximumDelay : throttle.delay(for: name)
+        log(.info, "login failed", [("user", name), ("session", String(connection.id)), ("delay-ms", String(delay.value)),
+                                    ("locked", throttle.isLocked(name) ? "yes" : "no")])
+        if delay.value == 0 {
+            finishLogIn(name, matches: false, on: connection)
+        } else {
+            queue.asyncAfter(deadline: .now() + .milliseconds(Int(delay.value))) { [weak self] in
+                self?.finishLogIn(name, matches: false, on: connection)
+            }
+        }
+    }
 
     private func finishLogIn(_ name: String, matches: Bool, on connection: Connection) {
         connection.isBusy = false
@@ -99,7 +139,6 @@ extension DeskServer {
                 deliver(line + "\n", to: connection)
             }
         } else {
-            log(.info, "login failed", [("user", name), ("session", String(connection.id))])
             send(.failure(.loginFailed), to: connection)
         }
         let waiting = connection.pendingFrames

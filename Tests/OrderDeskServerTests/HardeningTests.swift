@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TestSupport
+import OrderDeskCore
+@testable import OrderDeskServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("End to end: limits, slow clients, logins, shutdown", .serialized)
+struct HardeningTests {
+    @Test("a session that stops reading is disconnected and counted; others keep their latency")
+    func slowConsumer() throws {
+        let desk = try TestDesk { $0.maximumUnsentBytes = 256 * 1024 }
+        defer { desk.stop() }
+        let slow = try desk.client("cora")
+        let ada = try desk.client("ada")
+        // Ask for much more than the socket buffers and the unsent limit hold, and never read it.
+        let flood = [String](repeating: "HELP", count: 20_000).joined(separator: "\n")
+        try slow.send(flood)
+        var worst = 0.0
+        for _ in 0..<50 {
+            let started = Date()
+            #expect(try ada.command("PING").last == "OK PONG")
+            worst = max(worst, Date().timeIntervalSince(started))
+        }
+        #expect(worst < 0.5, "a slow consumer stalled others: worst PING \(worst) s")
+        try waitUntil("the slow session to be dropped") {
+            let ops = try ada.command("METRICS").first { $0.hasPrefix("* ops ") } ?? ""
+            return field("slow-dropped", in: ops) == "1"
+        }
+        #expect(slow.waitForClose(timeout: 10), "the server closed the slow session")
+    }
+
+    @Test("a connection that sends nothing for the idle timeout is told and closed")
+    func idleTimeout() throws {
+        let desk = try TestDesk {
+            $0.idleTimeout = Milliseconds(300)
+            $0.tickInterval = Milliseconds(20)
+        }
+        defer { desk.stop() }
+        let idle = try LineClient(port: desk.port)
+        let line = try idle.readLine(timeout: 5)
+        #expect(line.hasPrefix("BYE idle-timeout"))
+        #expect(idle.waitForClose())
+    }
+
+    @Test("one session over the limit gets a clear error before the close")
+    func maximumSessions() throws {
+        let desk = try TestDesk { $0.maximumSessions = 3 }
+        defer { desk.stop() }
+        let clients = try (0..<3).map { _ in try LineClient(port: desk.port) }
+        #expect(field("max-sessions", in: clients[0].greeting) == "3")
+        let refused = try LineClient(port: desk.port, readGreeting: false)
+        #expect(try refused.readLine().hasPrefix("BYE too-many-sessions"))
+        #expect(refused.waitForClose())
+        #expect(try clients[0].command("PING").last == "OK PONG")
+    }
+
+    @Test("failed logins are throttled per account, lock it, and an admin clears the lock")
+    func loginThrottle() throws {
+        var throttle = LoginThrottle()
+        for _ in 0..<LoginThrottle.freeFailures { throttle.recordFailure("ben") }
+        #expect(throttle.delay(for: "ben") == Milliseconds(0))
+        throttle.recordFailure("ben")
+        #expect(throttle.delay(for: "ben") == Milliseconds(1000))
+        throttle.recordFailure("ben")
+        #expect(throttle.delay(for: "ben") == Milliseconds(2000))
+        for _ in 0..<4 { throttle.recordFailure("ben") }
+        #expect(!throttle.isLocked("ben"))
+        throttle.recordFailure("ben")
+        #expect(throttle.isLocked("ben"), "locked after \(LoginThrottle.lockoutFailures) failures")
+        #expect(throttle.delay(for: "ben") <= LoginThrottle.maximumDelay)
+        let wasLocked = throttle.unlock("ben")
+        #expect(wasLocked)
+        #expect(!throttle.isLocked("ben"))
+        throttle.recordFailure("nobody-at-all")
+        #expect(throttle.delay(for: "nobody-at-all") == throttle.delay(for: "ben"), "unknown names are treated alike")
+    }
+
+    @Test("UNLOCK over the wire clears a lockout and is audited")
+    func unlockCommand() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        let ada = try desk.client("ada")
+        #expect(try ada.ok("UNLOCK ben") == "OK user=ben was-locked=no")
+        #expect(try ada.command("AUDIT").contains { $0.contains("action=unlock") })
+        let ben = try desk.client("ben")
+        #expect(try ben.command("UNLOCK ana").last?.hasPrefix("ERR denied") == true)
+    }
+
+    @Test("SIGTERM stops cleanly: sessions are told, exit 0, and a restart finds everything")
+    func cleanShutdown() throws {
+        let data = temporaryDirectory() + "/desk.sqlite"
+        try seedStandardUsers(data)
+        let server = try ServerProcess(data: data, logLevel: "debug")
+        let shop = try LineClient(port: server.port)
+        try shop.ok("LOGIN shop shop")
+        try shop.ok("CAPTURE SO-1 customer=Acme rep=sam po=P1 lines=A:1:1")
+        let wrong = try LineClient(port: server.port)
+        #expect(try wrong.command("LOGIN ana hunter2-secret").last?.hasPrefix("ERR login-failed") == true)
+        let started = Date()
+        let status = server.terminate()
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(status == 0)
+        #expect(elapsed < 5, "shutdown took \(elapsed) s")
+        #expect(try shop.readLine().hasPrefix("BYE "))
+        let log = server.standardError
+        #expect(log.contains("msg=stopped"))
+        #expect(log.contains("msg=\"login failed\""))
+        #expect(!log.contains("hunter2-secret"), "a password reached the log")
+        #expect(!log.contains(" shop shop"), "a LOGIN line reached the log")
+        let again = try ServerProcess(data: data)
+        defer { again.terminate() }
+        let check = try LineClient(port: again.port)
+        try check.ok("LOGIN shop shop")
+        #expect(try check.command("ORDER SO-1").last == "OK SO-1")
+    }
+}
+
+/// Adds `TestDesk.standardUsers` (password = name) to a data file for a server process.
+func seedStandardUsers(_ path: String) throws {
+    let store = try SQLiteStore(path: path)
+    var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
+    var changes: [StoreChange] = []
+    for (name, role) in TestDesk.standardUsers {
+        changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: 1000))).changes
+    }
+    try store.commit(changes)
+}
