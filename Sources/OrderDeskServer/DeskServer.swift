@@ -25,6 +25,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         /// A connection that sends nothing for this long is closed (clients PING to stay).
         public var idleTimeout = Milliseconds.seconds(600)
         public var log = Log()
+        /// Called (on the desk queue) after the server stopped itself because its store failed;
+        /// the command line exits with status 1.
+        public var onFatalError: @Sendable (String) -> Void = { _ in }
 
         public init() {}
     }
@@ -52,7 +55,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private var acceptSource: DispatchSourceRead?
     private var isAcceptSuspended = false
     private var timer: DispatchSourceTimer?
-    private var isStopping = false
+    private(set) var isStopping = false
     private var lastIdleCheck = Instant(milliseconds: 0)
     /// The port bound by `start`.
     public private(set) var port: UInt16 = 0
@@ -98,7 +101,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     /// Stops accepting, tells every session, waits for pending commits, closes everything.
     /// Calls `completion` (on the desk queue) when all acknowledged changes are on disk.
-    public func shutdown(reason: String = "shutting down", completion: @escaping @Sendable () -> Void) {
+    public func shutdown(reason: String = "shutting-down the desk is shutting down", completion: @escaping @Sendable () -> Void) {
         queue.async { [self] in
             guard !isStopping else { return }
             isStopping = true
@@ -292,7 +295,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             }
         case .failure(let loadError):
             log(.error, "reload failed; stopping", [("error", "\(loadError)")])
-            shutdown(reason: "storage-failed") {}
+            let onFatal = configuration.onFatalError
+            shutdown(reason: "storage-failed the data file cannot be read; the desk stopped") { onFatal("storage failed: \(loadError)") }
         }
     }
 }

@@ -45,6 +45,10 @@ enum Commands {
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "log-level", "help"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
+        configuration.onFatalError = { message in
+            FileHandle.standardError.write(Data("orderdesk: \(message)\n".utf8))
+            exit(1)
+        }
         configuration.host = options.value("host") ?? "127.0.0.1"
         configuration.port = UInt16(try options.integer("port", in: 0...65535) ?? 7878)
         if let lease = try options.integer("lease", in: 1...86_400) { configuration.desk.leaseDuration = .seconds(Int64(lease)) }

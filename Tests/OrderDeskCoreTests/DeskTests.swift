@@ -273,3 +273,44 @@ struct DeskTests {
         #expect(restored.orders["SO-1"]?.lease?.graceEnds == nil)
     }
 }
+
+@Suite("Desk rules found in review")
+struct ReviewRegressionTests {
+    /// Regression: a move by someone else cleared the claim before the holder was told.
+    @Test("the holder hears when an admin moves the order they hold")
+    func holderToldOfMove() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        let outcome = fixture.run("MOVE SO-1 cancelled duplicate order", as: "ada")
+        #expect(outcome.pushes.first?.recipients.contains("ana") == true)
+    }
+
+    @Test("cancelling closes open holds")
+    func cancelClosesHolds() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        fixture.run("HOLD SO-1 credit over limit", as: "ana")
+        fixture.run("MOVE SO-1 cancelled customer withdrew", as: "ana")
+        #expect(fixture.desk.orders["SO-1"]?.openHolds.isEmpty == true)
+    }
+
+    @Test("releasing an unclaimed order is refused")
+    func reassignNobodyUnclaimed() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        #expect(fixture.run("REASSIGN SO-1 nobody tidy", as: "ada").reply?.errorCode == "bad-arguments")
+    }
+
+    @Test("queues list by priority, then capture time, whatever the capture order")
+    func queueOrderByTime() {
+        var fixture = DeskFixture()
+        let base = fixture.now
+        _ = fixture.desk.importOrder(OrderDraft(number: "SO-NEW", customer: "A", rep: "sam", purchaseOrder: "P", currency: "USD",
+                                                lines: [], priority: .normal, requestedShipDate: nil), by: "test", capturedAt: base)
+        _ = fixture.desk.importOrder(OrderDraft(number: "SO-OLD", customer: "A", rep: "sam", purchaseOrder: "P", currency: "USD",
+                                                lines: [], priority: .normal, requestedShipDate: nil), by: "test", capturedAt: base - .minutes(60))
+        #expect(fixture.run("NEXT", as: "ana").reply?.summary.hasPrefix("order=SO-OLD") == true)
+    }
+}

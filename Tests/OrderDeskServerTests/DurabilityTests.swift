@@ -80,7 +80,7 @@ struct DurabilityTests {
         let check = try LineClient(port: server.port)
         try check.ok("LOGIN shop shop")
         for number in acknowledged {
-            #expect(try check.command("ORDER \(number)").last == "OK \(number)")
+            #expect(try check.command("ORDER \(number)").last == "OK order=\(number)")
         }
         #expect(acknowledged.count == 120)
         #expect(try SQLiteStore(path: data).integrityCheck() == "ok")

@@ -18,13 +18,16 @@ struct HardeningTests {
         // Ask for much more than the socket buffers and the unsent limit hold, and never read it.
         let flood = [String](repeating: "HELP", count: 20_000).joined(separator: "\n")
         try slow.send(flood)
-        var worst = 0.0
+        var latencies: [Double] = []
         for _ in 0..<50 {
             let started = Date()
             #expect(try ada.command("PING").last == "OK PONG")
-            worst = max(worst, Date().timeIntervalSince(started))
+            latencies.append(Date().timeIntervalSince(started))
         }
-        #expect(worst < 0.5, "a slow consumer stalled others: worst PING \(worst) s")
+        latencies.sort()
+        // Bounds loose enough for a loaded 2-core machine, far below a stall (which is forever).
+        #expect(latencies[25] < 0.1, "a slow consumer slowed others: median PING \(latencies[25]) s")
+        #expect(latencies[49] < 2, "a slow consumer stalled others: worst PING \(latencies[49]) s")
         try waitUntil("the slow session to be dropped") {
             let ops = try ada.command("METRICS").first { $0.hasPrefix("* ops ") } ?? ""
             return field("slow-dropped", in: ops) == "1"
@@ -114,7 +117,7 @@ struct HardeningTests {
         defer { again.terminate() }
         let check = try LineClient(port: again.port)
         try check.ok("LOGIN shop shop")
-        #expect(try check.command("ORDER SO-1").last == "OK SO-1")
+        #expect(try check.command("ORDER SO-1").last == "OK order=SO-1")
     }
 }
 

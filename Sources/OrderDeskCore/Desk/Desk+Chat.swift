@@ -33,7 +33,7 @@ extension Desk {
 
     mutating func join(_ room: String, user: User, isJoining: Bool) throws(DeskError) -> Reply {
         guard Self.isValidRoom(room) else {
-            throw .badArguments(usage: "JOIN <room>", detail: "a room name is lower-case letters, digits and - (at most 32)")
+            throw .badArguments(usage: isJoining ? "JOIN <room>" : "LEAVE <room>", detail: "a room name is lower-case letters, digits and - (at most 32)")
         }
         let changed = isJoining ? roomMembers[room, default: []].insert(user.name).inserted : roomMembers[room]?.remove(user.name) != nil
         if changed { changes.append(.membership(user: user.name, kind: "room", name: room, isMember: isJoining)) }

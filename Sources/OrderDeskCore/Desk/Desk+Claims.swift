@@ -71,6 +71,9 @@ extension Desk {
             guard targetUser.role == .processor || targetUser.role == .admin else { throw .notAProcessor(newHolder) }
         }
         let oldHolder = order.lease?.holder
+        guard oldHolder != nil || newHolder != nil else {
+            throw .badArguments(usage: "REASSIGN <number> <user|nobody> <reason>", detail: "order=\(number) is not claimed; nothing to release")
+        }
         var token: UInt64?
         if let newHolder {
             let lease = newLease(for: newHolder, now: now)

@@ -16,7 +16,7 @@ extension Desk {
 
     func show(_ number: String, now: Instant) throws(DeskError) -> Reply {
         let order = try existingOrder(number)
-        return .ok(number, data: Rendering.card(order, now: now))
+        return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
     }
 
     func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) -> Reply {

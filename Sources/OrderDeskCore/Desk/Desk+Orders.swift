@@ -65,13 +65,21 @@ extension Desk {
         if target == .cancelled, reason == nil {
             throw .badArguments(usage: CommandSpec.named("MOVE")?.usage ?? "MOVE", detail: "cancelling needs a reason")
         }
+        // Whoever held the order hears of the move, even when someone else made it.
+        let audience = audience(of: order)
         order.stage = target
         order.stageChangedAt = now
         // The processor's work ends when the order leaves capture: the claim goes with it.
         order.claim = .unclaimed
+        if target == .cancelled {
+            // A cancelled order needs no more work: its open holds are closed with it.
+            for index in order.holds.indices where order.holds[index].isOpen {
+                order.holds[index].status = .released(by: user.name, at: now, reason: "order cancelled")
+            }
+        }
         record("stage", "\(from.rawValue) -> \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""), by: user.name, on: &order, now: now)
         save(order, now: now)
-        notify(audience(of: order), except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
+        notify(audience, except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
         return .ok(Rendering.join([("order", number), ("stage", target.rawValue)]))
     }
 

@@ -79,28 +79,33 @@ struct QueueIndex: Sendable {
     /// Every claimed order's number.
     var claimedOrders: [String] { Array(holderOf.keys) }
 
-    /// Priority first, then the oldest capture.
+    /// Priority first, then the oldest capture (capture order breaks ties).
     static func queueOrder(_ lhs: Order, _ rhs: Order) -> Bool {
         if lhs.priority != rhs.priority { return lhs.priority < rhs.priority }
+        if lhs.capturedAt != rhs.capturedAt { return lhs.capturedAt < rhs.capturedAt }
         return lhs.sequence < rhs.sequence
     }
 }
 
-/// A binary min-heap of queue candidates ordered by priority, then capture sequence.
+/// A binary min-heap of queue candidates ordered by priority, then capture time and sequence.
 struct Heap: Sendable {
     struct Entry: Sendable {
         var rank: Int
+        var capturedAt: Int64
         var sequence: Int64
         var number: String
 
         init(order: Order) {
             rank = order.priority.rank
+            capturedAt = order.capturedAt.milliseconds
             sequence = order.sequence
             number = order.number
         }
 
         func precedes(_ other: Entry) -> Bool {
-            rank != other.rank ? rank < other.rank : sequence < other.sequence
+            if rank != other.rank { return rank < other.rank }
+            if capturedAt != other.capturedAt { return capturedAt < other.capturedAt }
+            return sequence < other.sequence
         }
     }
 

@@ -26,7 +26,8 @@ public struct CommandParser: Sendable {
         }
         guard let first = tokens.first else { throw .badLine("empty line; try HELP") }
         let name = first.value.uppercased()
-        guard first.key == nil, let spec = CommandSpec.named(name) else {
+        if let key = first.key { throw .unknownCommand(key + "=" + first.value, suggestion: nil) }
+        guard let spec = CommandSpec.named(name) else {
             throw .unknownCommand(first.value, suggestion: Self.suggestion(for: name))
         }
         var arguments = Arguments(line: line, tokens: Array(tokens.dropFirst()), spec: spec)
@@ -302,7 +303,7 @@ private struct Arguments {
     mutating func orderNumber() throws(DeskError) -> String {
         let number = try word("order number")
         guard OrderNumber.isValid(number) else {
-            throw usageError("an order number is letters, digits and - (at most \(OrderNumber.maximumLength)), e.g. SO-10042")
+            throw usageError("an order number is letters, digits, - and _ (at most \(OrderNumber.maximumLength)), e.g. SO-10042")
         }
         return OrderNumber.normalized(number)
     }

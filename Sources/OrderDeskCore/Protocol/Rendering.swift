@@ -36,7 +36,7 @@ public enum Rendering {
         } else {
             lines.append("claim holder=nobody")
         }
-        lines.append("watchers " + order.watchers.sorted().joined(separator: " "))
+        lines.append((["watchers"] + order.watchers.sorted()).joined(separator: " "))
         let shown = order.notes.suffix(noteLimit)
         if order.notes.count > shown.count { lines.append("notes " + join([("shown", String(shown.count)), ("total", String(order.notes.count))])) }
         for note in shown { lines.append(noteLine(note)) }

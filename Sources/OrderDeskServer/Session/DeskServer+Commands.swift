@@ -22,6 +22,10 @@ extension DeskServer {
         case .line(let text):
             // An empty line (a stray Enter in nc) is ignored rather than answered.
             if text.allSatisfy({ $0 == " " }) { return }
+            if isStopping {
+                send(.failure(.shuttingDown), to: connection)
+                return
+            }
             stats.commands += 1
             stats.commandRate.record(atSecond: clockNow().milliseconds / 1000)
             switch parser.parse(text) {
