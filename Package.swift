@@ -8,6 +8,7 @@ let package = Package(
     products: [
         .executable(name: "orderdesk", targets: ["orderdesk"]),
         .executable(name: "desk", targets: ["desk"]),
+        .executable(name: "orderdesk-bench", targets: ["orderdesk-bench"]),
     ],
     targets: [
         .systemLibrary(
@@ -32,6 +33,8 @@ let package = Package(
         // declares the driver weak so ordinary builds link.
         .target(name: "CFuzzerShim"),
         .executableTarget(name: "orderdesk-fuzz", dependencies: ["OrderDeskCore", "OrderDeskWire", "CFuzzerShim"]),
+        // Load generator and figures (docs/BENCHMARKS.md): swift run -c release orderdesk-bench
+        .executableTarget(name: "orderdesk-bench", dependencies: ["OrderDeskServer"]),
         // The thin terminal client: protocol and presentation only, no business rules.
         .target(name: "DeskClientKit", dependencies: ["OrderDeskWire"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),

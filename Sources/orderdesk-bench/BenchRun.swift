@@ -1,0 +1,115 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What to run, from the command line.
+struct BenchOptions {
+    static let usage = """
+        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,peer] [--sessions 1,10,50]
+                               [--duration SECONDS] [--restart-orders N] [--keep DIR]
+
+          --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
+          --scenario LIST    which scenarios (default: all)
+          --sessions LIST    claim-cycle session counts (default 1,10,50)
+          --duration S       seconds per claim-cycle run (default 10)
+          --restart-orders N orders in the restart scenario's data file (default 1000000)
+        Build it released: swift run -c release orderdesk-bench
+        """
+
+    var quick = false
+    var help = false
+    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "peer"]
+    var sessions = [1, 10, 50]
+    var duration = 10.0
+    var restartOrders = 1_000_000
+
+    init(_ arguments: [String]) throws {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            func value() throws -> String {
+                guard let next = iterator.next() else { throw BenchError("\(argument) needs a value") }
+                return next
+            }
+            switch argument {
+            case "--quick": quick = true
+            case "--help", "-h": help = true
+            case "--scenario": scenarios = Set(try value().split(separator: ",").map(String.init))
+            case "--sessions": sessions = try value().split(separator: ",").map { guard let n = Int($0), n > 0 else { throw BenchError("bad --sessions") }; return n }
+            case "--duration": guard let seconds = Double(try value()), seconds > 0 else { throw BenchError("bad --duration") }; duration = seconds
+            case "--restart-orders": guard let count = Int(try value()), count > 0 else { throw BenchError("bad --restart-orders") }; restartOrders = count
+            default: throw BenchError("unknown argument \(argument)\n\n" + Self.usage)
+            }
+        }
+        if quick { sessions = Array(Set(sessions.map { min($0, 10) })).sorted() }
+    }
+}
+
+/// Runs the chosen scenarios and prints a summary with the ratios to the peers.
+struct BenchRun {
+    let options: BenchOptions
+
+    func run() throws {
+        raiseFileLimit()
+        let directory = NSTemporaryDirectory() + "orderdesk-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        printMachine()
+        let scenarios = Scenarios(options: options, directory: directory)
+        let peers = Peers(options: options, directory: directory)
+        var claim: [Int: [String: Double]] = [:]
+        if options.scenarios.contains("claim") {
+            for count in options.sessions { claim[count] = try scenarios.claimCycle(sessions: count) }
+        }
+        var beanstalk: [Int: (memory: [String: Double]?, durable: [String: Double]?)] = [:]
+        if options.scenarios.contains("peer") {
+            for count in options.sessions {
+                beanstalk[count] = (try peers.beanstalk(sessions: count, durable: false), try peers.beanstalk(sessions: count, durable: true))
+            }
+        }
+        var fan: [String: Double]?
+        var redis: [String: Double]?
+        if options.scenarios.contains("fanout") {
+            fan = try scenarios.fanOut()
+            if options.scenarios.contains("peer") { redis = try peers.redisFanOut() }
+        }
+        if options.scenarios.contains("idle") { _ = try scenarios.idle() }
+        if options.scenarios.contains("restart") { _ = try scenarios.restart() }
+
+        print("\nratios (orderdesk / peer, same run):")
+        for count in options.sessions {
+            guard let ours = claim[count]?["rate"], let peer = beanstalk[count] else { continue }
+            if let memory = peer.memory?["rate"], let cpu = peer.memory?["cpu"], let ourCPU = claim[count]?["cpu"] {
+                print(String(format: "  claim cycle %d sessions: %.2f× beanstalkd in memory; server CPU per cycle %.2f× beanstalkd's", count, ours / memory, ourCPU / cpu))
+            }
+            if let durable = peer.durable?["rate"] {
+                print(String(format: "  claim cycle %d sessions: %.1f× beanstalkd with fsync", count, ours / durable))
+            }
+        }
+        if let fan, let redis, let ours = fan["p99"], let theirs = redis["p99"] {
+            print(String(format: "  fan-out p99: %@ vs redis %@ (%.2f×)", format(ours), format(theirs), ours / theirs))
+        }
+        print("bench: done")
+    }
+
+    private func printMachine() {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let memory = ProcessInfo.processInfo.physicalMemory / 1_073_741_824
+        print("orderdesk-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB; client and server share the cores")
+        #if DEBUG
+        print("build: DEBUG (figures are not representative; use swift run -c release orderdesk-bench)")
+        #else
+        print("build: release")
+        #endif
+        print("settings: SQLite WAL synchronous=FULL, group commit; bench users hash with \(BenchData.iterations) PBKDF2 iterations\n")
+    }
+
+    private func raiseFileLimit() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}

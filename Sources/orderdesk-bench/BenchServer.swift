@@ -1,0 +1,117 @@
+import Foundation
+import OrderDeskCore
+import OrderDeskServer
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The desk under test: this same (release-built) executable re-run as `__serve`, so the server
+/// is a process of its own whose CPU time and memory /proc reports.
+final class BenchServer: @unchecked Sendable {  // immutable after init
+    let process = Process()
+    let port: UInt16
+    /// Seconds from spawning to the server's "listening" line.
+    let startSeconds: Double
+
+    init(data: String, lease: Int = 900) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["__serve", data, String(lease)]
+        let output = Pipe()
+        process.standardOutput = output
+        let started = monotonicNanoseconds()
+        try process.run()
+        var text = ""
+        while !text.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                guard process.isRunning else { throw BenchError("the server did not start") }
+                continue
+            }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        startSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        guard let number = text.split(separator: " ").last.flatMap({ UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+            throw BenchError("no port in \(text)")
+        }
+        port = number
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+    }
+
+    /// The child side: serve `data` on a free loopback port and print `ready <port>`.
+    static func serve(arguments: [String]) -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var configuration = DeskServer.Configuration()
+            configuration.port = 0
+            configuration.log = Log(level: .error)
+            configuration.maximumSessions = 50_000
+            configuration.desk.leaseDuration = .seconds(Int64(arguments.count > 1 ? Int(arguments[1]) ?? 900 : 900))
+            let store = try SQLiteStore(path: arguments[0])
+            let server = try DeskServer(configuration: configuration, store: store)
+            let port = try server.start()
+            FileHandle.standardOutput.write(Data("ready \(port)\n".utf8))
+            let signals = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+            signal(SIGTERM, SIG_IGN)
+            signals.setEventHandler { @Sendable in server.shutdown { exit(0) } }
+            signals.resume()
+            withExtendedLifetime(signals) { dispatchMain() }
+        } catch {
+            FileHandle.standardError.write(Data("bench server: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}
+
+/// Writes a fresh data file: users and `orders` captured orders, straight through the store.
+enum BenchData {
+    /// Bench users log in with cheap hashes (1,000 PBKDF2 iterations instead of 600,000), so that
+    /// 10,000 logins measure the desk, not the hash; the password is the user name.
+    static let iterations = 1000
+
+    static func prepare(path: String, processors: Int, watchers: Int, orders: Int, history: Bool = false,
+                        progress: ((Int) -> Void)? = nil) throws {
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+        let store = try SQLiteStore(path: path)
+        let now = SystemClock.now()
+        var desk = Desk(settings: DeskSettings(), snapshot: DeskSnapshot(), now: now)
+        var changes: [StoreChange] = []
+        func add(_ name: String, _ role: Role) {
+            changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: iterations))).changes
+        }
+        add("shop", .integration)
+        add("rep", .sales)
+        add("boss", .admin)
+        for index in 1...max(1, processors) { add("p\(index)", .processor) }
+        for index in 0..<watchers { add("w\(index + 1)", .service) }
+        try store.commit(changes)
+        changes.removeAll(keepingCapacity: true)
+        let lines = [OrderLine(sku: "WID-100", quantity: 3, unitPrice: Money(cents: 1050)), OrderLine(sku: "GAD-9", quantity: 1, unitPrice: Money(cents: 9900))]
+        for index in 0..<orders {
+            let draft = OrderDraft(number: "SO-\(1_000_000 + index)", customer: "Customer \(index % 997)", rep: "rep",
+                                   purchaseOrder: "PO-\(index)", currency: "USD", lines: lines, priority: .normal, requestedShipDate: nil)
+            // Spread captures over the last 30 days, oldest first.
+            let capturedAt = now - Milliseconds(Int64(orders - index) * 2_592_000_000 / Int64(max(orders, 1)))
+            changes += desk.importOrder(draft, by: "shop", capturedAt: capturedAt).changes
+            if history {
+                // A finished order's life: claimed, released to fulfilment, shipped.
+                changes += desk.execute(.claim(order: draft.number), as: "p1", now: capturedAt + .minutes(5)).changes
+                changes += desk.execute(.move(order: draft.number, to: .released, reason: nil), as: "p1", now: capturedAt + .minutes(20)).changes
+                changes += desk.execute(.move(order: draft.number, to: .shipped, reason: nil), as: "shop", now: capturedAt + .minutes(600)).changes
+            }
+            if changes.count >= 50_000 {
+                try store.commit(changes)
+                changes.removeAll(keepingCapacity: true)
+                progress?(index + 1)
+            }
+        }
+        try store.commit(changes)
+    }
+}
