@@ -35,7 +35,20 @@ public enum Quoting {
 
     /// Returns `key=value` with the value quoted when it must be.
     public static func field(_ key: String, _ value: String) -> String {
-        key + "=" + word(value)
+        var text = ""
+        appendField(key, value, to: &text)
+        return text
+    }
+
+    /// Appends `key=value` to `text`, quoting the value only when it must be.
+    public static func appendField(_ key: String, _ value: String, to text: inout String) {
+        text += key
+        text += "="
+        if !value.isEmpty && !value.utf8.contains(where: needsQuoting) {
+            text += value
+        } else {
+            text += quoted(value)
+        }
     }
 
     private static func needsQuoting(_ byte: UInt8) -> Bool {

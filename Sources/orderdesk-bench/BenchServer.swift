@@ -97,8 +97,10 @@ enum BenchData {
         for index in 0..<orders {
             let draft = OrderDraft(number: "SO-\(1_000_000 + index)", customer: "Customer \(index % 997)", rep: "rep",
                                    purchaseOrder: "PO-\(index)", currency: "USD", lines: lines, priority: .normal, requestedShipDate: nil)
-            // Spread captures over the last 30 days, oldest first.
-            let capturedAt = now - Milliseconds(Int64(orders - index) * 2_592_000_000 / Int64(max(orders, 1)))
+            // Finished orders (with history) spread over the last 30 days; open work over the last
+            // 50 minutes, fresh enough that no escalation step is due while the bench runs.
+            let span: Int64 = history ? 2_592_000_000 : 3_000_000
+            let capturedAt = now - Milliseconds(Int64(orders - index) * span / Int64(max(orders, 1)))
             changes += desk.importOrder(draft, by: "shop", capturedAt: capturedAt).changes
             if history {
                 // A finished order's life: claimed, released to fulfilment, shipped.

@@ -10,9 +10,15 @@ extension Desk {
         }
     }
 
-    /// Fires every escalation step due by `now`.
+    /// Steps fired per tick at most, so a backlog (after downtime, or an import of old orders)
+    /// is worked off over several ticks instead of stalling the desk queue.
+    static let escalationBatch = 500
+
+    /// Fires escalation steps due by `now`, at most `escalationBatch` of them.
     mutating func escalate(now: Instant) {
-        while let top = escalations.peek(), top.due <= now {
+        var fired = 0
+        lazy var admins = users.values.filter { $0.role == .admin }.map(\.name).sorted()
+        while fired < Self.escalationBatch, let top = escalations.peek(), top.due <= now {
             _ = escalations.pop()
             guard var order = orders[top.order],
                   let index = order.episodes.firstIndex(where: { $0.queue == top.queue }),
@@ -22,6 +28,7 @@ extension Desk {
             guard step.due == top.due else { continue }
             let episode = order.episodes[index]
             order.episodes[index].level = step.level
+            fired += 1
             let queue = top.queue.wireName
             switch step.level {
             case .warned:
@@ -36,7 +43,6 @@ extension Desk {
                 notify([order.rep], except: nil, .stuck(order: order.number, queue: queue, since: episode.since), now: now)
                 notifySubscribers(of: "stuck", order: order.number, change: "entered", now: now)
             case .admins:
-                let admins = users.values.filter { $0.role == .admin }.map(\.name).sorted()
                 record("escalated", "\(queue) since \(episode.since.iso8601); told \(admins.joined(separator: ","))", by: "desk", on: &order, now: now)
                 save(order, now: now)
                 notify(admins, except: nil, .escalated(order: order.number, queue: queue, since: episode.since), now: now)

@@ -13,14 +13,33 @@ public struct Instant: Comparable, Hashable, Sendable {
     public static func - (lhs: Instant, rhs: Instant) -> Milliseconds { Milliseconds(lhs.milliseconds - rhs.milliseconds) }
 
     /// ISO 8601 in UTC with second precision, as on the wire: `2026-11-22T09:15:00Z`.
+    /// (Written byte by byte: it is on every event and reply that carries a time.)
     public var iso8601: String {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = CivilDate.from(daysSinceEpoch: days)
-        return CivilDate.pad(year, 4) + "-" + CivilDate.pad(month, 2) + "-" + CivilDate.pad(day, 2) + "T"
-            + CivilDate.pad(secondOfDay / 3600, 2) + ":" + CivilDate.pad(secondOfDay / 60 % 60, 2) + ":"
-            + CivilDate.pad(secondOfDay % 60, 2) + "Z"
+        guard (0...9999).contains(year) else {
+            return CivilDate.pad(year, 4) + "-" + CivilDate.pad(month, 2) + "-" + CivilDate.pad(day, 2) + "T"
+                + CivilDate.pad(secondOfDay / 3600, 2) + ":" + CivilDate.pad(secondOfDay / 60 % 60, 2) + ":"
+                + CivilDate.pad(secondOfDay % 60, 2) + "Z"
+        }
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            func put(_ value: Int64, _ width: Int, at offset: Int) {
+                var rest = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, 4, at: 0); buffer[4] = 45
+            put(month, 2, at: 5); buffer[7] = 45
+            put(day, 2, at: 8); buffer[10] = 84
+            put(secondOfDay / 3600, 2, at: 11); buffer[13] = 58
+            put(secondOfDay / 60 % 60, 2, at: 14); buffer[16] = 58
+            put(secondOfDay % 60, 2, at: 17); buffer[19] = 90
+            return 20
+        }
     }
 }
 

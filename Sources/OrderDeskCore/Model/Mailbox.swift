@@ -47,8 +47,10 @@ public struct Mailbox: Sendable, Equatable {
         return entries[index]
     }
 
+    /// Drops the oldest entries once the mailbox is a little over capacity, so an append costs
+    /// amortized O(1) rather than a shift of the whole array each time.
     private mutating func trim() {
-        guard entries.count > Self.capacity else { return }
+        guard entries.count > Self.capacity + Self.capacity / 8 else { return }
         let excess = entries.count - Self.capacity
         droppedThrough = max(droppedThrough, entries[excess - 1].id)
         entries.removeFirst(excess)

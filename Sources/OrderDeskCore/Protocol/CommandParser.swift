@@ -361,8 +361,8 @@ public enum OrderNumber {
     public static let maximumLength = 32
 
     public static func isValid(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= maximumLength
-            && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        let bytes = text.utf8
+        return !bytes.isEmpty && bytes.count <= maximumLength && bytes.allSatisfy { ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     /// Order numbers are case-insensitive; the desk keeps them upper-case.
@@ -371,13 +371,29 @@ public enum OrderNumber {
     /// Words of `text` shaped like order numbers (letters, a dash, digits: `SO-10042`), upper-cased, in order.
     public static func references(in text: String) -> [String] {
         var found: [String] = []
-        for word in text.split(whereSeparator: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-")) }) {
-            let parts = word.split(separator: "-", omittingEmptySubsequences: false)
-            guard parts.count == 2, (1...6).contains(parts[0].count), parts[0].allSatisfy(\.isLetter),
-                  (1...12).contains(parts[1].count), parts[1].allSatisfy(\.isNumber) else { continue }
-            let number = word.uppercased()
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            // A word: a run of ASCII letters, digits and dashes.
+            guard ASCII.isAlphanumeric(bytes[index]) || bytes[index] == UInt8(ascii: "-") else { index += 1; continue }
+            let start = index
+            while index < bytes.count, ASCII.isAlphanumeric(bytes[index]) || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            let word = bytes[start..<index]
+            guard let dash = word.firstIndex(of: UInt8(ascii: "-")) else { continue }
+            let letters = word[start..<dash]
+            let digits = word[(dash + 1)...]
+            guard (1...6).contains(letters.count), letters.allSatisfy(ASCII.isLetter),
+                  (1...12).contains(digits.count), digits.allSatisfy(ASCII.isDigit) else { continue }
+            let number = String(decoding: word, as: UTF8.self).uppercased()
             if !found.contains(number) { found.append(number) }
         }
         return found
     }
+}
+
+/// Byte classes for ASCII-only rules, without Unicode property look-ups.
+enum ASCII {
+    static func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    static func isAlphanumeric(_ byte: UInt8) -> Bool { isLetter(byte) || isDigit(byte) }
 }

@@ -125,7 +125,7 @@ public struct Event: Sendable, Equatable {
             fields += [("room", room), ("by", by), ("text", text)] + Self.orderReferences(in: text)
         }
         fields.append(("at", at.iso8601))
-        return "EVENT \(id) \(kindName) " + fields.map { Quoting.field($0.0, $0.1) }.joined(separator: " ")
+        return "EVENT \(id) \(kindName) " + Rendering.join(fields)
     }
 
     /// `orders=SO-1,SO-2` for the order numbers a free text mentions, so clients can link them.

@@ -67,6 +67,12 @@ public enum Rendering {
     }
 
     public static func join(_ fields: [(String, String)]) -> String {
-        fields.map { Quoting.field($0.0, $0.1) }.joined(separator: " ")
+        var text = ""
+        text.reserveCapacity(fields.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        for (index, field) in fields.enumerated() {
+            if index > 0 { text += " " }
+            Quoting.appendField(field.0, field.1, to: &text)
+        }
+        return text
     }
 }
