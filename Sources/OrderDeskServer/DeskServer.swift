@@ -34,9 +34,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     public let configuration: Configuration
     let queue = DispatchQueue(label: "orderdesk.desk")
-    private let storeQueue = DispatchQueue(label: "orderdesk.store")
+    let storeQueue = DispatchQueue(label: "orderdesk.store")
     let passwordQueue = DispatchQueue(label: "orderdesk.passwords", attributes: .concurrent)
-    private let store: DeskStore
+    let store: DeskStore
     private let clock: @Sendable () -> Instant
     func clockNow() -> Instant { clock() }
     let parser: CommandParser
@@ -94,6 +94,11 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             timer.setEventHandler { [weak self] in self?.tick() }
             self.timer = timer
             timer.resume()
+        }
+        let store = self.store
+        let now = clock()
+        storeQueue.async { [log] in
+            do { try store.maintain(now: now) } catch { log(.warning, "store maintenance failed", [("error", "\(error)")]) }
         }
         log(.info, "listening", [("host", configuration.host), ("port", String(boundPort))])
         return boundPort

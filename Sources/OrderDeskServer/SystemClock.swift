@@ -12,7 +12,3 @@ public enum SystemClock {
     }
 }
 
-/// The wall clock in milliseconds, for the store's retention cut-off.
-enum SystemClockReading {
-    static func milliseconds() -> Int64 { SystemClock.now().milliseconds }
-}

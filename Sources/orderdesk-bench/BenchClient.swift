@@ -166,3 +166,8 @@ final class Shared<Value>: @unchecked Sendable {  // guarded by `lock`
     func update<Result>(_ body: (inout Value) -> Result) -> Result { lock.withLock { body(&value) } }
     var current: Value { lock.withLock { value } }
 }
+
+/// Prints a line at once, even when standard output is a file or a pipe.
+func say(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

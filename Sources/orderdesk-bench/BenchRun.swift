@@ -76,34 +76,34 @@ struct BenchRun {
         if options.scenarios.contains("idle") { _ = try scenarios.idle() }
         if options.scenarios.contains("restart") { _ = try scenarios.restart() }
 
-        print("\nratios (orderdesk / peer, same run):")
+        say("\nratios (orderdesk / peer, same run):")
         for count in options.sessions {
             guard let ours = claim[count]?["rate"], let peer = beanstalk[count] else { continue }
             if let memory = peer.memory?["rate"], let cpu = peer.memory?["cpu"], let ourCPU = claim[count]?["cpu"] {
-                print(String(format: "  claim cycle %d sessions: %.2f× beanstalkd in memory; server CPU per cycle %.2f× beanstalkd's", count, ours / memory, ourCPU / cpu))
+                say(String(format: "  claim cycle %d sessions: %.2f× beanstalkd in memory; server CPU per cycle %.2f× beanstalkd's", count, ours / memory, ourCPU / cpu))
             }
             if let durable = peer.durable?["rate"] {
-                print(String(format: "  claim cycle %d sessions: %.1f× beanstalkd with fsync", count, ours / durable))
+                say(String(format: "  claim cycle %d sessions: %.1f× beanstalkd with fsync", count, ours / durable))
             }
         }
         if let fan, let redis, let ours = fan["p99"], let theirs = redis["p99"] {
-            print(String(format: "  fan-out p99: %@ vs redis %@ (%.2f×)", format(ours), format(theirs), ours / theirs))
+            say(String(format: "  fan-out p99: %@ vs redis %@ (%.2f×)", format(ours), format(theirs), ours / theirs))
         }
-        print("bench: done")
+        say("bench: done")
     }
 
     private func printMachine() {
         let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         let memory = ProcessInfo.processInfo.physicalMemory / 1_073_741_824
-        print("orderdesk-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
-        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB; client and server share the cores")
+        say("orderdesk-bench \(CommandLine.arguments.dropFirst().joined(separator: " "))")
+        say("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(memory) GiB; client and server share the cores")
         #if DEBUG
-        print("build: DEBUG (figures are not representative; use swift run -c release orderdesk-bench)")
+        say("build: DEBUG (figures are not representative; use swift run -c release orderdesk-bench)")
         #else
-        print("build: release")
+        say("build: release")
         #endif
-        print("settings: SQLite WAL synchronous=FULL, group commit; bench users hash with \(BenchData.iterations) PBKDF2 iterations\n")
+        say("settings: SQLite WAL synchronous=FULL, group commit; bench users hash with \(BenchData.iterations) PBKDF2 iterations\n")
     }
 
     private func raiseFileLimit() {

@@ -58,8 +58,9 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
             let server = try DeskServer(configuration: configuration, store: store)
             let port = try server.start()
             FileHandle.standardOutput.write(Data("ready \(port)\n".utf8))
-            let signals = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+            // Ignore the default action first: Dispatch then delivers the signal to the source.
             signal(SIGTERM, SIG_IGN)
+            let signals = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
             signals.setEventHandler { @Sendable in server.shutdown { exit(0) } }
             signals.resume()
             withExtendedLifetime(signals) { dispatchMain() }

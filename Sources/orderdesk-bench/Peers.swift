@@ -48,7 +48,7 @@ struct Peers {
     /// beanstalkd's cycle with N sessions; `durable` runs it with a binlog fsynced on every write.
     func beanstalk(sessions: Int, durable: Bool) throws -> [String: Double]? {
         guard let binary = Self.which("beanstalkd") else {
-            print("beanstalkd: not installed; `apt-get install beanstalkd` to compare with it")
+            say("beanstalkd: not installed; `apt-get install beanstalkd` to compare with it")
             return nil
         }
         let port = Self.freePort()
@@ -100,15 +100,15 @@ struct Peers {
         let result = results.current
         let rate = Double(result.cycles) / elapsed
         let cpuPerCycle = result.cycles > 0 ? cpu / Double(result.cycles) * 1e6 : 0
-        print("beanstalkd \(durable ? "fsync every write (-b -f 0)" : "in memory"), \(sessions) sessions: \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle; cycle \(result.cycle.summary)")
-        if !result.errors.isEmpty { print("  errors: \(result.errors.prefix(3))") }
+        say("beanstalkd \(durable ? "fsync every write (-b -f 0)" : "in memory"), \(sessions) sessions: \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle; cycle \(result.cycle.summary)")
+        if !result.errors.isEmpty { say("  errors: \(result.errors.prefix(3))") }
         return ["rate": rate, "cpu": cpuPerCycle]
     }
 
     /// Redis pub/sub: W subscribers, one PUBLISH, latency from its reply to receipt at each.
     func redisFanOut() throws -> [String: Double]? {
         guard let binary = Self.which("redis-server") else {
-            print("redis: not installed; `apt-get install redis-server` to compare fan-out with it")
+            say("redis: not installed; `apt-get install redis-server` to compare fan-out with it")
             return nil
         }
         let port = Self.freePort()
@@ -147,7 +147,7 @@ struct Peers {
             all.merge(received)
             lasts.add(received.percentile(1.0))
         }
-        print("redis pub/sub fan-out to \(watchers) subscribers, \(rounds) rounds: \(all.summary); time to the last p50 \(format(lasts.percentile(0.5)))")
+        say("redis pub/sub fan-out to \(watchers) subscribers, \(rounds) rounds: \(all.summary); time to the last p50 \(format(lasts.percentile(0.5)))")
         return ["p50": all.percentile(0.5), "p99": all.percentile(0.99), "last": lasts.percentile(0.5)]
     }
 }

@@ -65,14 +65,14 @@ struct Scenarios {
         let elapsed = Double(monotonicNanoseconds() - started) / 1e9
         let cpu = ProcessStats.cpuSeconds(server.pid) - cpuBefore
         let result = results.current
-        if !result.errors.isEmpty { print("  errors: \(result.errors.prefix(3))") }
+        if !result.errors.isEmpty { say("  errors: \(result.errors.prefix(3))") }
         let rate = Double(result.cycles) / elapsed
         let cpuPerCycle = result.cycles > 0 ? cpu / Double(result.cycles) * 1e6 : 0
-        print("claim cycle, \(sessions) sessions: \(result.cycles) cycles in \(String(format: "%.1f", elapsed)) s = \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle")
-        print("  NEXT  \(result.next.summary)")
-        print("  NOTE  \(result.note.summary)")
-        print("  MOVE  \(result.move.summary)")
-        print("  cycle \(result.cycle.summary)")
+        say("claim cycle, \(sessions) sessions: \(result.cycles) cycles in \(String(format: "%.1f", elapsed)) s = \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle")
+        say("  NEXT  \(result.next.summary)")
+        say("  NOTE  \(result.note.summary)")
+        say("  MOVE  \(result.move.summary)")
+        say("  cycle \(result.cycle.summary)")
         return ["rate": rate, "cpu": cpuPerCycle, "p99": result.cycle.percentile(0.99)]
     }
 
@@ -123,7 +123,7 @@ struct Scenarios {
             all.merge(received)
             lasts.add(received.percentile(1.0))
         }
-        print("fan-out to \(watchers) watchers, \(rounds) rounds: \(all.summary); time to the last watcher p50 \(format(lasts.percentile(0.5))) max \(format(lasts.percentile(1.0)))")
+        say("fan-out to \(watchers) watchers, \(rounds) rounds: \(all.summary); time to the last watcher p50 \(format(lasts.percentile(0.5))) max \(format(lasts.percentile(1.0)))")
         return ["p50": all.percentile(0.5), "p99": all.percentile(0.99), "last": lasts.percentile(0.5)]
     }
 
@@ -164,7 +164,7 @@ struct Scenarios {
         usleep(500_000)
         let after = ProcessStats.residentKiB(server.pid)
         let perSession = Double(after - before) * 1024 / Double(count)
-        print("idle: \(count) logged-in sessions; server RSS \(before / 1024) MiB before, \(after / 1024) MiB after = \(String(format: "%.0f", perSession)) bytes per session")
+        say("idle: \(count) logged-in sessions; server RSS \(before / 1024) MiB before, \(after / 1024) MiB after = \(String(format: "%.0f", perSession)) bytes per session")
         withExtendedLifetime(sessions) {}
         return ["perSession": perSession, "rss": Double(after) / 1024]
     }
@@ -177,10 +177,10 @@ struct Scenarios {
         let path = directory + "/restart.sqlite"
         let preparing = monotonicNanoseconds()
         try BenchData.prepare(path: path, processors: 3, watchers: 0, orders: orders, history: true) { done in
-            if !options.quick, done % 200_000 < 12_500 { print("  preparing: \(done) orders") }
+            if !options.quick, done % 200_000 < 12_500 { say("  preparing: \(done) orders") }
         }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        print("  prepared \(orders) orders with history in \(String(format: "%.1f", Double(monotonicNanoseconds() - preparing) / 1e9)) s, file \(fileSize / 1_048_576) MiB")
+        say("  prepared \(orders) orders with history in \(String(format: "%.1f", Double(monotonicNanoseconds() - preparing) / 1e9)) s, file \(fileSize / 1_048_576) MiB")
         var times: [Double] = []
         var rss = 0
         for _ in 0..<(options.quick ? 1 : 3) {
@@ -190,7 +190,7 @@ struct Scenarios {
             server.stop()
         }
         let best = times.min() ?? 0
-        print("restart with \(orders) orders: ready in \(times.map { String(format: "%.2f", $0) }.joined(separator: " / ")) s; RSS when ready \(rss / 1024) MiB")
+        say("restart with \(orders) orders: ready in \(times.map { String(format: "%.2f", $0) }.joined(separator: " / ")) s; RSS when ready \(rss / 1024) MiB")
         return ["seconds": best, "rss": Double(rss) / 1024]
     }
 }

@@ -11,7 +11,7 @@ if arguments.first == "__serve" { BenchServer.serve(arguments: Array(arguments.d
 do {
     let options = try BenchOptions(arguments)
     if options.help {
-        print(BenchOptions.usage)
+        say(BenchOptions.usage)
         exit(0)
     }
     try BenchRun(options: options).run()

@@ -26,24 +26,7 @@ struct FuzzTarget {
     }
 
     static func run(_ bytes: [UInt8]) {
-        var framer = LineFramer(maximumLineLength: 256)
-        let parser = CommandParser()
-        // Feed in two pieces to exercise lines split across reads.
-        let split = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
-        let frames = framer.append(bytes[..<split]) + framer.append(bytes[split...])
-        precondition(framer.bufferedByteCount <= 257, "framer holds more than the limit")
-        for case .line(let line) in frames {
-            _ = parser.parse(line)
-            _ = ServerLine(line)
-            if let tokens = try? Tokenizer.tokens(line) {
-                for token in tokens {
-                    let quoted = "X " + Quoting.field("k", token.value)
-                    let again = try? Tokenizer.tokens(quoted)
-                    precondition(again?.count == 2 && again?[1].value == token.value, "quoting does not round-trip: \(token.value.debugDescription)")
-                }
-            }
-            _ = try? Tokenizer.freeText(line, from: min(line.utf8.count, Int(bytes.first ?? 0) % 16))
-        }
+        InputChecks.check(bytes)
     }
 }
 

@@ -42,6 +42,36 @@ struct DurabilityTests {
         #expect(Int(token ?? "") ?? 0 > Int(field("token", in: claim) ?? "") ?? 0)
     }
 
+    @Test("a finished order's thread stays on disk at restart and is read back when someone looks")
+    func archivedOrders() throws {
+        let path = temporaryDirectory() + "/desk.sqlite"
+        do {
+            let desk = try TestDesk(store: try SQLiteStore(path: path))
+            let shop = try desk.client("shop")
+            try desk.capture("SO-1", using: shop)
+            let ana = try desk.client("ana")
+            try ana.ok("CLAIM SO-1")
+            try ana.ok("NOTE SO-1 packed with care")
+            try ana.ok("MOVE SO-1 released")
+            try shop.ok("MOVE SO-1 shipped")
+            desk.stop()
+        }
+        let desk = try TestDesk(store: try SQLiteStore(path: path))
+        defer { desk.stop() }
+        let cora = try desk.client("cora")
+        #expect(try cora.command("HISTORY SO-1").last == "OK order=SO-1 entries=5")
+        // A note on the shipped order, then a look-up on the same line stream: the reply order
+        // holds and the new note is there.
+        try cora.send("NOTE SO-1 customer called, all arrived\nORDER SO-1\nPING")
+        #expect(try cora.readReply().last?.hasPrefix("OK order=SO-1 notes=") == true)
+        let card = try cora.readReply()
+        #expect(card.filter { $0.hasPrefix("* note ") }.map { field("text", in: $0) } == ["packed with care", "customer called, all arrived"])
+        #expect(try cora.readReply().last == "OK PONG")
+        let ada = try desk.client("ada")
+        let processor = try ada.command("METRICS").first { $0.hasPrefix("* processor user=ana") } ?? ""
+        #expect(field("released", in: processor) == "1", "throughput survives the restart without the history in memory")
+    }
+
     @Test("a failed commit answers ERR storage and changes nothing")
     func failedCommit() throws {
         let store = MemoryStore()

@@ -19,6 +19,30 @@ extension Desk {
         return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
     }
 
+    /// True when showing `command` needs the order's full thread from the store first
+    /// (ORDER or HISTORY of an archived order).
+    public func needsThread(_ command: Command) -> String? {
+        switch command {
+        case .show(let number), .history(let number): orders[number]?.isArchived == true ? number : nil
+        default: nil
+        }
+    }
+
+    /// Answers ORDER or HISTORY of an archived order with the thread the store read.
+    public func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Reply {
+        guard let user = users[userName] else { return .failure(.notLoggedIn) }
+        guard let number = command.orderNumber, var order = orders[number] else { return .failure(.orderNotFound(command.orderNumber ?? "")) }
+        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
+            return .failure(.denied(command: command.name, role: user.role))
+        }
+        order.notes = thread.notes
+        order.history = thread.history
+        if case .history = command {
+            return .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine))
+        }
+        return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
+    }
+
     func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) -> Reply {
         let listed: [Order]
         let count: Int

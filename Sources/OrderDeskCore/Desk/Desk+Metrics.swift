@@ -34,10 +34,7 @@ extension Desk {
                 case .released: break
                 }
             }
-            for entry in order.history.reversed() {
-                if entry.at < start { break }
-                if entry.action == "stage", entry.detail.hasPrefix("captured -> released") { releasedBy[entry.actor, default: 0] += 1 }
-            }
+            if let release = order.release, release.at >= start { releasedBy[release.by, default: 0] += 1 }
         }
         let windowText = window.duration
         lines.append("cycle " + Rendering.join([("window", windowText), ("shipped", String(cycles.count))] + Self.percentiles(cycles)))

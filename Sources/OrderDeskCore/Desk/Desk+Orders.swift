@@ -69,6 +69,7 @@ extension Desk {
         let audience = audience(of: order)
         order.stage = target
         order.stageChangedAt = now
+        if target == .released { order.release = (user.name, now) }
         // The processor's work ends when the order leaves capture: the claim goes with it.
         order.claim = .unclaimed
         if target == .cancelled {

@@ -1,6 +1,6 @@
 /// An order and everything the desk knows about it: lines, stage, holds, claim, watchers,
 /// thread and history.
-public struct Order: Sendable, Equatable {
+public struct Order: Sendable {
     /// The order number, e.g. `SO-10042`; unique across the desk.
     public let number: String
     public var customer: String
@@ -22,6 +22,12 @@ public struct Order: Sendable, Equatable {
     public var history: [HistoryEntry]
     /// The order's current stay in each queue it is in, with its escalation level.
     public var episodes: [EscalationEpisode] = []
+    /// Who released the order to fulfilment, and when (for throughput metrics).
+    public var release: (by: String, at: Instant)?
+    /// True when the store left this finished order's notes and history on disk at start:
+    /// `notes` and `history` then hold only what was added since, and look-ups that show them
+    /// read the full thread from the store.
+    public var isArchived = false
     public let capturedAt: Instant
     public var stageChangedAt: Instant
     /// Position in capture order, to break ties between orders captured in the same millisecond.
@@ -51,8 +57,11 @@ public struct Order: Sendable, Equatable {
     public init(number: String, customer: String, rep: String, purchaseOrder: String, currency: String,
                 lines: [OrderLine], priority: Priority, requestedShipDate: String?, stage: Stage, holds: [Hold],
                 claim: ClaimState, watchers: Set<String>, notes: [Note], history: [HistoryEntry],
-                episodes: [EscalationEpisode] = [], capturedAt: Instant, stageChangedAt: Instant, sequence: Int64) {
+                episodes: [EscalationEpisode] = [], release: (by: String, at: Instant)? = nil, isArchived: Bool = false,
+                capturedAt: Instant, stageChangedAt: Instant, sequence: Int64) {
         self.episodes = episodes
+        self.release = release
+        self.isArchived = isArchived
         self.number = number
         self.customer = customer
         self.rep = rep
@@ -205,5 +214,17 @@ public struct HistoryEntry: Sendable, Equatable {
         self.actor = actor
         self.action = action
         self.detail = detail
+    }
+}
+
+extension Order: Equatable {
+    public static func == (lhs: Order, rhs: Order) -> Bool {
+        lhs.number == rhs.number && lhs.customer == rhs.customer && lhs.rep == rhs.rep && lhs.purchaseOrder == rhs.purchaseOrder
+            && lhs.currency == rhs.currency && lhs.lines == rhs.lines && lhs.priority == rhs.priority
+            && lhs.requestedShipDate == rhs.requestedShipDate && lhs.stage == rhs.stage && lhs.holds == rhs.holds
+            && lhs.claim == rhs.claim && lhs.watchers == rhs.watchers && lhs.notes == rhs.notes && lhs.history == rhs.history
+            && lhs.episodes == rhs.episodes && lhs.release?.by == rhs.release?.by && lhs.release?.at == rhs.release?.at
+            && lhs.isArchived == rhs.isArchived && lhs.capturedAt == rhs.capturedAt && lhs.stageChangedAt == rhs.stageChangedAt
+            && lhs.sequence == rhs.sequence
     }
 }

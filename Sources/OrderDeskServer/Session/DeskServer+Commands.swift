@@ -76,6 +76,10 @@ extension DeskServer {
                 send(.failure(.notLoggedIn), to: connection)
                 return
             }
+            if let number = desk.needsThread(command) {
+                showArchived(number, command, as: user, on: connection)
+                return
+            }
             apply(desk.execute(command, as: user, now: clockNow()), replyTo: connection)
         }
     }
@@ -145,12 +149,41 @@ extension DeskServer {
         } else {
             send(.failure(.loginFailed), to: connection)
         }
+        drainPendingFrames(of: connection)
+    }
+
+    /// ORDER or HISTORY of an order whose thread stays on disk: once every change so far is
+    /// committed, the store queue reads the thread; the session's later lines wait meanwhile.
+    private func showArchived(_ number: String, _ command: Command, as user: String, on connection: Connection) {
+        connection.isBusy = true
+        let store = self.store
+        let deskQueue = queue
+        pipeline.whenDurable { [weak self] _ in
+            self?.storeQueue.async { [weak self] in
+                let thread = Result { try store.thread(of: number) }
+                deskQueue.async { [weak self] in
+                    guard let self else { return }
+                    connection.isBusy = false
+                    switch thread {
+                    case .success(let thread): self.send(self.desk.answer(command, as: user, thread: thread, now: self.clockNow()), to: connection)
+                    case .failure(let error):
+                        self.log(.error, "reading a thread failed", [("order", number), ("error", "\(error)")])
+                        self.send(.failure(.storageFailed), to: connection)
+                    }
+                    self.drainPendingFrames(of: connection)
+                }
+            }
+        }
+    }
+
+    /// Handles the lines that arrived while the session was busy (a login or a disk read).
+    private func drainPendingFrames(of connection: Connection) {
         let waiting = connection.pendingFrames
         connection.pendingFrames = []
         for (offset, frame) in waiting.enumerated() {
             received(frame, on: connection)
             if connection.isBusy {
-                // Another LOGIN is in flight: keep the rest for after it.
+                // Busy again (another LOGIN, or a disk read): keep the rest for after it.
                 connection.pendingFrames.append(contentsOf: waiting[(offset + 1)...])
                 return
             }

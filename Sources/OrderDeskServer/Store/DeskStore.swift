@@ -9,6 +9,14 @@ public protocol DeskStore: AnyObject, Sendable {
     func load() throws -> DeskSnapshot
     /// Commits `changes` in one transaction.
     func commit(_ changes: [StoreChange]) throws
+    /// Housekeeping the server runs on its store queue after start (dropping expired events).
+    func maintain(now: Instant) throws
+    /// An order's whole thread and history, for look-ups of archived orders.
+    func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry])
+}
+
+extension DeskStore {
+    public func maintain(now: Instant) throws {}
 }
 
 /// Why a store operation failed.

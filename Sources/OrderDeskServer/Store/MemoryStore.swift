@@ -23,6 +23,13 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
 
     public func load() throws -> DeskSnapshot { lock.withLock { snapshot } }
 
+    public func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) {
+        lock.withLock {
+            let found = snapshot.orders.first { $0.number == order }
+            return (found?.notes ?? [], found?.history ?? [])
+        }
+    }
+
     public func commit(_ changes: [StoreChange]) throws {
         try lock.withLock {
             if failuresToInject > 0 {

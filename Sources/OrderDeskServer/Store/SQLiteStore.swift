@@ -32,14 +32,14 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         upsertOrder = try database.prepare("""
             INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
                 stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
-                episodes)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                episodes, released_by, released_at)
+            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
             ON CONFLICT(number) DO UPDATE SET customer=excluded.customer, rep=excluded.rep, po=excluded.po,
                 currency=excluded.currency, priority=excluded.priority, ship=excluded.ship, stage=excluded.stage,
                 stage_changed_at=excluded.stage_changed_at, lines=excluded.lines, watchers=excluded.watchers,
                 claim_holder=excluded.claim_holder, claim_token=excluded.claim_token, claim_since=excluded.claim_since,
                 claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace,
-                episodes=excluded.episodes
+                episodes=excluded.episodes, released_by=excluded.released_by, released_at=excluded.released_at
             """)
         upsertHold = try database.prepare("""
             INSERT OR REPLACE INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
@@ -66,7 +66,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             rep TEXT NOT NULL, po TEXT NOT NULL, currency TEXT NOT NULL, priority TEXT NOT NULL, ship TEXT,
             stage TEXT NOT NULL, captured_at INTEGER NOT NULL, stage_changed_at INTEGER NOT NULL, lines TEXT NOT NULL,
             watchers TEXT NOT NULL, claim_holder TEXT, claim_token INTEGER, claim_since INTEGER, claim_expires INTEGER,
-            claim_warned INTEGER, claim_grace INTEGER, episodes TEXT NOT NULL DEFAULT '');
+            claim_warned INTEGER, claim_grace INTEGER, episodes TEXT NOT NULL DEFAULT '', released_by TEXT, released_at INTEGER);
         CREATE TABLE IF NOT EXISTS holds(order_number TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL,
             reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed_at INTEGER NOT NULL, released_by TEXT,
             released_at INTEGER, release_reason TEXT, PRIMARY KEY(order_number, id)) WITHOUT ROWID;
@@ -137,6 +137,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
             .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
             .optional(lease?.graceEnds?.milliseconds), .text(Self.encode(order.episodes)),
+            .optional(order.release?.by), .optional(order.release?.at.milliseconds),
         ])
         for hold in order.holds {
             var released: (String, Int64, String)?
@@ -211,20 +212,24 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                                                              placedBy: holdRows.text(4), placedAt: Instant(milliseconds: holdRows.int(5)),
                                                              status: status))
         }
+        // Notes and history of finished (shipped, cancelled) orders stay on disk: `thread(of:)`
+        // reads them when someone looks. That keeps a restart fast however long the past.
+        let openOrders = "SELECT number FROM orders WHERE stage IN ('captured','released')"
         var notes: [String: [Note]] = [:]
-        let noteRows = try database.prepare("SELECT order_number, at, author, text FROM notes ORDER BY rowid")
+        let noteRows = try database.prepare("SELECT order_number, at, author, text FROM notes WHERE order_number IN (\(openOrders)) ORDER BY rowid")
         while try noteRows.step() {
             notes[noteRows.text(0), default: []].append(Note(author: noteRows.text(2), at: Instant(milliseconds: noteRows.int(1)), text: noteRows.text(3)))
         }
         var history: [String: [HistoryEntry]] = [:]
-        let historyRows = try database.prepare("SELECT order_number, at, actor, action, detail FROM history ORDER BY rowid")
+        let historyRows = try database.prepare("SELECT order_number, at, actor, action, detail FROM history WHERE order_number IN (\(openOrders)) ORDER BY rowid")
         while try historyRows.step() {
             history[historyRows.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: historyRows.int(1)), actor: historyRows.text(2),
                                                                           action: historyRows.text(3), detail: historyRows.text(4)))
         }
         let orderRows = try database.prepare("""
             SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes
+                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
+                released_by, released_at
             FROM orders ORDER BY sequence
             """)
         while try orderRows.step() {
@@ -244,7 +249,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                 currency: orderRows.text(5), lines: try Self.decodeLines(orderRows.text(11)), priority: priority,
                 requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
                 watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
-                episodes: try Self.decodeEpisodes(orderRows.text(19)), capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
+                episodes: try Self.decodeEpisodes(orderRows.text(19)),
+                release: orderRows.optionalText(20).map { ($0, Instant(milliseconds: orderRows.int(21))) },
+                isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
                 sequence: orderRows.int(1)))
         }
         try loadMailboxes(into: &snapshot)
@@ -263,10 +270,36 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         return snapshot
     }
 
-    /// Loads each user's newest events within the retention window, first dropping older ones
-    /// (and remembering, per user, the newest id dropped, so RESUME can tell it is incomplete).
+    /// Loads each user's newest `Mailbox.capacity` events with one index range scan per user.
+    /// Older rows stay on disk until `maintain` drops them; RESUME from before the oldest
+    /// loaded event says it is incomplete.
     private func loadMailboxes(into snapshot: inout DeskSnapshot) throws {
-        let cutoff = Int64(SystemClockReading.milliseconds()) - Self.mailboxRetention.value
+        var dropped: [String: UInt64] = [:]
+        let droppedRows = try database.prepare("SELECT user, through FROM mailbox_dropped")
+        while try droppedRows.step() { dropped[droppedRows.text(0)] = UInt64(droppedRows.int(1)) }
+        let rows = try database.prepare("""
+            SELECT id, at, kind, line, personal, read, delivered FROM mailbox WHERE user=? ORDER BY id DESC LIMIT \(Mailbox.capacity)
+            """)
+        for user in snapshot.users.map(\.name) {
+            try rows.bind([.text(user)])
+            var entries: [MailboxEntry] = []
+            while try rows.step() {
+                entries.append(MailboxEntry(
+                    id: UInt64(rows.int(0)), at: Instant(milliseconds: rows.int(1)), kind: rows.text(2), line: rows.text(3),
+                    isPersonal: rows.int(4) != 0, isRead: rows.int(5) != 0, isDelivered: rows.int(6) != 0))
+            }
+            rows.reset()
+            guard !entries.isEmpty else { continue }
+            var droppedThrough = dropped[user] ?? 0
+            if entries.count == Mailbox.capacity, let oldest = entries.last { droppedThrough = max(droppedThrough, oldest.id - 1) }
+            snapshot.mailboxes[user] = Mailbox(entries: entries.reversed(), droppedThrough: droppedThrough)
+        }
+    }
+
+    /// Drops mailbox events older than the retention window, remembering per user the newest id
+    /// dropped (so RESUME can tell it is incomplete). Runs on the store queue after start.
+    public func maintain(now: Instant) throws {
+        let cutoff = now.milliseconds - Self.mailboxRetention.value
         try database.execute("""
             BEGIN IMMEDIATE;
             INSERT INTO mailbox_dropped(user, through) SELECT user, MAX(id) FROM mailbox WHERE at < \(cutoff) GROUP BY user
@@ -274,19 +307,20 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             DELETE FROM mailbox WHERE at < \(cutoff);
             COMMIT;
             """)
-        var dropped: [String: UInt64] = [:]
-        let droppedRows = try database.prepare("SELECT user, through FROM mailbox_dropped")
-        while try droppedRows.step() { dropped[droppedRows.text(0)] = UInt64(droppedRows.int(1)) }
-        var entries: [String: [MailboxEntry]] = [:]
-        let rows = try database.prepare("SELECT user, id, at, kind, line, personal, read, delivered FROM mailbox ORDER BY user, id")
-        while try rows.step() {
-            entries[rows.text(0), default: []].append(MailboxEntry(
-                id: UInt64(rows.int(1)), at: Instant(milliseconds: rows.int(2)), kind: rows.text(3), line: rows.text(4),
-                isPersonal: rows.int(5) != 0, isRead: rows.int(6) != 0, isDelivered: rows.int(7) != 0))
+    }
+
+    public func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) {
+        var notes: [Note] = []
+        let noteRows = try database.prepare("SELECT at, author, text FROM notes WHERE order_number=? ORDER BY rowid")
+        try noteRows.bind([.text(order)])
+        while try noteRows.step() { notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2))) }
+        var history: [HistoryEntry] = []
+        let historyRows = try database.prepare("SELECT at, actor, action, detail FROM history WHERE order_number=? ORDER BY rowid")
+        try historyRows.bind([.text(order)])
+        while try historyRows.step() {
+            history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1), action: historyRows.text(2), detail: historyRows.text(3)))
         }
-        for (user, list) in entries {
-            snapshot.mailboxes[user] = Mailbox(entries: list, droppedThrough: dropped[user] ?? 0)
-        }
+        return (notes, history)
     }
 
     /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.
