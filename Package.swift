@@ -41,6 +41,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire"], path: "Tests/TestSupport"),
         .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
         .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "OrderDeskWire", "TestSupport"]),
-        .testTarget(name: "DeskClientTests", dependencies: ["DeskClientKit", "TestSupport"], path: "Tests/DeskClientTests"),
+        .testTarget(name: "DeskClientTests", dependencies: ["DeskClientKit", "OrderDeskCore", "OrderDeskServer", "TestSupport"], path: "Tests/DeskClientTests"),
     ]
 )

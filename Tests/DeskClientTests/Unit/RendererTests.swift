@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import DeskClientKit
+
+@Suite("Renderer")
+struct RendererTests {
+    /// 2026-11-22 14:30 UTC.
+    static let now = Date(timeIntervalSince1970: 1_795_357_800)
+
+    private func renderer(colour: Bool, user: String? = "ana") -> Renderer {
+        Renderer(style: Style(isEnabled: colour), user: user, timeZone: TimeZone(identifier: "UTC")!, now: { Self.now })
+    }
+
+    static let queue = ServerReply(command: "QUEUE new", data: [
+        "SO-1 stage=captured priority=urgent customer=\"Acme Corp\" rep=sam po=PO-1 total=12.50 currency=USD age=1h",
+        "SO-22 stage=captured priority=high customer=中文贸易公司 rep=rita po=PO-22 total=1234.00 currency=EUR age=2d03h holds=credit,pricing holder=ana until=2026-11-22T14:45:00Z",
+    ], outcome: .ok(summary: "queue=new count=9 shown=2"))
+
+    static let card = ServerReply(command: "ORDER SO-22", data: [
+        "order SO-22 stage=captured priority=high customer=\"Acme Corp\" rep=rita po=PO-22 total=1234.00 currency=EUR captured=2026-11-20T09:00:00Z age=2d05h ship=2026-12-01",
+        "line sku=WID-1 qty=2 price=10.50 amount=21.00",
+        "hold id=1 type=credit status=open by=ben at=2026-11-22T13:00:00Z reason=\"over the credit limit\"",
+        "hold id=2 type=pricing status=released by=ben at=2026-11-21T13:00:00Z reason=\"list price\" released-by=ana released-at=2026-11-21T15:00:00Z release-reason=\"agreed\"",
+        "claim holder=ana token=7 since=2026-11-22T14:30:00Z until=2026-11-22T14:45:00Z",
+        "watchers rita sam",
+        "notes shown=1 total=4",
+        "note at=2026-11-22T14:00:00Z by=rita text=\"customer agreed the new price\"",
+    ], outcome: .ok(summary: "SO-22"))
+
+    @Test("QUEUE as a table whose columns line up, whatever the width of the text")
+    func queueTable() throws {
+        let lines = renderer(colour: false).lines(for: Self.queue)
+        #expect(lines[0].hasPrefix("ORDER  STAGE     PRIORITY  CUSTOMER"))
+        #expect(lines[1].hasPrefix("SO-1   captured  urgent    Acme Corp     sam "))
+        #expect(lines[2].hasPrefix("SO-22  captured  high      中文贸易公司  rita"))
+        // Each column starts at the same display column on every row.
+        for header in ["REP", "PO", "AGE", "HOLDS"] {
+            let column = try #require(lines[0].range(of: "  " + header + " ")).lowerBound
+            let expected = DisplayWidth.of(lines[0][..<column]) + 2
+            let value = header == "REP" ? "rita" : header == "PO" ? "PO-22" : header == "AGE" ? "2d03h" : "credit,pricing"
+            let cell = try #require(lines[2].range(of: value)).lowerBound
+            #expect(DisplayWidth.of(lines[2][..<cell]) == expected, "\(header) column")
+        }
+        #expect(lines[2].contains("1234.00 EUR"))
+        #expect(lines[2].hasSuffix("ana until 14:45"))
+        #expect(lines.last == "(queue new · count 9 · shown 2)")
+    }
+
+    @Test("on a narrow terminal the widest columns give way, so rows do not wrap")
+    func narrowTable() {
+        var renderer = renderer(colour: false)
+        renderer.maximumWidth = 80
+        let lines = renderer.lines(for: Self.queue)
+        #expect(lines.dropLast().allSatisfy { DisplayWidth.of($0) <= 80 }, "\(lines)")
+        #expect(lines[2].contains("…"))
+        #expect(lines[2].hasPrefix("SO-22  "))
+    }
+
+    @Test("ORDER as a status card: stage, holds with reasons, holder and until, rep, notes")
+    func card() {
+        let lines = renderer(colour: false).lines(for: Self.card)
+        #expect(lines[0] == "SO-22  captured  high  Acme Corp")
+        #expect(lines.contains("  order     rep rita · PO PO-22 · total 1234.00 EUR"))
+        #expect(lines.contains("  captured  20 Nov 09:00 (2d05h ago) · ship by 2026-12-01"))
+        #expect(lines.contains("  claim     ana (you) until 14:45 (token 7)"))
+        #expect(lines.contains("  holds     credit    open  ben 13:00  over the credit limit"))
+        #expect(lines.contains("            pricing   released  ben 21 Nov 13:00  list price → released by ana 21 Nov 15:00: agreed"))
+        #expect(lines.contains("  watchers  rita sam"))
+        #expect(lines.contains("  notes     last 1 of 4"))
+        #expect(lines.contains("            14:00 rita: customer agreed the new price"))
+        #expect(lines.contains("            WID-1    2  10.50   21.00"))
+    }
+
+    @Test("no escape codes at all when colour is off; some when it is on")
+    func colourSwitch() {
+        let replies = [Self.queue, Self.card, ServerReply(command: "ORDER SO-9", data: [], outcome: .failure(code: "not-found", message: "order=SO-9 no such order")),
+                       ServerReply(command: "WHO", data: ["user=ana role=processor status=online"], outcome: .ok(summary: "online=1"))]
+        let event = ServerEvent(id: 3, kind: "mention", fields: ["order": "SO-1", "by": "ben", "text": "@ana hi", "at": "2026-11-22T14:05:00Z"])
+        let plain = replies.flatMap(renderer(colour: false).lines) + [renderer(colour: false).line(for: event)]
+            + renderer(colour: false).helpList([CommandHelp(name: "PING", usage: "PING", summary: "check")])
+        #expect(!plain.joined().contains("\u{1B}"))
+        let coloured = replies.flatMap(renderer(colour: true).lines) + [renderer(colour: true).line(for: event)]
+        #expect(coloured.joined().contains("\u{1B}["))
+    }
+
+    @Test("errors name their code")
+    func error() {
+        let reply = ServerReply(command: "ORDER SO-9", data: [], outcome: .failure(code: "not-found", message: "order=SO-9 no such order"))
+        #expect(renderer(colour: false).lines(for: reply) == ["error not-found: order=SO-9 no such order"])
+    }
+
+    @Test("pushes: a time, then what happened in words; pings to you stand out")
+    func events() {
+        let plain = renderer(colour: false)
+        let note = ServerEvent(id: 1, kind: "note", fields: ["order": "SO-1", "by": "ben", "text": "hi", "at": "2026-11-22T14:05:00Z"])
+        #expect(plain.line(for: note) == "14:05 SO-1 ben: hi")
+        #expect(plain.line(for: note, isReplayed: true) == "14:05 (missed) SO-1 ben: hi")
+        let warning = ServerEvent(id: 2, kind: "lease-warning", fields: ["order": "SO-1", "until": "2026-11-22T14:20:00Z", "at": "2026-11-22T14:18:00Z"])
+        #expect(plain.line(for: warning) == "14:18 » your claim on SO-1 runs out at 14:20; TOUCH SO-1 to keep it")
+        let toMe = ServerEvent(id: 3, kind: "reassigned", fields: ["order": "SO-1", "from": "ben", "to": "ana", "by": "ada", "reason": "ben is out"])
+        #expect(toMe.isPing(for: "ana"))
+        #expect(!toMe.isPing(for: "cleo"))
+        #expect(plain.describe(toMe) == "SO-1 reassigned to you by ada (was ben): ben is out")
+        let coloured = renderer(colour: true).line(for: warning)
+        #expect(coloured.contains("\u{1B}[1;35m» your claim"))
+    }
+
+    @Test("METRICS-style data: rows grouped by their first word")
+    func groupedData() {
+        let reply = ServerReply(command: "METRICS", data: [
+            "queue name=new depth=3 oldest=1h", "queue name=credit depth=1 oldest=2h", "cycle window=30d shipped=5 p50=16m",
+        ], outcome: .ok(summary: "window=30d"))
+        let lines = renderer(colour: false).lines(for: reply)
+        #expect(lines == ["queue", "  NAME    DEPTH  OLDEST", "  new     3      1h", "  credit  1      2h",
+                          "cycle  window 30d · shipped 5 · p50 16m", "(window 30d)"])
+    }
+
+    @Test("help NAME shows usage, summary, roles and example")
+    func helpTopic() {
+        let reply = ServerReply(command: "HELP NEXT", data: ["usage=\"NEXT [queue]\"", "summary=\"claim the next order\"", "roles=admin,processor", "example=\"NEXT pricing\""],
+                                outcome: .ok(summary: "NEXT"))
+        #expect(renderer(colour: false).lines(for: reply) == ["NEXT [queue]", "  claim the next order", "  roles    admin, processor", "  example  NEXT pricing"])
+    }
+}

@@ -1,0 +1,90 @@
+import Testing
+@testable import DeskClientKit
+
+@Suite("Settings")
+struct SettingsTests {
+    private func parse(_ arguments: [String], environment: [String: String] = ["HOME": "/home/ana"],
+                       files: [String: String] = [:]) throws(UsageError) -> Settings {
+        try Settings.parse(arguments: arguments, environment: environment) { files[$0] }
+    }
+
+    @Test("defaults, and the XDG paths under HOME")
+    func defaults() throws {
+        let settings = try parse([])
+        #expect(settings.host == "127.0.0.1")
+        #expect(settings.port == 7878)
+        #expect(settings.user == nil)
+        #expect(settings.isBellEnabled)
+        #expect(settings.historyPath == "/home/ana/.local/state/orderdesk/history")
+        #expect(settings.configPath == "/home/ana/.config/orderdesk/desk.conf")
+        let xdg = try parse([], environment: ["HOME": "/h", "XDG_STATE_HOME": "/s", "XDG_CONFIG_HOME": "/c"])
+        #expect(xdg.historyPath == "/s/orderdesk/history")
+        #expect(xdg.configPath == "/c/orderdesk/desk.conf")
+    }
+
+    @Test("flags win over the environment, which wins over the config file")
+    func precedence() throws {
+        let files = ["/c/orderdesk/desk.conf": "# desk\nhost = desk.example\nport=9000\nuser=ben\nbell=off\n"]
+        let fromFile = try parse([], environment: ["XDG_CONFIG_HOME": "/c"], files: files)
+        #expect(fromFile.host == "desk.example")
+        #expect(fromFile.port == 9000)
+        #expect(fromFile.user == "ben")
+        #expect(!fromFile.isBellEnabled)
+        let environment = ["XDG_CONFIG_HOME": "/c", "ORDERDESK_HOST": "env.example", "ORDERDESK_PORT": "9100"]
+        let fromEnvironment = try parse([], environment: environment, files: files)
+        #expect(fromEnvironment.host == "env.example")
+        #expect(fromEnvironment.port == 9100)
+        let fromFlags = try parse(["--host", "flag.example", "--port=9200", "--user", "cleo"], environment: environment, files: files)
+        #expect(fromFlags.host == "flag.example")
+        #expect(fromFlags.port == 9200)
+        #expect(fromFlags.user == "cleo")
+    }
+
+    @Test("-c repeats, switches switch")
+    func commandsAndSwitches() throws {
+        let settings = try parse(["-c", "PING", "--command", "WHO", "--json", "--no-bell", "--no-color", "--password-stdin"])
+        #expect(settings.commands == ["PING", "WHO"])
+        #expect(settings.isJSON && !settings.isBellEnabled && !settings.isColorAllowed && settings.readsPasswordFromStandardInput)
+    }
+
+    static let mistakes: [([String], [String: String], String)] = [
+        (["--port", "0"], [:], "--port: 0 is not a port"),
+        (["--port"], [:], "--port needs a value"),
+        (["--frob"], [:], "unknown option --frob"),
+        (["QUEUE"], [:], "unexpected argument QUEUE"),
+        (["--json=yes"], [:], "--json takes no value"),
+        (["--config", "/nowhere"], [:], "cannot read the config file /nowhere"),
+        ([], ["/home/ana/.config/orderdesk/desk.conf": "colour=off\n"], "desk.conf:1: unknown setting colour"),
+        ([], ["/home/ana/.config/orderdesk/desk.conf": "\n\nport\n"], "desk.conf:3: expected key=value"),
+        ([], ["/home/ana/.config/orderdesk/desk.conf": "bell=maybe\n"], "maybe is not on or off"),
+    ]
+
+    @Test("usage errors say what is wrong", arguments: mistakes)
+    func usageErrors(arguments: [String], files: [String: String], message: String) {
+        #expect {
+            _ = try parse(arguments, files: files)
+        } throws: { error in
+            (error as? UsageError)?.description.contains(message) == true
+        }
+    }
+
+    @Test("colour only on a terminal, without NO_COLOR, with a TERM that is not dumb")
+    func colourDecision() {
+        let term = ["TERM": "xterm-256color"]
+        #expect(Style.decide(isTerminal: true, environment: term, isAllowed: true).isEnabled)
+        #expect(!Style.decide(isTerminal: false, environment: term, isAllowed: true).isEnabled)
+        #expect(!Style.decide(isTerminal: true, environment: ["TERM": "xterm", "NO_COLOR": "1"], isAllowed: true).isEnabled)
+        #expect(!Style.decide(isTerminal: true, environment: ["TERM": "dumb"], isAllowed: true).isEnabled)
+        #expect(!Style.decide(isTerminal: true, environment: [:], isAllowed: true).isEnabled)
+        #expect(!Style.decide(isTerminal: true, environment: term, isAllowed: false).isEnabled)
+    }
+
+    @Test("exit codes from error codes")
+    func exitCodes() {
+        #expect(ExitCode(errorCode: "not-found") == .notFound)
+        #expect(ExitCode(errorCode: "denied") == .notAllowed)
+        #expect(ExitCode(errorCode: "login-failed") == .notAllowed)
+        #expect(ExitCode(errorCode: "connection-lost") == .cannotConnect)
+        #expect(ExitCode(errorCode: "illegal-move") == .errorReply)
+    }
+}

@@ -1,0 +1,95 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Keys: bytes from the terminal through the decoder and the editor; entered lines to the
+/// server, or to the few commands the client answers itself (`help`, `quit`).
+extension InteractiveApp {
+    func readKeys() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(terminal.input, &buffer, buffer.count)
+        if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
+            // The terminal is gone (window closed).
+            leave(with: .success, message: nil)
+            return
+        }
+        guard count > 0 else { return }
+        for key in decoder.feed(buffer[..<count]) { handle(key) }
+        if decoder.hasPending {
+            // A lone ESC: a key of its own unless the rest of a sequence follows at once.
+            queue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
+                for key in decoder.flush() { handle(key) }
+            }
+        }
+    }
+
+    private func handle(_ key: Key) {
+        let completer = self.completer
+        switch editor.handle(key, completer: { completer.complete($0) }) {
+        case .none: break
+        case .redraw: terminal.write(screen.redraw(editor.view))
+        case .bell: terminal.write("\u{07}")
+        case .clearScreen: terminal.write("\u{1B}[H\u{1B}[2J" + screen.redraw(editor.view))
+        case .showCandidates(let candidates): show(columns(of: candidates))
+        case .interrupt: show([renderer.style.dim("(Ctrl-D or quit leaves desk)")])
+        case .endOfInput:
+            terminal.write(screen.commit(""))
+            quit()
+        case .submit(let line): submit(line)
+        }
+    }
+
+    private func submit(_ line: String) {
+        terminal.write(screen.commit(line))
+        let command = line.trimmingSpaces()
+        guard !command.isEmpty else {
+            terminal.write(screen.redraw(editor.view))
+            return
+        }
+        if HistoryFile.isStorable(command, secret: password) {
+            editor.remember(command)
+            history.append(command)
+        }
+        let words = command.split(separator: " ").map(String.init)
+        switch words[0].lowercased() {
+        case "help" where words.count == 1:
+            show(session.commands.isEmpty ? [renderer.style.dim("no command list yet (offline)")] : renderer.helpList(session.commands))
+            return
+        case "quit", "exit":
+            quit()
+            return
+        case "login":
+            show([renderer.style.yellow("desk logs you in itself; to be someone else, quit and run desk --user NAME")])
+            return
+        default: break
+        }
+        let sent = session.send(command) { [unowned self] reply in self.show(reply) }
+        if !sent {
+            show([renderer.style.yellow("offline, not sent: ") + command + renderer.style.dim("  (desk is reconnecting; ↑ brings the line back)")])
+        } else {
+            terminal.write(screen.redraw(editor.view))
+        }
+    }
+
+    private func quit() {
+        session.quit()
+        // If the server does not answer QUIT soon, leave anyway.
+        queue.asyncAfter(deadline: .now() + 2) { [self] in leave(with: .success, message: nil) }
+    }
+
+    /// Candidates laid out in columns across the screen.
+    private func columns(of candidates: [String]) -> [String] {
+        let width = (candidates.map { DisplayWidth.of($0) }.max() ?? 0) + 2
+        let perLine = max(1, (screen.columns - 1) / width)
+        var lines: [String] = []
+        var index = 0
+        while index < candidates.count {
+            let row = candidates[index..<min(candidates.count, index + perLine)]
+            lines.append(row.map { DisplayWidth.padded($0, to: width) }.joined().trimmingSpaces())
+            index += perLine
+        }
+        return lines
+    }
+}

@@ -1,0 +1,198 @@
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The chat-style screen: pushes and replies scroll above a one-line editor.
+///
+/// One serial queue, `queue`, owns everything here: the session, the editor, the screen and
+/// the terminal. Key bytes arrive from a read source on standard input, server lines from the
+/// connection's read source, both on `queue`.
+public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state confined to `queue`
+    let queue: DispatchQueue
+    let session: Session
+    let terminal: Terminal
+    var screen: Screen
+    var editor: LineEditor
+    var decoder = KeyDecoder()
+    var completer = Completer()
+    var renderer: Renderer
+    let history: HistoryFile
+    /// Kept only to keep it out of the history file.
+    let password: String?
+    let isBellEnabled: Bool
+    var lastBell: DispatchTime?
+    /// True once raw mode is on and the prompt is drawn.
+    var isScreenActive = false
+    var isOnline = false
+    var inputSource: DispatchSourceRead?
+    var signalSources: [DispatchSourceSignal] = []
+
+    public init(settings: Settings, password: String?, style: Style, queue: DispatchQueue) {
+        self.queue = queue
+        self.password = password
+        isBellEnabled = settings.isBellEnabled
+        terminal = Terminal()
+        history = HistoryFile(path: settings.historyPath)
+        editor = LineEditor(history: history.load())
+        renderer = Renderer(style: style, user: settings.user)
+        screen = Screen(prompt: "> ", columns: 80)
+        session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password),
+                          reconnects: true, queue: queue)
+        completer.localCommands = ["help", "quit", "exit"]
+        session.onNotice = { [unowned self] notice in self.handle(notice) }
+        session.onEvent = { [unowned self] event, isReplayed in self.show(event, isReplayed: isReplayed) }
+    }
+
+    public func start() {
+        queue.async { [self] in session.start() }
+    }
+
+    // MARK: Session notices
+
+    private func handle(_ notice: Session.Notice) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let style = renderer.style
+        switch notice {
+        case .loggedIn(let greeting):
+            isOnline = true
+            renderer.user = greeting.user
+            completer.commands = Dictionary(session.commands.map { ($0.name, $0.usage) }, uniquingKeysWith: { first, _ in first })
+            for line in greeting.claimLines { completer.vocabulary.learn(dataLine: line) }
+            if !isScreenActive { activateScreen() }
+            updatePrompt()
+            show(greetingLines(greeting))
+        case .loginFailed(let reply):
+            leave(with: ExitCode(errorCode: reply.errorCode ?? "login-failed"), message: "login failed: " + errorMessage(reply))
+        case .cannotConnect(let reason):
+            leave(with: .cannotConnect, message: "cannot connect to \(session.endpoint): \(reason)")
+        case .connectionLost(let reason, let willRetry):
+            isOnline = false
+            guard isScreenActive, willRetry else {
+                leave(with: .cannotConnect, message: "connection to \(session.endpoint) lost: \(reason)")
+                return
+            }
+            updatePrompt()
+            show([style.yellow("connection lost (\(reason)); reconnecting…")])
+        case .retrying(let reason, let delay):
+            show([style.dim("still offline (\(reason)); next try in \(Self.seconds(delay))")])
+        case .resumed(let count, let isComplete):
+            var text = count == 0 ? "nothing was missed while offline" : "\(count) missed push\(count == 1 ? "" : "es") shown above"
+            if !isComplete { text += "; older ones are gone from the server (INBOX lists what was addressed to you)" }
+            show([style.green("back online: ") + text])
+        case .mayHaveMissedEvents:
+            show([style.yellow("back online, but pushes sent while offline may have been missed; INBOX lists those addressed to you")])
+        case .closed:
+            leave(with: .success, message: nil)
+        }
+    }
+
+    private func errorMessage(_ reply: ServerReply) -> String {
+        if case .failure(_, let message) = reply.outcome { return message }
+        return ""
+    }
+
+    private func greetingLines(_ greeting: Session.Greeting) -> [String] {
+        let style = renderer.style
+        var facts: [String] = []
+        if let claims = greeting.claims { facts.append("\(claims) claim\(claims == 1 ? "" : "s")") }
+        if let unread = greeting.unread { facts.append(unread > 0 ? style.bold("\(unread) unread") : "0 unread") }
+        let who = greeting.user.map { style.bold($0) + (greeting.role.map { " (\($0))" } ?? "") } ?? "not logged in"
+        var first = (greeting.isReconnect ? "reconnected as " : "logged in as ") + who + " at " + session.endpoint
+        if !facts.isEmpty { first += style.dim(" · ") + facts.joined(separator: style.dim(" · ")) }
+        var lines = [first]
+        if !greeting.claimLines.isEmpty { lines += renderer.orderTable(greeting.claimLines.map(Record.init)) }
+        if !greeting.isReconnect {
+            if (greeting.unread ?? 0) > 0 { lines.append(style.dim("INBOX unread lists what came while you were away")) }
+            lines.append(style.dim("help lists commands · Tab completes · ↑ history · Ctrl-R search · Ctrl-D quits"))
+        }
+        return lines
+    }
+
+    // MARK: Output
+
+    /// Prints lines above the input line (or plainly before the screen starts).
+    func show(_ lines: [String], ringing: Bool = false) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var text = isScreenActive ? screen.print(lines, then: editor.view) : lines.map { $0 + "\n" }.joined()
+        if ringing && isBellEnabled {
+            let now = DispatchTime.now()
+            // At most one bell a second: a burst of pushes rings once.
+            if lastBell.map({ now.uptimeNanoseconds - $0.uptimeNanoseconds > 1_000_000_000 }) ?? true {
+                text += "\u{07}"
+                lastBell = now
+            }
+        }
+        terminal.write(text)
+    }
+
+    private func show(_ event: ServerEvent, isReplayed: Bool) {
+        completer.vocabulary.learn(fields: event.fields)
+        show([renderer.line(for: event, isReplayed: isReplayed)], ringing: event.isPing(for: renderer.user))
+    }
+
+    func show(_ reply: ServerReply) {
+        for line in reply.data { completer.vocabulary.learn(dataLine: line) }
+        if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
+        show(renderer.lines(for: reply))
+    }
+
+    func updatePrompt() {
+        let name = renderer.user ?? "desk"
+        let style = renderer.style
+        if isOnline {
+            screen.prompt = name + "> "
+            screen.styledPrompt = style.bold(name) + "> "
+        } else {
+            screen.prompt = name + " (offline)> "
+            screen.styledPrompt = style.bold(name) + style.yellow(" (offline)") + "> "
+        }
+        if isScreenActive { terminal.write(screen.redraw(editor.view)) }
+    }
+
+    static func seconds(_ delay: Double) -> String {
+        delay == delay.rounded() ? "\(Int(delay))s" : "\(delay)s"
+    }
+
+    // MARK: Terminal
+
+    private func activateScreen() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        terminal.enterRawMode()
+        isScreenActive = true
+        screen.columns = terminal.columns
+        renderer.maximumWidth = screen.columns - 1
+        let source = DispatchSource.makeReadSource(fileDescriptor: terminal.input, queue: queue)
+        source.setEventHandler { [unowned self] in self.readKeys() }
+        inputSource = source
+        source.resume()
+        watch(SIGWINCH) { [unowned self] in
+            self.screen.columns = self.terminal.columns
+            self.renderer.maximumWidth = self.screen.columns - 1
+            self.terminal.write(self.screen.redraw(self.editor.view))
+        }
+        for signalNumber in [SIGTERM, SIGHUP, SIGINT] {
+            watch(signalNumber) { [unowned self] in self.leave(with: .success, message: nil) }
+        }
+    }
+
+    private func watch(_ signalNumber: Int32, _ handler: @escaping () -> Void) {
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+        source.setEventHandler(handler: handler)
+        signalSources.append(source)
+        source.resume()
+    }
+
+    /// Restores the terminal and exits.
+    func leave(with status: ExitCode, message: String?) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if isScreenActive {
+            terminal.write("\r\u{1B}[K")
+            terminal.restore()
+        }
+        if let message { Output.write("desk: " + message + "\n", to: STDERR_FILENO) }
+        exit(status.rawValue)
+    }
+}

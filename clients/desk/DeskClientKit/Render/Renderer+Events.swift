@@ -1,0 +1,70 @@
+/// Pushes as one line each: `14:05 SO-10042 ben: customer agreed the new price`.
+extension Renderer {
+    /// The line for a push. `isReplayed` marks events replayed after a reconnect.
+    public func line(for event: ServerEvent, isReplayed: Bool = false) -> String {
+        let time = Timestamps.clock(event.date ?? now(), timeZone: timeZone)
+        var out = style.dim(time) + " "
+        if isReplayed { out += style.dim("(missed)") + " " }
+        let text = describe(event)
+        out += event.isPing(for: user) ? style.ping("» " + text) : text
+        return out
+    }
+
+    /// What happened, in words.
+    public func describe(_ event: ServerEvent) -> String {
+        let f = event.fields
+        let order = f["order"] ?? "?"
+        let by = f["by"] ?? "?"
+        func because(_ key: String) -> String { f[key].map { ": " + $0 } ?? "" }
+        switch event.kind {
+        case "captured": return "\(order) captured for \(f["customer"] ?? "?") by \(by)"
+        case "note": return "\(order) \(by): \(f["text"] ?? "")"
+        case "mention": return "\(order) \(by) mentioned you: \(f["text"] ?? "")"
+        case "hold": return "\(order) \(f["type"] ?? "?") hold by \(by)" + because("reason")
+        case "unhold": return "\(order) \(f["type"] ?? "?") hold released by \(by)" + because("reason")
+        case "stage": return "\(order) \(f["from"] ?? "?") → \(f["to"] ?? "?") by \(by)" + because("reason")
+        case "claimed": return "\(order) claimed by \(by)"
+        case "released": return "\(order) handed back by \(by)" + because("reason")
+        case "reassigned":
+            let from = f["from"] ?? "nobody"
+            let to = f["to"] ?? "nobody"
+            if let user, to == user { return "\(order) reassigned to you by \(by)" + (from == "nobody" ? "" : " (was \(from))") + because("reason") }
+            if let user, from == user { return "\(order) taken from you by \(by), now \(to)" + because("reason") }
+            return "\(order) reassigned \(from) → \(to) by \(by)" + because("reason")
+        case "lease-warning":
+            let until = f["until"].map(shortTime) ?? "soon"
+            return "your claim on \(order) runs out at \(until); TOUCH \(order) to keep it"
+        case "lease-expired":
+            return "your claim on \(order) ran out" + (f["reason"].map { " (\($0))" } ?? "") + "; it went back to its queue"
+        case "queue": return "\(order) \(f["change"] ?? "changed") \(f["queue"] ?? "?")"
+        case "stuck-warning": return "\(order) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
+        case "stuck": return "\(order) is stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
+        case "escalated": return "\(order) stuck in \(f["queue"] ?? "?") since \(shortTime(f["since"] ?? "")): escalated to admins"
+        case "message": return "\(f["from"] ?? "?") → you: \(f["text"] ?? "")"
+        case "away": return "\(f["user"] ?? "?") is away: \(f["text"] ?? "")"
+        case "say": return "#\(f["room"] ?? "?") \(by): \(f["text"] ?? "")"
+        default:
+            let rest = f.keys.sorted().filter { $0 != "at" }.map { "\($0)=\(f[$0] ?? "")" }.joined(separator: " ")
+            return event.kind + (rest.isEmpty ? "" : " " + rest)
+        }
+    }
+
+    /// INBOX: each entry as its push line, unread ones marked.
+    func inboxLines(_ data: [String], summary: String) -> [String] {
+        var out: [String] = []
+        for line in data {
+            let record = Record(line)
+            guard record.words.count >= 2, let id = UInt64(record.words[0]) else {
+                out.append(line)
+                continue
+            }
+            var fields = record.fieldDictionary
+            let isRead = fields.removeValue(forKey: "read") == "yes"
+            let event = ServerEvent(id: id, kind: record.words[1], fields: fields)
+            out.append((isRead ? "  " : style.bold("• ")) + self.line(for: event) + style.dim("  #\(id)"))
+        }
+        if out.isEmpty { out.append(style.dim("nothing in your inbox")) }
+        out.append(style.dim("(") + describe(Record(summary)) + style.dim(")"))
+        return out
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+/// Turns replies and pushes into lines for people: order lists as aligned tables, an order
+/// as a status card, other data as tables, pushes as one timed line each.
+///
+/// Pure: no terminal, no clock reads except through `now`; tests fix `now` and `timeZone`.
+/// With `style` off the output has no escape codes at all.
+public struct Renderer: Sendable {
+    public var style: Style
+    /// The logged-in user: their own claims and pings stand out.
+    public var user: String?
+    public var timeZone: TimeZone
+    public var now: @Sendable () -> Date
+    /// Columns the output may use (the terminal's width); nil when there is no limit (a pipe).
+    public var maximumWidth: Int?
+
+    public init(style: Style, user: String? = nil, timeZone: TimeZone = .current, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.style = style
+        self.user = user
+        self.timeZone = timeZone
+        self.now = now
+    }
+
+    /// The lines that show `reply`.
+    public func lines(for reply: ServerReply) -> [String] {
+        switch reply.outcome {
+        case .failure(let code, let message):
+            return [style.red("error " + code + ":") + " " + message]
+        case .ok(let summary):
+            if reply.commandName == "HELP" { return helpLines(reply) }
+            if reply.commandName == "INBOX" { return inboxLines(reply.data, summary: summary) }
+            if reply.data.isEmpty { return [style.green("ok") + "  " + describe(Record(summary))] }
+            if reply.data.first?.hasPrefix("order ") == true { return cardLines(reply.data) + footer(summary) }
+            return dataLines(reply.data) + footer(summary)
+        }
+    }
+
+    /// Data lines grouped by shape, each group a table (or one line when alone).
+    func dataLines(_ data: [String]) -> [String] {
+        var out: [String] = []
+        var group: [Record] = []
+        var groupShape = ""
+        func flush() {
+            guard !group.isEmpty else { return }
+            out += lines(forGroup: group, shape: groupShape)
+            group = []
+        }
+        for line in data {
+            let record = Record(line)
+            let shape = Self.shape(of: record)
+            if shape != groupShape { flush() }
+            groupShape = shape
+            group.append(record)
+        }
+        flush()
+        return out
+    }
+
+    /// Rows that start with an order number are order lists; rows of bare fields share one
+    /// table; otherwise the first word names the group (`queue`, `hold`, `ops` in METRICS).
+    static func shape(of record: Record) -> String {
+        guard let first = record.words.first else { return "" }
+        return Vocabulary.looksLikeOrderNumber(first) ? "#order" : first
+    }
+
+    private func lines(forGroup records: [Record], shape: String) -> [String] {
+        switch shape {
+        case "#order": return orderTable(records)
+        case "": return fieldTable(records, indent: "")
+        default:
+            if records.count == 1 {
+                let record = records[0]
+                let rest = Record(words: Array(record.words.dropFirst()), fields: record.fields)
+                return [style.bold(shape) + "  " + describe(rest)]
+            }
+            return [style.bold(shape)] + fieldTable(records, indent: "  ")
+        }
+    }
+
+    /// QUEUE, FIND, STUCK, WHOAMI: one row per order, its fields as columns.
+    func orderTable(_ records: [Record]) -> [String] {
+        var keys: [String] = []
+        for record in records {
+            for field in record.fields where !keys.contains(field.key) && !["currency", "until"].contains(field.key) { keys.append(field.key) }
+        }
+        var table = Table(header: ["ORDER"] + keys.map { $0.uppercased() })
+        table.totalWidthLimit = maximumWidth
+        if let total = keys.firstIndex(of: "total") { table.rightAligned = [total + 1] }
+        table.maximumWidth = 28
+        for record in records {
+            var row = [Table.Cell(record.words.first ?? "", paint: style.bold)]
+            for key in keys {
+                row.append(cell(key: key, record: record))
+            }
+            table.rows.append(row)
+        }
+        return table.lines(style: style)
+    }
+
+    private func cell(key: String, record: Record) -> Table.Cell {
+        let value = record[key] ?? ""
+        switch key {
+        case "total":
+            return Table.Cell(record["currency"].map { value + " " + $0 } ?? value)
+        case "holder":
+            let text = record["until"].map { value + " until " + shortTime($0) } ?? value
+            let style = self.style
+            let isMine = value == user
+            return Table.Cell(text) { isMine ? style.green($0) : $0 }
+        case "priority":
+            return Table.Cell(value, paint: priorityPaint(value))
+        case "stage":
+            return Table.Cell(value, paint: stagePaint(value))
+        case "holds":
+            return Table.Cell(value, paint: style.yellow)
+        default:
+            return Table.Cell(shortTime(value))
+        }
+    }
+
+    /// Rows of bare fields (WHO, USERS, HISTORY, THRESHOLDS...): one column per key.
+    func fieldTable(_ records: [Record], indent: String) -> [String] {
+        var keys: [String] = []
+        for record in records {
+            for field in record.fields where !keys.contains(field.key) { keys.append(field.key) }
+        }
+        let extraWords = records.contains { $0.words.count > 1 }
+        var table = Table(header: (extraWords ? [""] : []) + keys.map { $0.uppercased() })
+        table.indent = indent
+        table.maximumWidth = 60
+        table.totalWidthLimit = maximumWidth
+        for record in records {
+            var row: [Table.Cell] = extraWords ? [Table.Cell(record.words.dropFirst().joined(separator: " "))] : []
+            row += keys.map { Table.Cell(shortTime(record[$0] ?? "")) }
+            table.rows.append(row)
+        }
+        return table.lines(style: style)
+    }
+
+    /// Words and `key value` pairs on one line: `order SO-10042 · token 198 · until 14:20`.
+    func describe(_ record: Record) -> String {
+        let words = record.words.joined(separator: " ")
+        let fields = record.fields.map { style.dim($0.key) + " " + shortTime($0.value) }.joined(separator: style.dim(" · "))
+        return [words, fields].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// The OK line under a table, dimmed; nothing when it only repeats what is shown.
+    private func footer(_ summary: String) -> [String] {
+        let record = Record(summary)
+        guard !record.fields.isEmpty else { return [] }
+        return [style.dim("(") + describe(record) + style.dim(")")]
+    }
+
+    /// A wire time (`2026-11-22T03:39:13Z`) as `14:05` or `19 Nov 14:05`; other text unchanged.
+    func shortTime(_ text: String) -> String {
+        guard text.count == 20, text.hasSuffix("Z") else { return text }
+        return Timestamps.short(wire: text, now: now(), timeZone: timeZone)
+    }
+
+    func priorityPaint(_ priority: String) -> (String) -> String {
+        switch priority {
+        case "urgent": style.red
+        case "high": style.yellow
+        default: { $0 }
+        }
+    }
+
+    func stagePaint(_ stage: String) -> (String) -> String {
+        switch stage {
+        case "captured": style.cyan
+        case "released": style.green
+        case "shipped", "cancelled": style.dim
+        default: { $0 }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+/// Rows of cells laid out in aligned columns, measured in terminal columns (`DisplayWidth`),
+/// so CJK text and emoji line up. Colour is applied after padding, so escapes never count.
+struct Table {
+    /// One cell: its plain text, and how to paint it once padded.
+    struct Cell {
+        var text: String
+        var paint: (String) -> String = { $0 }
+
+        init(_ text: String, paint: @escaping (String) -> String = { $0 }) {
+            self.text = text
+            self.paint = paint
+        }
+    }
+
+    var header: [String]
+    var rows: [[Cell]] = []
+    /// Columns aligned right (numbers).
+    var rightAligned: Set<Int> = []
+    /// Widest a column may be; longer text is cut with `…`.
+    var maximumWidth = 40
+    /// Widest the whole table may be (the terminal's width); the widest columns give way.
+    var totalWidthLimit: Int?
+    var indent = ""
+
+    /// The table's lines; trailing spaces trimmed.
+    func lines(style: Style) -> [String] {
+        let columnCount = max(header.count, rows.map(\.count).max() ?? 0)
+        var widths = [Int](repeating: 0, count: columnCount)
+        for (column, title) in header.enumerated() { widths[column] = DisplayWidth.of(title) }
+        for row in rows {
+            for (column, cell) in row.enumerated() {
+                widths[column] = max(widths[column], min(maximumWidth, DisplayWidth.of(cell.text)))
+            }
+        }
+        // Columns empty in every row are left out.
+        let shown = (0..<columnCount).filter { column in rows.contains { column < $0.count && !$0[column].text.isEmpty } }
+        if let limit = totalWidthLimit {
+            var total = DisplayWidth.of(indent) + shown.reduce(0) { $0 + widths[$1] } + 2 * max(0, shown.count - 1)
+            while total > limit, let widest = shown.max(by: { widths[$0] < widths[$1] }), widths[widest] > 6 {
+                widths[widest] -= 1
+                total -= 1
+            }
+        }
+        func line(_ cells: [Cell]) -> String {
+            let parts = shown.map { column -> String in
+                let cell = column < cells.count ? cells[column] : Cell("")
+                let text = DisplayWidth.truncated(cell.text, to: widths[column])
+                let isRight = rightAligned.contains(column)
+                // The last column is not padded, so lines end with text, not spaces.
+                let padded = column == shown.last && !isRight ? text : DisplayWidth.padded(text, to: widths[column], alignRight: isRight)
+                return cell.paint(padded)
+            }
+            return indent + trimTrailingSpaces(parts.joined(separator: "  "))
+        }
+        var out: [String] = []
+        if !header.isEmpty { out.append(line(header.map { Cell($0, paint: style.dim) })) }
+        out += rows.map(line)
+        return out
+    }
+
+    private func trimTrailingSpaces(_ text: String) -> String {
+        var text = text
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+}

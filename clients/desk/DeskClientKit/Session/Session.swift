@@ -1,0 +1,298 @@
+import Dispatch
+import OrderDeskWire
+
+/// The conversation with the server: connect, log in, send commands, route replies and pushes,
+/// and (when `reconnects`) survive a dropped connection.
+///
+/// After a drop it reconnects with `Backoff`, logs in again with the password it keeps in
+/// memory only, and, when the server's HELP lists RESUME and an event was seen, sends
+/// `RESUME <last id>` so the pushes missed meanwhile are replayed. Commands whose reply never
+/// came are answered locally with `ERR connection-lost`, since nobody can say whether they
+/// took effect.
+public final class Session: @unchecked Sendable {  // all state confined to `queue`
+    /// Where and as whom to connect.
+    public struct Account: Sendable {
+        public var host: String
+        public var port: UInt16
+        /// nil: do not log in (HELP and PING still work).
+        public var user: String?
+        /// Kept in memory for logging in again after a reconnect; never written anywhere.
+        public var password: String?
+
+        public init(host: String, port: UInt16, user: String?, password: String?) {
+            self.host = host
+            self.port = port
+            self.user = user
+            self.password = password
+        }
+    }
+
+    /// Who the server says we are, from the LOGIN reply.
+    public struct Greeting: Sendable {
+        public var user: String?
+        public var role: String?
+        public var claims: Int?
+        /// Present when the server counts unread inbox events.
+        public var unread: Int?
+        /// Summary lines of the user's claimed orders.
+        public var claimLines: [String]
+        /// True after a reconnect.
+        public var isReconnect: Bool
+    }
+
+    /// What happened to the session, for the app to show.
+    public enum Notice: Sendable {
+        case loggedIn(Greeting)
+        case loginFailed(ServerReply)
+        /// The first connection could not be made.
+        case cannotConnect(String)
+        /// The connection dropped; when `willRetry`, a reconnect follows.
+        case connectionLost(reason: String, willRetry: Bool)
+        /// A reconnect attempt failed; the next comes after `delay` seconds.
+        case retrying(reason: String, delay: Double)
+        /// RESUME replayed `count` missed pushes; `isComplete` is false when the server no longer had them all.
+        case resumed(count: Int, isComplete: Bool)
+        /// Reconnected without a way to replay what was missed.
+        case mayHaveMissedEvents
+        /// The session is over (QUIT answered, or the server closed and there is no reconnecting).
+        case closed
+    }
+
+    private enum Purpose {
+        case help
+        case login
+        case resume
+        case quit
+        case caller(@Sendable (ServerReply) -> Void)
+    }
+
+    private enum State {
+        case idle, connecting, loggingIn, ready, waitingToReconnect, quitting, closed
+    }
+
+    public let queue: DispatchQueue
+    private var account: Account
+    private let reconnects: Bool
+    private var state = State.idle
+    private var connection: Connection?
+    private var assembler = ReplyAssembler<Purpose>()
+    private var backoff = Backoff()
+    private var hasLoggedIn = false
+    private var byeReason: String?
+    /// True from sending RESUME until its reply: pushes meanwhile are replays.
+    private var isResuming = false
+    /// Highest push id seen; what RESUME asks to continue from.
+    public private(set) var lastEventID: UInt64?
+    /// Recent push ids, so a push replayed and also delivered live is shown once.
+    private var recentEventIDs: [UInt64] = []
+    /// Commands the server lists in HELP, fetched on every connection.
+    public private(set) var commands: [CommandHelp] = []
+    /// The HELLO line's fields.
+    public private(set) var serverFields: [String: String] = [:]
+
+    /// Called on `queue`.
+    public var onNotice: (Notice) -> Void = { _ in }
+    /// Called on `queue` for each push; the flag is true for pushes replayed by RESUME.
+    public var onEvent: (ServerEvent, Bool) -> Void = { _, _ in }
+
+    public init(account: Account, reconnects: Bool, queue: DispatchQueue) {
+        self.account = account
+        self.reconnects = reconnects
+        self.queue = queue
+    }
+
+    /// True when commands can be sent.
+    public var isReady: Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
+        return state == .ready
+    }
+
+    public var user: String? { account.user }
+    public var endpoint: String { account.host + ":" + String(account.port) }
+    public var supportsResume: Bool { commands.contains { $0.name == "RESUME" } }
+
+    /// Opens the first connection. Call on `queue`.
+    public func start() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .idle else { return }
+        connect()
+    }
+
+    /// Sends a command; `completion` gets its reply on `queue`. False (nothing sent) when offline.
+    @discardableResult
+    public func send(_ line: String, completion: @escaping @Sendable (ServerReply) -> Void) -> Bool {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .ready, let connection else { return false }
+        assembler.expect(line, tag: .caller(completion))
+        connection.send(line)
+        return true
+    }
+
+    /// Says QUIT when connected, then `Notice.closed`; stops reconnecting either way.
+    public func quit() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        switch state {
+        case .ready, .loggingIn:
+            state = .quitting
+            assembler.expect("QUIT", tag: .quit)
+            connection?.send("QUIT")
+        case .quitting, .closed:
+            break
+        default:
+            state = .closed
+            connection?.close(reason: "quit")
+            onNotice(.closed)
+        }
+    }
+
+    // MARK: Connecting
+
+    private func connect() {
+        state = .connecting
+        byeReason = nil
+        Connection.open(host: account.host, port: account.port, queue: queue) { [self] result in
+            switch result {
+            case .success(let connection): self.opened(connection)
+            case .failure(let failure): self.failedToConnect(failure.description)
+            }
+        }
+    }
+
+    private func opened(_ connection: Connection) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .connecting else {
+            connection.close(reason: "not needed")
+            return
+        }
+        self.connection = connection
+        connection.onLine = { [unowned self] line in self.received(line) }
+        connection.onClose = { [unowned self] reason in self.lost(reason) }
+        assembler.expect("HELP", tag: .help)
+        connection.send("HELP")
+        if let user = account.user {
+            state = .loggingIn
+            // The reply is tagged with the user only: the password never leaves this line.
+            assembler.expect("LOGIN " + user, tag: .login)
+            connection.send("LOGIN " + Quoting.word(user) + " " + Quoting.word(account.password ?? ""))
+        } else {
+            // No user: ready at once; HELP's reply still comes before any command's.
+            let isReconnect = hasLoggedIn
+            hasLoggedIn = true
+            backoff.reset()
+            state = .ready
+            onNotice(.loggedIn(Greeting(user: nil, role: nil, claims: nil, unread: nil, claimLines: [], isReconnect: isReconnect)))
+        }
+    }
+
+    private func failedToConnect(_ reason: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .connecting else { return }
+        if hasLoggedIn && reconnects {
+            let delay = backoff.next()
+            onNotice(.retrying(reason: reason, delay: delay))
+            scheduleReconnect(after: delay)
+        } else {
+            state = .closed
+            onNotice(.cannotConnect(reason))
+        }
+    }
+
+    private func scheduleReconnect(after delay: Double) {
+        state = .waitingToReconnect
+        queue.asyncAfter(deadline: .now() + delay) { [self] in
+            guard state == .waitingToReconnect else { return }
+            connect()
+        }
+    }
+
+    private func lost(_ reason: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        connection = nil
+        isResuming = false
+        let unanswered = assembler.abandon()
+        let previous = state
+        let wasWorking = previous == .ready || previous == .loggingIn
+        let willRetry = reconnects && hasLoggedIn && wasWorking
+        if wasWorking {
+            onNotice(.connectionLost(reason: byeReason.map { "the server said: " + $0 } ?? reason, willRetry: willRetry))
+        }
+        for (command, purpose) in unanswered {
+            if case .caller(let completion) = purpose {
+                completion(ServerReply(command: command, data: [], outcome: .failure(
+                    code: ServerReply.connectionLostCode, message: "the connection dropped before the reply; check whether it took effect")))
+            }
+        }
+        if willRetry {
+            scheduleReconnect(after: backoff.next())
+        } else if previous != .closed {
+            state = .closed
+            onNotice(.closed)
+        }
+    }
+
+    // MARK: Lines from the server
+
+    private func received(_ line: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard let output = assembler.receive(line) else { return }
+        switch output {
+        case .hello(let fields): serverFields = fields
+        case .bye(let reason): byeReason = reason.isEmpty ? "bye" : reason
+        case .event(let event): receivedEvent(event)
+        case .unexpected: break
+        case .reply(let reply, let purpose):
+            switch purpose {
+            case .help: if reply.isOK { commands = CommandHelp.list(from: reply.data) }
+            case .login: loggedIn(reply)
+            case .resume: resumed(reply)
+            case .quit:
+                state = .closed
+                connection?.close(reason: "quit")
+                onNotice(.closed)
+            case .caller(let completion): completion(reply)
+            }
+        }
+    }
+
+    private func receivedEvent(_ event: ServerEvent) {
+        if recentEventIDs.contains(event.id) { return }
+        recentEventIDs.append(event.id)
+        if recentEventIDs.count > 512 { recentEventIDs.removeFirst(recentEventIDs.count - 512) }
+        lastEventID = max(lastEventID ?? 0, event.id)
+        onEvent(event, isResuming)
+    }
+
+    private func loggedIn(_ reply: ServerReply) {
+        guard case .ok(let summary) = reply.outcome else {
+            state = .closed
+            connection?.close(reason: "login failed")
+            onNotice(.loginFailed(reply))
+            return
+        }
+        let fields = Record(summary)
+        let isReconnect = hasLoggedIn
+        hasLoggedIn = true
+        backoff.reset()
+        state = .ready
+        onNotice(.loggedIn(Greeting(user: fields["user"] ?? account.user, role: fields["role"], claims: fields["claims"].flatMap { Int($0) },
+                                    unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data, isReconnect: isReconnect)))
+        guard isReconnect else { return }
+        if supportsResume, let lastEventID, let connection {
+            isResuming = true
+            assembler.expect("RESUME \(lastEventID)", tag: .resume)
+            connection.send("RESUME \(lastEventID)")
+        } else {
+            onNotice(.mayHaveMissedEvents)
+        }
+    }
+
+    private func resumed(_ reply: ServerReply) {
+        isResuming = false
+        guard case .ok(let summary) = reply.outcome else {
+            onNotice(.mayHaveMissedEvents)
+            return
+        }
+        let fields = Record(summary)
+        onNotice(.resumed(count: fields["resumed"].flatMap { Int($0) } ?? 0, isComplete: fields["complete"] != "no"))
+    }
+}

@@ -1,0 +1,76 @@
+/// The chat screen's bytes: what to write to redraw the input line, to print lines above it,
+/// and to leave an entered line in the scrollback.
+///
+/// The input line is always the terminal's last line. Printing above it is
+/// `\r ESC[K` + lines + `\n`, then the prompt and the half-typed text again with the cursor
+/// where it was, so a push never breaks what is being typed. A line wider than the terminal
+/// scrolls sideways to keep the cursor in view instead of wrapping. Pure: tests read the
+/// bytes, the app writes them.
+public struct Screen: Sendable {
+    /// The prompt as plain text (its width is measured from this).
+    public var prompt: String
+    /// The prompt as written, with colour if any.
+    public var styledPrompt: String
+    public var columns: Int
+
+    public init(prompt: String, styledPrompt: String? = nil, columns: Int) {
+        self.prompt = prompt
+        self.styledPrompt = styledPrompt ?? prompt
+        self.columns = columns
+    }
+
+    /// The visible part of the line and the cursor's column (0-based).
+    public struct Layout: Equatable, Sendable {
+        public var label: String
+        public var text: String
+        public var cursorColumn: Int
+    }
+
+    public func layout(_ view: LineEditor.View) -> Layout {
+        let width = max(columns, 8)
+        var label = view.label ?? prompt
+        if DisplayWidth.of(label) > width / 2 { label = DisplayWidth.truncated(label, to: width / 2) }
+        let labelWidth = DisplayWidth.of(label)
+        // One column stays free so the cursor never sits past the edge (no pending wrap).
+        let available = width - 1 - labelWidth
+        let characters = view.characters
+        let cursor = max(0, min(view.cursor, characters.count))
+        var start = 0
+        while start < cursor, DisplayWidth.of(characters[start..<cursor]) > available - 1 { start += 1 }
+        var end = start
+        var used = 0
+        while end < characters.count {
+            let next = DisplayWidth.of(characters[end])
+            if used + next > available { break }
+            used += next
+            end += 1
+        }
+        return Layout(label: label, text: String(characters[start..<end]),
+                      cursorColumn: labelWidth + DisplayWidth.of(characters[start..<cursor]))
+    }
+
+    /// Redraws the input line in place.
+    public func redraw(_ view: LineEditor.View) -> String {
+        let layout = layout(view)
+        let label = view.label == nil && layout.label == prompt ? styledPrompt : layout.label
+        return "\r" + label + layout.text + "\u{1B}[K" + "\r" + (layout.cursorColumn > 0 ? "\u{1B}[\(layout.cursorColumn)C" : "")
+    }
+
+    /// Prints `lines` above the input line, then redraws it as it was.
+    public func print(_ lines: [String], then view: LineEditor.View) -> String {
+        guard !lines.isEmpty else { return redraw(view) }
+        let body = lines.map(Self.clean).joined(separator: "\n")
+        return "\r\u{1B}[K" + body + "\n" + redraw(view)
+    }
+
+    /// Leaves the entered line on screen as typed and starts a fresh input line below it.
+    public func commit(_ line: String) -> String {
+        "\r\u{1B}[K" + styledPrompt + Self.clean(line) + "\n"
+    }
+
+    /// Carriage returns from the wire would move the cursor home and garble the screen.
+    static func clean(_ line: String) -> String {
+        guard line.unicodeScalars.contains("\r") else { return line }
+        return String(String.UnicodeScalarView(line.unicodeScalars.filter { $0 != "\r" }))
+    }
+}
