@@ -6,7 +6,7 @@ extension Desk {
     mutating func scheduleEscalations(of order: Order, queues: [QueueName]? = nil) {
         for episode in order.episodes where queues?.contains(episode.queue) ?? true {
             guard let step = episode.nextStep(thresholds(for: episode.queue)) else { continue }
-            escalations.push(DeadlineHeap.Entry(due: step.due, order: order.number, queue: episode.queue))
+            escalations.push(EscalationDeadline(due: step.due, order: order.number, queue: episode.queue))
         }
     }
 
@@ -50,7 +50,7 @@ extension Desk {
                 break
             }
             if let next = order.episodes[index].nextStep(thresholds(for: top.queue)) {
-                escalations.push(DeadlineHeap.Entry(due: next.due, order: order.number, queue: top.queue))
+                escalations.push(EscalationDeadline(due: next.due, order: order.number, queue: top.queue))
             }
         }
     }
@@ -94,7 +94,7 @@ extension Desk {
         thresholds[queue] = value
         changes.append(.thresholds(queue, value))
         recordAudit("threshold", "\(queue.wireName) warning=\(value.warning.duration) stuck=\(value.stuck.duration) admins=\(value.admins.duration)", by: user.name, now: now)
-        escalations = DeadlineHeap()
+        escalations = MinHeap<EscalationDeadline>()
         for order in orders.values where !order.episodes.isEmpty { scheduleEscalations(of: order) }
         return .ok(Rendering.join([("queue", queue.wireName), ("warning", value.warning.duration), ("stuck", value.stuck.duration),
                                    ("admins", value.admins.duration)]))
@@ -111,46 +111,11 @@ extension Milliseconds {
     }
 }
 
-/// A min-heap of escalation deadlines.
-struct DeadlineHeap: Sendable {
-    struct Entry: Sendable, Equatable {
-        var due: Instant
-        var order: String
-        var queue: QueueName
-    }
+/// An escalation step due for one order's episode in one queue.
+struct EscalationDeadline: HeapOrdered, Sendable, Equatable {
+    var due: Instant
+    var order: String
+    var queue: QueueName
 
-    private var entries: [Entry] = []
-
-    var count: Int { entries.count }
-
-    func peek() -> Entry? { entries.first }
-
-    mutating func push(_ entry: Entry) {
-        entries.append(entry)
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard entries[child].due < entries[parent].due else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard !entries.isEmpty else { return nil }
-        entries.swapAt(0, entries.count - 1)
-        let top = entries.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var first = parent
-            if left < entries.count, entries[left].due < entries[first].due { first = left }
-            if right < entries.count, entries[right].due < entries[first].due { first = right }
-            if first == parent { break }
-            entries.swapAt(parent, first)
-            parent = first
-        }
-        return top
-    }
+    func precedes(_ other: EscalationDeadline) -> Bool { due < other.due }
 }

@@ -22,7 +22,7 @@ public struct Desk: Sendable {
     /// Escalation thresholds per queue (defaults unless an admin changed them).
     public internal(set) var thresholds: [QueueName: EscalationThresholds] = [:]
     /// Escalation steps due, soonest first (lazy: entries are checked when they come due).
-    var escalations = DeadlineHeap()
+    var escalations = MinHeap<EscalationDeadline>()
     /// Recent admin actions, newest last.
     public internal(set) var audit: [AuditEntry] = []
     /// Effects of the operation in progress; taken by `finish`.

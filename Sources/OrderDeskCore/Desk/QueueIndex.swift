@@ -9,7 +9,7 @@ struct QueueIndex: Sendable {
     private(set) var members: [QueueName: Set<String>] = [:]
     /// The queues each open order is in, as last indexed.
     private var membership: [String: [QueueName]] = [:]
-    private var candidates: [QueueName: Heap] = [:]
+    private var candidates: [QueueName: MinHeap<Candidate>] = [:]
     /// Orders each user holds.
     private(set) var claimsByHolder: [String: Set<String>] = [:]
     private var holderOf: [String: String] = [:]
@@ -39,7 +39,7 @@ struct QueueIndex: Sendable {
         // Push a candidate whenever the order is claimable in a queue it was not claimable in before.
         if holder == nil, previousHolder != nil || queues != before {
             for queue in queues where previousHolder != nil || !before.contains(queue) {
-                candidates[queue, default: Heap()].push(Heap.Entry(order: order))
+                candidates[queue, default: MinHeap<Candidate>()].push(Candidate(order: order))
             }
         }
     }
@@ -51,9 +51,9 @@ struct QueueIndex: Sendable {
         defer { candidates[queue] = heap }
         let liveCount = members[queue]?.count ?? 0
         if heap.count > 2 * liveCount + 64 {
-            heap = Heap()
+            heap = MinHeap<Candidate>()
             for number in members[queue] ?? [] {
-                if let order = orders[number], order.lease == nil { heap.push(Heap.Entry(order: order)) }
+                if let order = orders[number], order.lease == nil { heap.push(Candidate(order: order)) }
             }
         }
         while let top = heap.peek() {
@@ -87,60 +87,23 @@ struct QueueIndex: Sendable {
     }
 }
 
-/// A binary min-heap of queue candidates ordered by priority, then capture time and sequence.
-struct Heap: Sendable {
-    struct Entry: Sendable {
-        var rank: Int
-        var capturedAt: Int64
-        var sequence: Int64
-        var number: String
+/// A queue candidate, ordered by priority, then capture time and sequence.
+struct Candidate: HeapOrdered, Sendable {
+    var rank: Int
+    var capturedAt: Int64
+    var sequence: Int64
+    var number: String
 
-        init(order: Order) {
-            rank = order.priority.rank
-            capturedAt = order.capturedAt.milliseconds
-            sequence = order.sequence
-            number = order.number
-        }
-
-        func precedes(_ other: Entry) -> Bool {
-            if rank != other.rank { return rank < other.rank }
-            if capturedAt != other.capturedAt { return capturedAt < other.capturedAt }
-            return sequence < other.sequence
-        }
+    init(order: Order) {
+        rank = order.priority.rank
+        capturedAt = order.capturedAt.milliseconds
+        sequence = order.sequence
+        number = order.number
     }
 
-    private var entries: [Entry] = []
-
-    var count: Int { entries.count }
-
-    func peek() -> Entry? { entries.first }
-
-    mutating func push(_ entry: Entry) {
-        entries.append(entry)
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard entries[child].precedes(entries[parent]) else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard !entries.isEmpty else { return nil }
-        entries.swapAt(0, entries.count - 1)
-        let top = entries.removeLast()
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var first = parent
-            if left < entries.count, entries[left].precedes(entries[first]) { first = left }
-            if right < entries.count, entries[right].precedes(entries[first]) { first = right }
-            if first == parent { break }
-            entries.swapAt(parent, first)
-            parent = first
-        }
-        return top
+    func precedes(_ other: Candidate) -> Bool {
+        if rank != other.rank { return rank < other.rank }
+        if capturedAt != other.capturedAt { return capturedAt < other.capturedAt }
+        return sequence < other.sequence
     }
 }
