@@ -95,13 +95,22 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             self.timer = timer
             timer.resume()
         }
-        let store = self.store
-        let now = clock()
-        storeQueue.async { [log] in
-            do { try store.maintain(now: now) } catch { log(.warning, "store maintenance failed", [("error", "\(error)")]) }
-        }
+        maintainStore(now: clock())
         log(.info, "listening", [("host", configuration.host), ("port", String(boundPort))])
         return boundPort
+    }
+
+    /// Runs the store's housekeeping a slice at a time on the store queue, so commits queued
+    /// meanwhile go between the slices.
+    private func maintainStore(now: Instant) {
+        let store = self.store
+        storeQueue.async { [weak self, log] in
+            do {
+                if try store.maintain(now: now) { self?.maintainStore(now: now) }
+            } catch {
+                log(.warning, "store maintenance failed", [("error", "\(error)")])
+            }
+        }
     }
 
     /// Stops accepting, tells every session, waits for pending commits, closes everything.

@@ -7,13 +7,14 @@ import Glibc
 struct BenchOptions {
     static let usage = """
         usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,peer] [--sessions 1,10,50]
-                               [--duration SECONDS] [--restart-orders N] [--keep DIR]
+                               [--duration SECONDS] [--restart-orders N] [--data-dir DIR]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
           --scenario LIST    which scenarios (default: all)
           --sessions LIST    claim-cycle session counts (default 1,10,50)
           --duration S       seconds per claim-cycle run (default 10)
           --restart-orders N orders in the restart scenario's data file (default 1000000)
+          --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
         Build it released: swift run -c release orderdesk-bench
         """
 
@@ -23,6 +24,7 @@ struct BenchOptions {
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
+    var dataDirectory: String?
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -37,6 +39,7 @@ struct BenchOptions {
             case "--scenario": scenarios = Set(try value().split(separator: ",").map(String.init))
             case "--sessions": sessions = try value().split(separator: ",").map { guard let n = Int($0), n > 0 else { throw BenchError("bad --sessions") }; return n }
             case "--duration": guard let seconds = Double(try value()), seconds > 0 else { throw BenchError("bad --duration") }; duration = seconds
+            case "--data-dir": dataDirectory = try value()
             case "--restart-orders": guard let count = Int(try value()), count > 0 else { throw BenchError("bad --restart-orders") }; restartOrders = count
             default: throw BenchError("unknown argument \(argument)\n\n" + Self.usage)
             }
@@ -51,9 +54,9 @@ struct BenchRun {
 
     func run() throws {
         raiseFileLimit()
-        let directory = NSTemporaryDirectory() + "orderdesk-bench-\(getpid())"
+        let directory = options.dataDirectory ?? NSTemporaryDirectory() + "orderdesk-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { if options.dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
         printMachine()
         let scenarios = Scenarios(options: options, directory: directory)
         let peers = Peers(options: options, directory: directory)

@@ -38,10 +38,14 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
 
     var pid: Int32 { process.processIdentifier }
 
+    /// SIGTERM, repeated while the server lives: Dispatch registers its signal source
+    /// asynchronously, so a signal sent the instant the server says ready can be missed.
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+        var attempts = 0
+        while process.isRunning {
+            if attempts % 20 == 0 { kill(process.processIdentifier, attempts >= 200 ? SIGKILL : SIGTERM) }
+            attempts += 1
+            usleep(50_000)
         }
     }
 
@@ -57,12 +61,13 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
             let store = try SQLiteStore(path: arguments[0])
             let server = try DeskServer(configuration: configuration, store: store)
             let port = try server.start()
-            FileHandle.standardOutput.write(Data("ready \(port)\n".utf8))
-            // Ignore the default action first: Dispatch then delivers the signal to the source.
+            // Ready to stop before saying ready, so a SIGTERM right after it is not lost.
+            // (Ignore the default action first: Dispatch then delivers the signal to the source.)
             signal(SIGTERM, SIG_IGN)
             let signals = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
             signals.setEventHandler { @Sendable in server.shutdown { exit(0) } }
             signals.resume()
+            FileHandle.standardOutput.write(Data("ready \(port)\n".utf8))
             withExtendedLifetime(signals) { dispatchMain() }
         } catch {
             FileHandle.standardError.write(Data("bench server: \(error)\n".utf8))

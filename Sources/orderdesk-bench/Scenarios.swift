@@ -174,10 +174,18 @@ struct Scenarios {
     /// Time from start to ready with N orders (and their history) in the data file.
     func restart() throws -> [String: Double] {
         let orders = options.quick ? 20_000 : options.restartOrders
-        let path = directory + "/restart.sqlite"
+        let path = directory + "/restart-\(orders).sqlite"
         let preparing = monotonicNanoseconds()
-        try BenchData.prepare(path: path, processors: 3, watchers: 0, orders: orders, history: true) { done in
-            if !options.quick, done % 200_000 < 12_500 { say("  preparing: \(done) orders") }
+        if options.dataDirectory != nil, FileManager.default.fileExists(atPath: path) {
+            say("  reusing \(path)")
+        } else {
+            var reported = 0
+            try BenchData.prepare(path: path, processors: 3, watchers: 0, orders: orders, history: true) { done in
+                if !options.quick, done - reported >= 200_000 {
+                    reported = done
+                    say("  preparing: \(done) orders")
+                }
+            }
         }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         say("  prepared \(orders) orders with history in \(String(format: "%.1f", Double(monotonicNanoseconds() - preparing) / 1e9)) s, file \(fileSize / 1_048_576) MiB")

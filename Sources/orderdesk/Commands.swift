@@ -67,15 +67,17 @@ enum Commands {
         }
         let server = try DeskServer(configuration: configuration, store: store)
         let port = try server.start()
+        let signals = handleSignals(server) { withExtendedLifetime(lock) {} }
         say("orderdesk listening on \(configuration.host):\(port) data=\(path)")
         if options.has("demo") {
             say("demo logins (password \"\(DemoData.password)\"): " + DemoData.users.map { "\($0.name) (\($0.role.rawValue))" }.joined(separator: ", "))
         }
-        waitForSignals(server) { withExtendedLifetime(lock) {} }
+        withExtendedLifetime(signals) { dispatchMain() }
     }
 
-    /// Runs until SIGTERM or SIGINT, then shuts down cleanly and exits 0.
-    static func waitForSignals(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> Never {
+    /// Handles SIGTERM and SIGINT from now on: shut down cleanly and exit 0. Call before
+    /// announcing the port, so a signal sent right after the announcement is not lost.
+    static func handleSignals(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         let signalQueue = DispatchQueue(label: "orderdesk.signals")
@@ -92,7 +94,7 @@ enum Commands {
             source.resume()
             sources.append(source)
         }
-        withExtendedLifetime(sources) { dispatchMain() }
+        return sources
     }
 
     static func addUser(_ options: Options) throws {

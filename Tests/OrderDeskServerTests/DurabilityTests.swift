@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import OrderDeskCore
-import OrderDeskServer
+@testable import OrderDeskServer
 
 @Suite("End to end: durability", .serialized)
 struct DurabilityTests {
@@ -114,5 +114,22 @@ struct DurabilityTests {
         }
         #expect(acknowledged.count == 120)
         #expect(try SQLiteStore(path: data).integrityCheck() == "ok")
+    }
+}
+
+@Suite("Store encoding")
+struct StoreEncodingTests {
+    @Test("order lines round-trip through the store's encoding", arguments: [
+        [OrderLine(sku: "WID-1", quantity: 2, unitPrice: Money(cents: 1050))],
+        [OrderLine(sku: "A", quantity: 1, unitPrice: Money(cents: 0)), OrderLine(sku: "GAD_9.x", quantity: 1_000_000, unitPrice: Money(cents: 99_999_999))],
+        [],
+    ])
+    func lines(lines: [OrderLine]) throws {
+        #expect(try SQLiteStore.decodeLines(SQLiteStore.encode(lines)) == lines)
+    }
+
+    @Test("damaged order lines are refused, not guessed", arguments: ["WID", "WID:1", "WID:1:", "WID:x:1", ":1:1", "A:1:1,", "A:1:1,B"])
+    func damaged(text: String) {
+        #expect(throws: StoreError.self) { try SQLiteStore.decodeLines(text) }
     }
 }

@@ -58,10 +58,15 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
     /// SIGTERM, then waits for the exit; returns the exit status.
     @discardableResult
     public func terminate() -> Int32 {
-        if process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+        // Repeated: Dispatch registers the server's signal source asynchronously, so a SIGTERM
+        // sent the instant it started could go unseen.
+        var attempts = 0
+        while process.isRunning {
+            if attempts % 40 == 0 { Glibc.kill(process.processIdentifier, SIGTERM) }
+            attempts += 1
+            usleep(25_000)
         }
+        process.waitUntilExit()
         return process.terminationStatus
     }
 }

@@ -31,7 +31,7 @@ public struct Desk: Sendable {
 
     /// Restores a desk from what the store kept. Nobody is connected yet, so every claim starts
     /// its grace window at `now`.
-    public init(settings: DeskSettings, snapshot: DeskSnapshot, now: Instant) {
+    public init(settings: DeskSettings, snapshot: consuming DeskSnapshot, now: Instant) {
         self.settings = settings
         counters = snapshot.counters
         for user in snapshot.users { users[user.name] = user }
@@ -41,14 +41,18 @@ public struct Desk: Sendable {
         }
         thresholds = snapshot.thresholds
         audit = snapshot.audit
+        orders.reserveCapacity(snapshot.orders.count)
         for var order in snapshot.orders {
             if case .claimed(var lease) = order.claim, lease.graceEnds == nil {
                 lease.graceEnds = now + settings.graceWindow
                 order.claim = .claimed(lease)
             }
+            // Finished, unclaimed orders are in no queue: the index has nothing to learn.
+            if !order.stage.isTerminal || order.lease != nil {
+                index.update(order)
+                scheduleEscalations(of: order)
+            }
             orders[order.number] = order
-            index.update(order)
-            scheduleEscalations(of: order)
         }
     }
 

@@ -9,14 +9,16 @@ public protocol DeskStore: AnyObject, Sendable {
     func load() throws -> DeskSnapshot
     /// Commits `changes` in one transaction.
     func commit(_ changes: [StoreChange]) throws
-    /// Housekeeping the server runs on its store queue after start (dropping expired events).
-    func maintain(now: Instant) throws
+    /// Housekeeping the server runs on its store queue after start (dropping expired events),
+    /// a bounded slice at a time so commits are never held up for long; returns true while
+    /// more is left to do.
+    func maintain(now: Instant) throws -> Bool
     /// An order's whole thread and history, for look-ups of archived orders.
     func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry])
 }
 
 extension DeskStore {
-    public func maintain(now: Instant) throws {}
+    public func maintain(now: Instant) throws -> Bool { false }
 }
 
 /// Why a store operation failed.

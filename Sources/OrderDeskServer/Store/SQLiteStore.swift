@@ -1,3 +1,4 @@
+import CSQLite
 import OrderDeskCore
 
 /// The desk's durable store: one SQLite file in WAL mode with `synchronous=FULL`, so a
@@ -170,13 +171,37 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
     }
 
+    /// Reads `sku:qty:cents,...` byte by byte: a restart decodes a million of these.
     static func decodeLines(_ text: String) throws -> [OrderLine] {
-        try text.split(separator: ",").map { item in
-            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 3, let quantity = Int(parts[1]), let cents = Int64(parts[2]) else {
-                throw StoreError.corrupt("order line \(item)")
+        var text = text
+        return try text.withUTF8 { bytes -> [OrderLine] in
+            var lines: [OrderLine] = []
+            var index = 0
+            if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
+            while index < bytes.count {
+                let skuStart = index
+                while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
+                let skuEnd = index
+                index += 1
+                var numbers: [Int64] = [0, 0]
+                for slot in 0..<2 {
+                    var digits = 0
+                    while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                        numbers[slot] = numbers[slot] * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+                        index += 1
+                        digits += 1
+                    }
+                    let expected = slot == 0 ? UInt8(ascii: ":") : UInt8(ascii: ",")
+                    guard digits > 0, index == bytes.count ? slot == 1 : bytes[index] == expected else {
+                        throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))")
+                    }
+                    index += 1
+                }
+                guard skuEnd > skuStart else { throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
+                lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
+                                       quantity: Int(numbers[0]), unitPrice: Money(cents: numbers[1])))
             }
-            return OrderLine(sku: String(parts[0]), quantity: quantity, unitPrice: Money(cents: cents))
+            return lines
         }
     }
 
@@ -232,6 +257,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                 released_by, released_at
             FROM orders ORDER BY sequence
             """)
+        snapshot.orders.reserveCapacity(Int(try count("orders")))
         while try orderRows.step() {
             let number = orderRows.text(0)
             guard let priority = Priority(rawValue: orderRows.text(6)), let stage = Stage(rawValue: orderRows.text(8)) else {
@@ -298,15 +324,25 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
 
     /// Drops mailbox events older than the retention window, remembering per user the newest id
     /// dropped (so RESUME can tell it is incomplete). Runs on the store queue after start.
-    public func maintain(now: Instant) throws {
+    public func maintain(now: Instant) throws -> Bool {
         let cutoff = now.milliseconds - Self.mailboxRetention.value
+        let slice = 5000
         try database.execute("""
             BEGIN IMMEDIATE;
-            INSERT INTO mailbox_dropped(user, through) SELECT user, MAX(id) FROM mailbox WHERE at < \(cutoff) GROUP BY user
+            CREATE TEMP TABLE IF NOT EXISTS expired(user TEXT, id INTEGER);
+            DELETE FROM expired;
+            INSERT INTO expired SELECT user, id FROM mailbox WHERE at < \(cutoff) LIMIT \(slice);
+            INSERT INTO mailbox_dropped(user, through) SELECT user, MAX(id) FROM expired GROUP BY user
                 ON CONFLICT(user) DO UPDATE SET through = MAX(through, excluded.through);
-            DELETE FROM mailbox WHERE at < \(cutoff);
+            DELETE FROM mailbox WHERE (user, id) IN (SELECT user, id FROM expired);
             COMMIT;
             """)
+        return sqlite3_changes(database.handle) >= slice
+    }
+
+    private func count(_ table: String) throws -> Int64 {
+        let statement = try database.prepare("SELECT COUNT(*) FROM \(table)")
+        return try statement.step() ? statement.int(0) : 0
     }
 
     public func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) {
