@@ -300,20 +300,9 @@ public struct DeskSnapshot: Sendable {
     }
 }
 
-/// One administrator action, kept for AUDIT.
-public struct AuditEntry: Sendable, Equatable {
-    public var at: Instant
-    public var actor: String
-    public var action: String
-    public var detail: String
-
-    public init(at: Instant, actor: String, action: String, detail: String) {
-        self.at = at
-        self.actor = actor
-        self.action = action
-        self.detail = detail
-    }
-}
+/// One administrator action, kept for AUDIT: who did what, when, with what detail, the same
+/// shape as an order's history entry.
+public typealias AuditEntry = HistoryEntry
 
 /// One durable change for the store to commit.
 public enum StoreChange: Sendable, Equatable {

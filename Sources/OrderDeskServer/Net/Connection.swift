@@ -59,7 +59,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
             guard let self else { return }
             // One read per event, so a client that floods the desk cannot hold the queue: the
             // source fires again while data is left, after other sources had their turn.
-            var buffer = [UInt8](repeating: 0, count: 8 * 1024)
+            var buffer = [UInt8](repeating: 0, count: 2 * 1024)
             let count = buffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 buffer.withUnsafeBytes { onBytes(self, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
