@@ -131,3 +131,26 @@ func seedStandardUsers(_ path: String) throws {
     }
     try store.commit(changes)
 }
+
+@Suite("End to end: managing users")
+struct UserManagementTests {
+    @Test("an admin adds a user and changes a role; both are audited; others may not")
+    func addAndRole() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        let ada = try desk.client("ada")
+        #expect(try ada.ok("USER ADD dana processor correct-horse-1") == "OK user=dana role=processor")
+        #expect(try ada.command("USER ADD dana sales another-pass-2").last?.hasPrefix("ERR exists user=dana") == true)
+        #expect(try ada.command("USER ADD eve processor short").last?.hasPrefix("ERR bad-arguments") == true)
+        let dana = try LineClient(port: desk.port)
+        #expect(try dana.command("LOGIN dana correct-horse-1").last?.hasPrefix("OK user=dana role=processor") == true)
+        #expect(try ada.ok("USER ROLE dana sales") == "OK user=dana role=sales was=processor")
+        #expect(try ada.command("USER ROLE nobody-here sales").last?.hasPrefix("ERR not-found") == true)
+        let audit = try ada.command("AUDIT")
+        #expect(audit.contains { $0.contains("action=user-add") && $0.contains("dana as processor") })
+        #expect(audit.contains { $0.contains("action=user-role") })
+        let ben = try desk.client("ben")
+        #expect(try ben.command("USER ADD mallory admin letmein-please").last?.hasPrefix("ERR denied") == true)
+        #expect(try ben.command("USER ROLE ben admin").last?.hasPrefix("ERR denied") == true)
+    }
+}

@@ -97,7 +97,8 @@ public struct Desk: Sendable {
         case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
-        case .resume, .unlock: return .ok("")  // answered by the server, which owns sessions and login records
+        case .resume, .unlock, .addUser: return .ok("")  // answered by the server: sessions, login records, hashing
+        case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
         case .stuck: return stuckListing(now: now)
         case .thresholds: return thresholdListing()
         case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
@@ -241,6 +242,25 @@ public struct Desk: Sendable {
         users[user.name] = user
         changes.append(.user(user))
         return finish(reply: nil)
+    }
+
+    /// Adds a user an admin created (the server hashed the password); audited.
+    public mutating func addUser(_ newUser: User, by admin: String, now: Instant) -> Outcome {
+        guard users[newUser.name] == nil else { return Outcome(reply: .failure(.userExists(newUser.name))) }
+        users[newUser.name] = newUser
+        changes.append(.user(newUser))
+        recordAudit("user-add", "\(newUser.name) as \(newUser.role.rawValue)", by: admin, now: now)
+        return finish(reply: .ok(Rendering.join([("user", newUser.name), ("role", newUser.role.rawValue)])))
+    }
+
+    mutating func setRole(of name: String, to role: Role, by admin: User, now: Instant) throws(DeskError) -> Reply {
+        guard var user = users[name] else { throw .userNotFound(name) }
+        let old = user.role
+        user.role = role
+        users[name] = user
+        changes.append(.user(user))
+        recordAudit("user-role", "\(name) \(old.rawValue) -> \(role.rawValue)", by: admin.name, now: now)
+        return .ok(Rendering.join([("user", name), ("role", role.rawValue), ("was", old.rawValue)]))
     }
 
     /// Records an administrator action taken outside the desk's own commands (UNLOCK, user changes).

@@ -44,6 +44,9 @@ public enum Command: Sendable, Equatable {
     case metrics(window: Milliseconds)
     /// Clears a user's failed-login lockout.
     case unlock(user: String)
+    /// Adds a user (the server hashes the password off the desk queue).
+    case addUser(name: String, role: Role, password: String)
+    case setRole(user: String, role: Role)
 
     /// The command's wire name, as in protocol.md.
     public var name: String {
@@ -89,6 +92,7 @@ public enum Command: Sendable, Equatable {
         case .audit: "AUDIT"
         case .metrics: "METRICS"
         case .unlock: "UNLOCK"
+        case .addUser, .setRole: "USER"
         }
     }
 
@@ -189,6 +193,7 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "SUBSCRIBE", usage: "SUBSCRIBE <queue|stuck>", summary: "get a push when an order enters or leaves a queue", example: "SUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "UNSUBSCRIBE", usage: "UNSUBSCRIBE <queue|stuck>", summary: "stop those pushes", example: "UNSUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "AUDIT", usage: "AUDIT [limit]", summary: "recent administrator actions, newest first", example: "AUDIT 20", roles: [.admin]),
+            CommandSpec(name: "USER", usage: "USER ADD <name> <role> <password> | USER ROLE <name> <role>", summary: "add a user, or change a user's role", example: "USER ADD dana processor s3cret-pass", roles: [.admin]),
             CommandSpec(name: "UNLOCK", usage: "UNLOCK <user>", summary: "clear a user's lockout after too many failed logins", example: "UNLOCK ben", roles: [.admin]),
             CommandSpec(name: "METRICS", usage: "METRICS [window=<d>]", summary: "queue depths, cycle and hold resolution times, throughput, server counters", example: "METRICS window=7d", roles: [.admin]),
         ]

@@ -137,6 +137,24 @@ public struct CommandParser: Sendable {
             }
             command = name == "SUBSCRIBE" ? .subscribe(topic) : .unsubscribe(topic)
         case "UNLOCK": command = .unlock(user: try arguments.word("user"))
+        case "USER":
+            let action = try arguments.word("ADD or ROLE").uppercased()
+            let user = try arguments.word("user name")
+            guard UserName.isValid(user) else {
+                throw arguments.usageError("a user name starts with a letter and holds letters, digits, _ . - (at most \(UserName.maximumLength))")
+            }
+            let roleWord = try arguments.word("role")
+            guard let role = Role(rawValue: roleWord.lowercased()) else {
+                throw arguments.usageError("unknown role \(roleWord); one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            switch action {
+            case "ADD":
+                let password = try arguments.word("password")
+                guard password.count >= 8 else { throw arguments.usageError("a password needs at least 8 characters") }
+                command = .addUser(name: user, role: role, password: password)
+            case "ROLE": command = .setRole(user: user, role: role)
+            default: throw arguments.usageError("USER takes ADD or ROLE")
+            }
         case "AUDIT": command = .audit(limit: try arguments.optionalCount() ?? 50)
         case "METRICS":
             let fields = try arguments.fields(allowed: ["window"])

@@ -28,6 +28,8 @@ public enum DeskError: Error, Sendable, Equatable {
     case userNotFound(String)
     /// CAPTURE of a number that exists; orders are never merged.
     case orderExists(String)
+    /// USER ADD of a name that exists.
+    case userExists(String)
     /// Someone else holds the order.
     case claimedByOther(order: String, holder: String, until: Instant)
     /// The command needs a claim on the order, which the user does not hold.
@@ -64,7 +66,7 @@ public enum DeskError: Error, Sendable, Equatable {
         case .loginFailed: "login-failed"
         case .denied: "denied"
         case .orderNotFound, .userNotFound: "not-found"
-        case .orderExists: "exists"
+        case .orderExists, .userExists: "exists"
         case .claimedByOther: "claimed"
         case .notHolder: "not-holder"
         case .illegalMove: "illegal-move"
@@ -96,6 +98,7 @@ public enum DeskError: Error, Sendable, Equatable {
         case .orderNotFound(let number): return "order=\(number) no such order"
         case .userNotFound(let name): return "user=\(Quoting.word(name)) no such user"
         case .orderExists(let number): return "order=\(number) an order with this number exists; orders are never merged"
+        case .userExists(let name): return "user=\(name) a user with this name exists; USER ROLE changes a role"
         case .claimedByOther(let order, let holder, let until):
             return "order=\(order) holder=\(holder) until=\(until.iso8601) held by \(holder)"
         case .notHolder(let order): return "order=\(order) you do not hold this order; CLAIM it first"

@@ -63,6 +63,31 @@ extension DeskServer {
             var outcome = desk.audit("unlock", "\(name) (was \(wasLocked ? "locked" : "not locked"))", by: user, now: clockNow())
             outcome.reply = .ok(Rendering.join([("user", name), ("was-locked", wasLocked ? "yes" : "no")]))
             apply(outcome, replyTo: connection)
+        case .addUser(let name, let role, let password):
+            guard let admin = connection.user else {
+                send(.failure(.notLoggedIn), to: connection)
+                return
+            }
+            guard desk.users[admin]?.role == .admin else {
+                send(.failure(.denied(command: "USER", role: desk.users[admin]?.role ?? .service)), to: connection)
+                return
+            }
+            guard desk.users[name] == nil else {
+                send(.failure(.userExists(name)), to: connection)
+                return
+            }
+            // Hash off the desk queue, like a login; the session's next lines wait for the answer.
+            connection.isBusy = true
+            passwordQueue.async { [weak self] in
+                let credential = Passwords.credential(for: password)
+                self?.queue.async { [weak self] in
+                    guard let self else { return }
+                    connection.isBusy = false
+                    self.log(.info, "admin action", [("by", admin), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
+                    self.apply(self.desk.addUser(User(name: name, role: role, credential: credential), by: admin, now: self.clockNow()), replyTo: connection)
+                    self.drainPendingFrames(of: connection)
+                }
+            }
         case .metrics:
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
@@ -177,7 +202,7 @@ extension DeskServer {
     }
 
     /// Handles the lines that arrived while the session was busy (a login or a disk read).
-    private func drainPendingFrames(of connection: Connection) {
+    func drainPendingFrames(of connection: Connection) {
         let waiting = connection.pendingFrames
         connection.pendingFrames = []
         for (offset, frame) in waiting.enumerated() {

@@ -5,8 +5,9 @@ import Glibc
 
 /// The command history kept between sessions (`$XDG_STATE_HOME/orderdesk/history`).
 ///
-/// The file and its folder are private to the user (0600 and 0700). A LOGIN line, and any line
-/// with the password as one of its words, is never written (`isStorable`). Each line is
+/// The file and its folder are private to the user (0600 and 0700). A LOGIN or USER ADD line
+/// (both carry a password), and any line with the password as one of its words, is never
+/// written (`isStorable`). Each line is
 /// appended as it is entered, so a crash loses nothing; the file is cut back to `limit`
 /// lines when it has grown to twice that.
 public struct HistoryFile: Sendable {
@@ -18,10 +19,11 @@ public struct HistoryFile: Sendable {
         self.limit = limit
     }
 
-    /// Whether `line` may be kept: never a LOGIN line, never one containing `secret` as a word.
+    /// Whether `line` may be kept: never a LOGIN or USER ADD line, never one containing `secret` as a word.
     public static func isStorable(_ line: String, secret: String?) -> Bool {
         let words = line.split(separator: " ").map(String.init)
         guard let first = words.first, first.uppercased() != "LOGIN" else { return false }
+        if first.uppercased() == "USER", words.count > 1, words[1].uppercased() == "ADD" { return false }
         if let secret, !secret.isEmpty, words.contains(secret) || line == secret { return false }
         return true
     }
