@@ -130,19 +130,8 @@ struct Peers {
             let payload = "note SO-1000000 fan-out round \(round)"
             try publisher.send("PUBLISH orders \"\(payload)\"\r\n")
             _ = try publisher.readLine()
-            let replied = monotonicNanoseconds()
-            var received = Samples()
-            var pending = Set(0..<watchers)
-            var polls = sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-            while !pending.isEmpty {
-                for index in polls.indices { polls[index].revents = 0; polls[index].events = pending.contains(index) ? Int16(POLLIN) : 0 }
-                guard poll(&polls, nfds_t(polls.count), 1000) > 0 else { continue }
-                let now = monotonicNanoseconds()
-                for index in polls.indices where polls[index].revents != 0 && pending.contains(index) {
-                    for _ in 0..<7 { _ = try sockets[index].readLine() }  // *3 $7 message $6 orders $N payload
-                    received.add(Double(now > replied ? now - replied : 0) / 1000)
-                    pending.remove(index)
-                }
+            let received = try Scenarios(options: options, directory: directory).receiptLatencies(sockets, since: monotonicNanoseconds()) { client in
+                for _ in 0..<7 { _ = try client.readLine() }  // *3 $7 message $6 orders $N payload
             }
             all.merge(received)
             lasts.add(received.percentile(1.0))

@@ -103,28 +103,35 @@ struct Scenarios {
         for round in 0..<rounds {
             try writer.send("NOTE \(order) fan-out round \(round)\n")
             _ = try writer.readReply()
-            let replied = monotonicNanoseconds()
-            var received = Samples()
-            // Each watcher's socket holds the push by now or soon: read one EVENT line from each.
-            var pending = Set(0..<watchers)
-            var polls = sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
-            let deadline = replied + 10_000_000_000
-            while !pending.isEmpty, monotonicNanoseconds() < deadline {
-                for index in polls.indices { polls[index].revents = 0; polls[index].events = pending.contains(index) ? Int16(POLLIN) : 0 }
-                guard poll(&polls, nfds_t(polls.count), 1000) > 0 else { continue }
-                let now = monotonicNanoseconds()
-                for index in polls.indices where polls[index].revents != 0 && pending.contains(index) {
-                    while let line = try sockets[index].readLine(), !line.hasPrefix("EVENT") {}
-                    received.add(Double(now > replied ? now - replied : 0) / 1000)
-                    pending.remove(index)
-                }
+            let received = try receiptLatencies(sockets, since: monotonicNanoseconds()) { client in
+                while let line = try client.readLine(), !line.hasPrefix("EVENT") {}
             }
-            if !pending.isEmpty { throw BenchError("\(pending.count) watchers got no push") }
             all.merge(received)
             lasts.add(received.percentile(1.0))
         }
         say("fan-out to \(watchers) watchers, \(rounds) rounds: \(all.summary); time to the last watcher p50 \(format(lasts.percentile(0.5))) max \(format(lasts.percentile(1.0)))")
         return ["p50": all.percentile(0.5), "p99": all.percentile(0.99), "last": lasts.percentile(0.5)]
+    }
+
+    /// Polls every socket until each has delivered one message (read by `readMessage`); returns
+    /// each one's latency from `since`, in microseconds. The same method for every server.
+    func receiptLatencies(_ sockets: [BenchClient], since replied: UInt64, readMessage: (BenchClient) throws -> Void) throws -> Samples {
+        var received = Samples()
+        var pending = Set(sockets.indices)
+        var polls = sockets.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
+        let deadline = replied + 10_000_000_000
+        while !pending.isEmpty, monotonicNanoseconds() < deadline {
+            for index in polls.indices { polls[index].revents = 0; polls[index].events = pending.contains(index) ? Int16(POLLIN) : 0 }
+            guard poll(&polls, nfds_t(polls.count), 1000) > 0 else { continue }
+            let now = monotonicNanoseconds()
+            for index in polls.indices where polls[index].revents != 0 && pending.contains(index) {
+                try readMessage(sockets[index])
+                received.add(Double(now > replied ? now - replied : 0) / 1000)
+                pending.remove(index)
+            }
+        }
+        if !pending.isEmpty { throw BenchError("\(pending.count) receivers got nothing") }
+        return received
     }
 
     // MARK: 3. Idle sessions
