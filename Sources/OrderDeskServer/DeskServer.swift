@@ -187,7 +187,6 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                                     maximumLineLength: configuration.desk.limits.maximumLineLength, now: clock())
         nextConnectionID += 1
         connections[connection.id] = connection
-        stats.connectionsAccepted += 1
         connection.onClose = { [weak self] closed in self?.closed(closed) }
         connection.write(greeting + "\n")
         connection.start { [weak self] connection, bytes in
@@ -317,7 +316,6 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
 /// Operational counters the desk owns (never globals).
 struct ServerStats {
-    var connectionsAccepted = 0
     var sessionsRefused = 0
     var commands = 0
     var pushesSent = 0

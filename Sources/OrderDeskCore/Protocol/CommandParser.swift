@@ -220,7 +220,7 @@ public struct CommandParser: Sendable {
 
     private func parseQuery(_ arguments: inout Arguments) throws(DeskError) -> OrderQuery {
         var query = OrderQuery()
-        if let word = arguments.optionalPlainWord() { query.text = word }
+        if let word = arguments.optionalWord() { query.text = word }
         let fields = try arguments.fields(allowed: ["customer", "po", "rep", "stage", "hold", "limit"])
         query.customer = fields["customer"]
         query.purchaseOrder = fields["po"]
@@ -314,9 +314,6 @@ private struct Arguments {
         position += 1
         return tokens[position - 1].value
     }
-
-    /// A plain word that is not a field, if the next token is one.
-    mutating func optionalPlainWord() -> String? { optionalWord() }
 
     mutating func orderNumber() throws(DeskError) -> String {
         let number = try word("order number")

@@ -44,6 +44,4 @@ struct LoginThrottle {
         defer { failures[name] = nil }
         return isLocked(name)
     }
-
-    var lockedNames: [String] { failures.filter { $0.value >= Self.lockoutFailures }.map(\.key).sorted() }
 }

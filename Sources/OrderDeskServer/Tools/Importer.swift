@@ -84,9 +84,8 @@ public enum Importer {
             var fields: [String: String] = [:]
             for (column, name) in header.enumerated() where column < row.count { fields[name] = row[column] }
             let line = (fields["sku"] ?? "", fields["qty"] ?? "", fields["price"] ?? "")
-            if let open = current, open.fields["number"] == fields["number"] {
+            if current?.fields["number"] == fields["number"], current != nil {
                 current?.lines.append(line)
-                _ = open
             } else {
                 finish()
                 current = ("line \(offset + 2)", fields, [line])
