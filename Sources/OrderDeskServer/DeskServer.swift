@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import OrderDeskCore
 import OrderDeskWire
 #if canImport(Glibc)
@@ -9,8 +10,8 @@ import Glibc
 ///
 /// One serial queue, `queue` (the desk queue), owns all mutable state below: the desk, the
 /// connections and their sessions, the commit pipeline and the timers. Socket sources deliver on
-/// it; the store commits on `storeQueue`; password hashing runs on `passwordQueue`, so a login
-/// never stalls other sessions.
+/// it; the store commits on `storeQueue`; password hashing runs in `passwords`, a bounded pool
+/// off the desk queue, so a login never stalls other sessions.
 public final class DeskServer: @unchecked Sendable {  // state confined to `queue`
     /// Settings fixed at start.
     public struct Configuration: Sendable {
@@ -21,9 +22,27 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         public var tickInterval = Milliseconds(200)
         /// A session whose unsent output passes this is disconnected as a slow consumer.
         public var maximumUnsentBytes = 4 * 1024 * 1024
+        /// Sessions served at once; the greeting announces what the descriptor limit allows.
         public var maximumSessions = 20_000
         /// A connection that sends nothing for this long is closed (clients PING to stay).
         public var idleTimeout = Milliseconds.seconds(600)
+        /// A connection that has not logged in this long after connecting is closed.
+        public var loginTimeout = Milliseconds.seconds(30)
+        /// Connections not yet logged in from one address (IPv6: one /64) at once.
+        public var maximumStrangersPerAddress = 256
+        /// Bytes of received lines a session may have waiting; past it the server stops reading
+        /// from it until they drain.
+        public var inputBudget = 64 * 1024
+        /// Unsent reply bytes past which the server stops reading a session's input.
+        public var outputHighWater = 256 * 1024
+        /// Unsent bytes of all sessions together; a session whose output would pass it is dropped
+        /// as a slow consumer.
+        public var maximumTotalUnsentBytes = 256 * 1024 * 1024
+        /// Time one session's lines may hold the desk queue before the others get their turn.
+        public var turnBudget = Milliseconds(1)
+        /// Password checks run at once (each takes one core for about 175 ms), and how many may wait.
+        public var passwordWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        public var maximumPasswordWaiting = 1024
         public var log = Log()
         /// Called (on the desk queue) after the server stopped itself because its store failed;
         /// the command line exits with status 1.
@@ -35,7 +54,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     public let configuration: Configuration
     let queue = DispatchQueue(label: "orderdesk.desk")
     let storeQueue = DispatchQueue(label: "orderdesk.store")
-    let passwordQueue = DispatchQueue(label: "orderdesk.passwords", attributes: .concurrent)
+    let passwords: PasswordPool
     let store: DeskStore
     private let clock: @Sendable () -> Instant
     func clockNow() -> Instant { clock() }
@@ -50,6 +69,17 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     var sessionsByUser: [String: [Int: Connection]] = [:]
     var stats = ServerStats()
     var throttle = LoginThrottle()
+    /// Connections not yet logged in, per address.
+    var strangersByAddress: [String: Int] = [:]
+    /// Unsent output of all sessions together, as of the last count: bytes written since are
+    /// added, bytes the kernel took are found at the next recount (at most once per tick).
+    private var unsentBytes = 0
+    /// Sessions the server really serves: the configured maximum, within the descriptor limit.
+    public let maximumSessions: Int
+    /// A descriptor kept open so that, out of descriptors, the server can still accept one
+    /// connection to tell it `BYE too-many-sessions` instead of leaving it unanswered.
+    private var spareDescriptor: Int32 = -1
+    private var lastAcceptFailureLog = Instant(milliseconds: 0)
     private var nextConnectionID = 1
     private var listener: Int32 = -1
     private var acceptSource: DispatchSourceRead?
@@ -67,6 +97,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         self.clock = clock
         log = configuration.log
         parser = CommandParser(limits: configuration.desk.limits)
+        passwords = PasswordPool(deskQueue: queue, workers: configuration.passwordWorkers, maximumWaiting: configuration.maximumPasswordWaiting)
+        // Descriptors beyond sessions: the listener, the data file and its WAL, the spare, logs.
+        let descriptorLimit = Socket.raiseDescriptorLimit()
+        maximumSessions = max(1, min(configuration.maximumSessions, descriptorLimit - 64))
         desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
         pipeline = CommitPipeline(store: store, deskQueue: queue, storeQueue: storeQueue)
         pipeline.onFailure = { [weak self] error in self?.recover(from: error) }
@@ -81,6 +115,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     public func start() throws -> UInt16 {
         let (descriptor, boundPort) = try Socket.listen(host: configuration.host, port: configuration.port)
         listener = descriptor
+        spareDescriptor = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
         port = boundPort
         queue.sync {
             let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
@@ -94,6 +129,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             timer.setEventHandler { [weak self] in self?.tick() }
             self.timer = timer
             timer.resume()
+        }
+        if maximumSessions < configuration.maximumSessions {
+            log(.warning, "fewer sessions than configured: the descriptor limit is lower",
+                [("max-sessions", String(maximumSessions)), ("configured", String(configuration.maximumSessions))])
         }
         maintainStore(now: clock())
         log(.info, "listening", [("host", configuration.host), ("port", String(boundPort))])
@@ -119,8 +158,16 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         queue.async { [self] in
             guard !isStopping else { return }
             isStopping = true
+            if isAcceptSuspended {
+                isAcceptSuspended = false
+                acceptSource?.resume()
+            }
             acceptSource?.cancel()
             acceptSource = nil
+            if spareDescriptor >= 0 {
+                Glibc.close(spareDescriptor)
+                spareDescriptor = -1
+            }
             timer?.cancel()
             timer = nil
             pipeline.whenDurable { [self] _ in
@@ -150,25 +197,59 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private func acceptPending() {
         dispatchPrecondition(condition: .onQueue(queue))
         while true {
-            let descriptor: Int32?
+            let accepted: (descriptor: Int32, peer: String)?
             do {
-                descriptor = try Socket.accept(listener)
+                accepted = try Socket.accept(listener)
+            } catch let failure as Socket.Failure where failure.code == EMFILE || failure.code == ENFILE {
+                refuseWithSpareDescriptor()
+                return
             } catch {
-                // Out of descriptors: a level-triggered source would spin, so pause accepting briefly.
-                log(.warning, "accept failed", [("error", "\(error)")])
+                logAcceptFailure(error)
                 pauseAccepting()
                 return
             }
-            guard let descriptor else { return }
-            if connections.count >= configuration.maximumSessions {
-                let text = "BYE too-many-sessions the desk is full (\(configuration.maximumSessions) sessions); try again later\n"
-                _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-                Glibc.close(descriptor)
-                stats.sessionsRefused += 1
+            guard let (descriptor, peer) = accepted else { return }
+            if connections.count >= maximumSessions {
+                refuse(descriptor, "BYE too-many-sessions the desk is full (\(maximumSessions) sessions); try again later\n")
                 continue
             }
-            open(descriptor)
+            let key = LoginThrottle.key(for: peer)
+            if strangersByAddress[key, default: 0] >= configuration.maximumStrangersPerAddress {
+                refuse(descriptor, "BYE too-many-sessions too many connections from \(peer) have not logged in; try again later\n")
+                continue
+            }
+            open(descriptor, peer: peer)
         }
+    }
+
+    /// Says why and closes, without a session.
+    private func refuse(_ descriptor: Int32, _ text: String) {
+        _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        Glibc.close(descriptor)
+        stats.sessionsRefused += 1
+    }
+
+    /// Out of descriptors: free the spare, accept one waiting peer to tell it so, take the
+    /// spare back, and pause accepting for a moment (the level-triggered source would spin).
+    private func refuseWithSpareDescriptor() {
+        logAcceptFailure(Socket.Failure(call: "accept", code: EMFILE))
+        if spareDescriptor >= 0 {
+            Glibc.close(spareDescriptor)
+            spareDescriptor = -1
+            if let (descriptor, _) = try? Socket.accept(listener) {
+                refuse(descriptor, "BYE too-many-sessions the server is out of descriptors; try again later\n")
+            }
+            spareDescriptor = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+        }
+        pauseAccepting()
+    }
+
+    /// Logs an accept failure at most once every 10 seconds.
+    private func logAcceptFailure(_ error: Error) {
+        let now = clock()
+        guard now - lastAcceptFailureLog >= .seconds(10) else { return }
+        lastAcceptFailureLog = now
+        log(.warning, "accept failed; pausing new connections briefly", [("error", "\(error)"), ("sessions", String(connections.count))])
     }
 
     private func pauseAccepting() {
@@ -182,18 +263,27 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         }
     }
 
-    private func open(_ descriptor: Int32) {
-        let connection = Connection(id: nextConnectionID, descriptor: descriptor, queue: queue,
-                                    maximumLineLength: configuration.desk.limits.maximumLineLength, now: clock())
+    private func open(_ descriptor: Int32, peer: String) {
+        let connection = Connection(id: nextConnectionID, descriptor: descriptor, peerAddress: peer, queue: queue,
+                                    maximumLineLength: configuration.desk.limits.maximumLineLength,
+                                    inputBudget: configuration.inputBudget, outputHighWater: configuration.outputHighWater, now: clock())
         nextConnectionID += 1
         connections[connection.id] = connection
+        strangersByAddress[LoginThrottle.key(for: peer), default: 0] += 1
         connection.onClose = { [weak self] closed in self?.closed(closed) }
         connection.write(greeting + "\n")
-        connection.start { [weak self] connection, bytes in
+        connection.start { [weak self] connection in
             guard let self else { return }
             connection.lastInput = self.clock()
-            for frame in connection.framer.append(bytes) { self.received(frame, on: connection) }
+            self.serve(connection)
         }
+    }
+
+    /// A stranger logged in, or left: it no longer counts against its address.
+    func forgetStranger(_ connection: Connection) {
+        let key = LoginThrottle.key(for: connection.peerAddress)
+        guard let count = strangersByAddress[key] else { return }
+        strangersByAddress[key] = count > 1 ? count - 1 : nil
     }
 
     var greeting: String {
@@ -202,15 +292,18 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         return "HELLO orderdesk 1 " + Rendering.join([
             ("max-line", String(limits.maximumLineLength)), ("max-note", String(limits.maximumNoteLength)),
             ("max-order-lines", String(limits.maximumOrderLines)), ("lease", String(settings.leaseDuration.value / 1000)),
-            ("grace", String(settings.graceWindow.value / 1000)), ("max-sessions", String(configuration.maximumSessions)),
+            ("grace", String(settings.graceWindow.value / 1000)), ("max-sessions", String(maximumSessions)),
             ("max-unsent", String(configuration.maximumUnsentBytes)), ("idle-timeout", String(configuration.idleTimeout.value / 1000)),
+            ("login-timeout", String(configuration.loginTimeout.value / 1000)), ("max-input", String(configuration.inputBudget)),
         ])
     }
 
     private func closed(_ connection: Connection) {
         connections[connection.id] = nil
+        if connection.user == nil { forgetStranger(connection) }
         let level: Log.Level = connection.closeReason.hasPrefix("slow") || connection.closeReason.hasPrefix("idle") ? .warning : .info
-        log(level, "session closed", [("session", String(connection.id)), ("user", connection.user ?? "-"), ("reason", connection.closeReason)])
+        log(level, "session closed", [("session", String(connection.id)), ("user", connection.user ?? "-"), ("peer", connection.peerAddress),
+                                       ("reason", connection.closeReason)])
         guard let user = connection.user else { return }
         sessionsByUser[user]?[connection.id] = nil
         if sessionsByUser[user]?.isEmpty == true { sessionsByUser[user] = nil }
@@ -218,11 +311,18 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     }
 
     /// Closes connections that sent nothing for the idle timeout: peers that vanished without a FIN.
+    /// Also closes connections that have not logged in within the login timeout.
     private func closeIdleConnections(now: Instant) {
         let limit = configuration.idleTimeout
-        for connection in connections.values where now - connection.lastInput > limit {
-            connection.write("BYE idle-timeout no input for \(limit.value / 1000) s; send PING to stay connected\n")
-            connection.close(reason: "idle timeout")
+        let loginLimit = configuration.loginTimeout
+        for connection in connections.values {
+            if now - connection.lastInput > limit {
+                connection.write("BYE idle-timeout no input for \(limit.value / 1000) s; send PING to stay connected\n")
+                connection.close(reason: "idle timeout")
+            } else if connection.user == nil, now - connection.connectedAt > loginLimit {
+                connection.write("BYE login-timeout not logged in within \(loginLimit.value / 1000) s\n")
+                connection.close(reason: "login timeout")
+            }
         }
     }
 
@@ -231,7 +331,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private func tick() {
         dispatchPrecondition(condition: .onQueue(queue))
         let now = clock()
-        if now - lastIdleCheck >= Milliseconds(min(5000, configuration.idleTimeout.value / 4)) {
+        recountUnsentBytes()
+        if now - lastIdleCheck >= Milliseconds(min(5000, configuration.idleTimeout.value / 4, configuration.loginTimeout.value / 4)) {
             lastIdleCheck = now
             closeIdleConnections(now: now)
         }
@@ -282,12 +383,30 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     private func write(_ text: String, to connection: Connection) {
         guard !connection.isClosed else { return }
-        if connection.unsentByteCount + text.utf8.count > configuration.maximumUnsentBytes {
+        let size = text.utf8.count
+        if connection.unsentByteCount + size > configuration.maximumUnsentBytes {
             stats.slowSessionsDropped += 1
             connection.close(reason: "slow consumer: over \(configuration.maximumUnsentBytes) bytes unsent")
             return
         }
+        let before = connection.unsentByteCount
         connection.write(text)
+        unsentBytes += connection.unsentByteCount - before
+        if unsentBytes > configuration.maximumTotalUnsentBytes {
+            // The server as a whole holds too much unsent output: drop the session holding most.
+            let greediest = connections.values.max { $0.unsentByteCount < $1.unsentByteCount }
+            recountUnsentBytes()
+            if unsentBytes > configuration.maximumTotalUnsentBytes, let greediest {
+                stats.slowSessionsDropped += 1
+                greediest.close(reason: "slow consumer: the server's unsent output is over \(configuration.maximumTotalUnsentBytes) bytes")
+                recountUnsentBytes()
+            }
+        }
+    }
+
+    /// Recounts `unsentBytes` (it only ever overestimates between counts: sends drain it).
+    private func recountUnsentBytes() {
+        unsentBytes = connections.values.reduce(0) { $0 + $1.unsentByteCount }
     }
 
     // MARK: Recovery

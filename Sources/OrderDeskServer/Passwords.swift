@@ -9,12 +9,30 @@ public enum Passwords {
     /// OWASP's current recommendation for PBKDF2-HMAC-SHA256.
     public static let defaultIterations = 600_000
 
-    /// A new credential for `password` with a fresh random salt.
-    public static func credential(for password: String, iterations: Int = defaultIterations) -> Credential {
+    /// Why a credential could not be made.
+    public enum Failure: Error, CustomStringConvertible {
+        /// libcrypto had no secure randomness for the salt.
+        case noRandomness
+        /// PBKDF2 itself failed.
+        case hashFailed
+
+        public var description: String {
+            switch self {
+            case .noRandomness: "no secure randomness available for a salt"
+            case .hashFailed: "the password could not be hashed"
+            }
+        }
+    }
+
+    /// A new credential for `password` with a fresh random salt. Throws rather than store a
+    /// credential that could never verify.
+    public static func credential(for password: String, iterations: Int = defaultIterations) throws -> Credential {
         var salt = [UInt8](repeating: 0, count: 16)
         let status = salt.withUnsafeMutableBytes { RAND_bytes($0.baseAddress?.assumingMemoryBound(to: UInt8.self), 16) }
-        precondition(status == 1, "RAND_bytes failed: no secure randomness available")
-        return Credential(salt: salt, hash: derive(password, salt: salt, iterations: iterations), iterations: iterations)
+        guard status == 1 else { throw Failure.noRandomness }
+        let hash = derive(password, salt: salt, iterations: iterations)
+        guard hash.count == 32 else { throw Failure.hashFailed }
+        return Credential(salt: salt, hash: hash, iterations: iterations)
     }
 
     /// True when `password` matches `credential`. Takes the same time for a near miss as for a far one.

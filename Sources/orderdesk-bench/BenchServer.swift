@@ -89,14 +89,14 @@ enum BenchData {
         let now = SystemClock.now()
         var desk = Desk(settings: DeskSettings(), snapshot: DeskSnapshot(), now: now)
         var changes: [StoreChange] = []
-        func add(_ name: String, _ role: Role) {
-            changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: iterations))).changes
+        func add(_ name: String, _ role: Role) throws {
+            changes += desk.put(User(name: name, role: role, credential: try Passwords.credential(for: name, iterations: iterations))).changes
         }
-        add("shop", .integration)
-        add("rep", .sales)
-        add("boss", .admin)
-        for index in 1...max(1, processors) { add("p\(index)", .processor) }
-        for index in 0..<watchers { add("w\(index + 1)", .service) }
+        try add("shop", .integration)
+        try add("rep", .sales)
+        try add("boss", .admin)
+        for index in 1...max(1, processors) { try add("p\(index)", .processor) }
+        for index in 0..<watchers { try add("w\(index + 1)", .service) }
         try store.commit(changes)
         changes.removeAll(keepingCapacity: true)
         let lines = [OrderLine(sku: "WID-100", quantity: 3, unitPrice: Money(cents: 1050)), OrderLine(sku: "GAD-9", quantity: 1, unitPrice: Money(cents: 9900))]

@@ -42,6 +42,7 @@ enum Commands {
 
     static func serve(_ options: Options) throws {
         if options.has("help") { print(serveUsage); return }
+        blockStopSignals()  // again, for callers other than main (harmless when done)
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "log-level", "help"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
@@ -67,34 +68,43 @@ enum Commands {
         }
         let server = try DeskServer(configuration: configuration, store: store)
         let port = try server.start()
-        let signals = handleSignals(server) { withExtendedLifetime(lock) {} }
         say("orderdesk listening on \(configuration.host):\(port) data=\(path)")
         if options.has("demo") {
             say("demo logins (password \"\(DemoData.password)\"): " + DemoData.users.map { "\($0.name) (\($0.role.rawValue))" }.joined(separator: ", "))
         }
-        withExtendedLifetime(signals) { dispatchMain() }
+        waitForStopSignal(server) { withExtendedLifetime(lock) {} }
     }
 
-    /// Handles SIGTERM and SIGINT from now on: shut down cleanly and exit 0. Call before
-    /// announcing the port, so a signal sent right after the announcement is not lost.
-    static func handleSignals(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let signalQueue = DispatchQueue(label: "orderdesk.signals")
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGTERM, SIGINT] {
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-            source.setEventHandler { @Sendable in
-                server.log(.info, "signal received; shutting down", [("signal", number == SIGTERM ? "TERM" : "INT")])
-                server.shutdown {
-                    onExit()
-                    exit(0)
-                }
-            }
-            source.resume()
-            sources.append(source)
+    /// The signals that stop the server.
+    static var stopSignals: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        return set
+    }
+
+    /// Blocks SIGTERM and SIGINT in this thread and so in every thread started after it: from
+    /// this call on, such a signal stays pending until `waitForStopSignal` takes it, so one sent
+    /// at any instant after start is never lost. Call before anything starts a thread.
+    static func blockStopSignals() {
+        var set = stopSignals
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Takes SIGTERM or SIGINT with sigwait on the main thread (the server runs on its own
+    /// queues), then shuts down cleanly and exits 0. Never returns.
+    static func waitForStopSignal(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> Never {
+        var set = stopSignals
+        var number: Int32 = 0
+        while sigwait(&set, &number) != 0 {}
+        server.log(.info, "signal received; shutting down", [("signal", number == SIGTERM ? "TERM" : "INT")])
+        server.shutdown {
+            onExit()
+            exit(0)
         }
-        return sources
+        // Later signals are taken and ignored: shutdown is under way (SIGKILL still works).
+        while true { _ = sigwait(&set, &number) }
     }
 
     static func addUser(_ options: Options) throws {
@@ -108,11 +118,11 @@ enum Commands {
         let lock = try DataFileLock(dataPath: path)
         defer { withExtendedLifetime(lock) {} }
         let password = try PasswordPrompt.read(prompt: "password for \(name): ", confirm: true)
-        guard password.count >= 4 else { throw UsageError("the password needs at least 4 characters") }
+        if let problem = PasswordRule.problem(with: password) { throw UsageError(problem) }
         let store = try SQLiteStore(path: path)
         var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
         let existed = desk.users[name] != nil
-        try store.commit(desk.put(User(name: name, role: role, credential: Passwords.credential(for: password))).changes)
+        try store.commit(desk.put(User(name: name, role: role, credential: try Passwords.credential(for: password))).changes)
         print("\(existed ? "updated" : "added") user \(name) (\(role.rawValue)) in \(path)")
     }
 

@@ -6,6 +6,8 @@ import Glibc
 // orderdesk: parse the command line, build the pieces, start. The work lives in OrderDeskServer.
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
+// `serve` takes SIGTERM and SIGINT with sigwait: block them before anything can start a thread.
+if arguments.first == "serve" { Commands.blockStopSignals() }
 do {
     let options = try Options(arguments, switchNames: ["demo", "help", "prometheus"])
     switch options.positional.first {

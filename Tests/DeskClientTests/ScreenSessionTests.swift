@@ -80,7 +80,7 @@ struct ScreenSessionTests {
         let secret = "Tr0ub4dor-and-3"
         let store = MemoryStore()
         var model = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
-        try store.commit(model.put(User(name: "dora", role: .processor, credential: Passwords.credential(for: secret, iterations: 1000))).changes)
+        try store.commit(model.put(User(name: "dora", role: .processor, credential: try Passwords.credential(for: secret, iterations: 1000))).changes)
         let desk = try TestDesk(store: store)
         defer { desk.stop() }
         let home = temporaryDirectory()

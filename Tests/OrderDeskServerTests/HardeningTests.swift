@@ -60,33 +60,46 @@ struct HardeningTests {
         #expect(try clients[0].command("PING").last == "OK PONG")
     }
 
-    @Test("failed logins are throttled per account, lock it, and an admin clears the lock")
+    @Test("failed logins slow down the address that makes them, never the account for others")
     func loginThrottle() throws {
         var throttle = LoginThrottle()
-        for _ in 0..<LoginThrottle.freeFailures { throttle.recordFailure("ben") }
-        #expect(throttle.delay(for: "ben") == Milliseconds(0))
-        throttle.recordFailure("ben")
-        #expect(throttle.delay(for: "ben") == Milliseconds(1000))
-        throttle.recordFailure("ben")
-        #expect(throttle.delay(for: "ben") == Milliseconds(2000))
-        for _ in 0..<4 { throttle.recordFailure("ben") }
-        #expect(!throttle.isLocked("ben"))
-        throttle.recordFailure("ben")
-        #expect(throttle.isLocked("ben"), "locked after \(LoginThrottle.lockoutFailures) failures")
-        #expect(throttle.delay(for: "ben") <= LoginThrottle.maximumDelay)
-        let wasLocked = throttle.unlock("ben")
-        #expect(wasLocked)
-        #expect(!throttle.isLocked("ben"))
-        throttle.recordFailure("nobody-at-all")
-        #expect(throttle.delay(for: "nobody-at-all") == throttle.delay(for: "ben"), "unknown names are treated alike")
+        let now = Instant(milliseconds: 1_000_000)
+        for _ in 0..<LoginThrottle.freeFailures { throttle.recordFailure(from: "10.0.0.9", name: "ada", now: now) }
+        #expect(throttle.delay(for: "10.0.0.9", now: now) == Milliseconds(0))
+        #expect(throttle.mayStart(from: "10.0.0.9", now: now))
+        throttle.recordFailure(from: "10.0.0.9", name: "ada", now: now)
+        #expect(throttle.delay(for: "10.0.0.9", now: now) == Milliseconds(250))
+        throttle.recordFailure(from: "10.0.0.9", name: "ada", now: now)
+        #expect(throttle.delay(for: "10.0.0.9", now: now) == Milliseconds(500))
+        for _ in 0..<40 { throttle.recordFailure(from: "10.0.0.9", name: "ada", now: now) }
+        #expect(throttle.delay(for: "10.0.0.9", now: now) == LoginThrottle.maximumDelay)
+        // One login at a time from a failing address.
+        throttle.started(from: "10.0.0.9")
+        #expect(!throttle.mayStart(from: "10.0.0.9", now: now))
+        throttle.finished(from: "10.0.0.9")
+        #expect(throttle.mayStart(from: "10.0.0.9", now: now))
+        // Another address is not touched by any of it, whatever name it logs in as.
+        #expect(throttle.delay(for: "10.0.0.1", now: now) == Milliseconds(0))
+        throttle.started(from: "10.0.0.1")
+        #expect(throttle.mayStart(from: "10.0.0.1", now: now))
+        // A correct password does not reset a guessing address; time and UNLOCK do.
+        throttle.recordSuccess(from: "10.0.0.9", now: now)
+        #expect(throttle.delay(for: "10.0.0.9", now: now) == LoginThrottle.maximumDelay)
+        #expect(throttle.delay(for: "10.0.0.9", now: now + LoginThrottle.forgetAfter) == Milliseconds(0))
+        #expect(throttle.unlock("ada", now: now) == ["10.0.0.9"], "UNLOCK by name clears the addresses that failed on it")
+        #expect(throttle.delay(for: "10.0.0.9", now: now) == Milliseconds(0))
+        // IPv6 addresses are throttled by their /64.
+        #expect(LoginThrottle.key(for: "2001:db8:1:2::5") == LoginThrottle.key(for: "2001:db8:1:2:ffff::1"))
+        #expect(LoginThrottle.key(for: "2001:db8:1:2::5") != LoginThrottle.key(for: "2001:db8:1:3::5"))
+        #expect(LoginThrottle.key(for: "::ffff:10.1.2.3") == "10.1.2.3")
     }
 
-    @Test("UNLOCK over the wire clears a lockout and is audited")
+    @Test("UNLOCK over the wire clears an address's failures and is audited")
     func unlockCommand() throws {
         let desk = try TestDesk()
         defer { desk.stop() }
         let ada = try desk.client("ada")
-        #expect(try ada.ok("UNLOCK ben") == "OK user=ben was-locked=no")
+        #expect(try ada.ok("UNLOCK ben") == "OK target=ben cleared=0")
         #expect(try ada.command("AUDIT").contains { $0.contains("action=unlock") })
         let ben = try desk.client("ben")
         #expect(try ben.command("UNLOCK ana").last?.hasPrefix("ERR denied") == true)
@@ -127,7 +140,7 @@ func seedStandardUsers(_ path: String) throws {
     var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
     var changes: [StoreChange] = []
     for (name, role) in TestDesk.standardUsers {
-        changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: 1000))).changes
+        changes += desk.put(User(name: name, role: role, credential: try Passwords.credential(for: name, iterations: 1000))).changes
     }
     try store.commit(changes)
 }

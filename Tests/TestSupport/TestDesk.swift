@@ -23,7 +23,7 @@ public final class TestDesk {
         var desk = Desk(settings: settings, snapshot: try store.load(), now: now)
         var changes: [StoreChange] = []
         for (name, role) in users where desk.users[name] == nil {
-            changes += desk.put(User(name: name, role: role, credential: Passwords.credential(for: name, iterations: 1000))).changes
+            changes += desk.put(User(name: name, role: role, credential: try Passwords.credential(for: name, iterations: 1000))).changes
         }
         if !changes.isEmpty { try store.commit(changes) }
         var configuration = DeskServer.Configuration()

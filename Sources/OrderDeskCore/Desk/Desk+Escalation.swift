@@ -55,24 +55,24 @@ extension Desk {
         }
     }
 
-    /// STUCK: orders stuck in some queue, longest first, with who was told.
-    func stuckListing(now: Instant) -> Reply {
-        var rows: [(since: Instant, line: String)] = []
-        for order in orders.values {
-            for episode in order.episodes where episode.level >= .stuck {
-                var told = [order.rep]
-                if episode.level >= .admins { told += users.values.filter { $0.role == .admin }.map(\.name).sorted() }
-                var fields: [(String, String)] = [
-                    ("queue", episode.queue.wireName), ("since", episode.since.iso8601), ("age", (now - episode.since).compact),
-                    ("level", episode.level == .admins ? "admins" : "rep"), ("told", told.joined(separator: ",")),
-                    ("priority", order.priority.rawValue), ("customer", order.customer),
-                ]
-                if let holder = order.lease?.holder { fields.append(("holder", holder)) }
-                rows.append((episode.since, order.number + " " + Rendering.join(fields)))
-            }
+    /// STUCK's rows for one order: each queue it is stuck in that passes `filter`.
+    func stuckRows(of order: Order, _ filter: StuckFilter, now: Instant) -> [StuckRow] {
+        guard order.escalationLevel >= .stuck else { return [] }
+        if let rep = filter.rep, order.rep != rep { return [] }
+        if let holder = filter.holder, order.lease?.holder != holder { return [] }
+        var rows: [StuckRow] = []
+        for episode in order.episodes where episode.level >= .stuck && (filter.queue.map { $0 == episode.queue } ?? true) {
+            var told = [order.rep]
+            if episode.level >= .admins { told += users.values.filter { $0.role == .admin }.map(\.name).sorted() }
+            var fields: [(String, String)] = [
+                ("queue", episode.queue.wireName), ("since", episode.since.iso8601), ("age", (now - episode.since).compact),
+                ("level", episode.level == .admins ? "admins" : "rep"), ("told", told.joined(separator: ",")),
+                ("priority", order.priority.rawValue), ("customer", order.customer),
+            ]
+            if let holder = order.lease?.holder { fields.append(("holder", holder)) }
+            rows.append(StuckRow(since: episode.since, line: order.number + " " + Rendering.join(fields)))
         }
-        rows.sort { $0.since < $1.since }
-        return .ok(Rendering.join([("stuck", String(rows.count))]), data: rows.map(\.line))
+        return rows
     }
 
     /// THRESHOLDS: every queue's thresholds.

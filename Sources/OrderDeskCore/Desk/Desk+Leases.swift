@@ -1,10 +1,21 @@
 /// Time and presence: lease warnings and expiry, and the grace window after a disconnect.
 extension Desk {
-    /// Warns holders whose leases are about to run out and returns expired claims to their queues.
-    /// The server calls this on a timer; tests call it with an injected clock.
+    /// Warns holders whose leases are about to run out, returns expired claims to their queues
+    /// and fires escalation steps. The server calls this when `nextDeadline` comes; tests call
+    /// it with an injected clock.
     public mutating func tick(now: Instant) -> Outcome {
-        for number in index.claimedOrders.sorted() {
-            guard var order = orders[number], case .claimed(var lease) = order.claim else { continue }
+        expireLeases(now: now)
+        escalate(now: now)
+        return finish(reply: nil)
+    }
+
+    /// Works off every lease deadline due by `now`, soonest first. `execute` runs it before each
+    /// command, so a lease that has run out is over at that instant whether or not a tick ran.
+    mutating func expireLeases(now: Instant) {
+        while let top = leaseDeadlines.peek(), top.due <= now {
+            _ = leaseDeadlines.pop()
+            guard var order = orders[top.order], case .claimed(var lease) = order.claim, lease.token == top.token else { continue }
+            let number = order.number
             if let graceEnds = lease.graceEnds, graceEnds <= now {
                 expire(&order, lease, reason: "disconnected", now: now)
             } else if lease.expires <= now {
@@ -15,9 +26,9 @@ extension Desk {
                 save(order, now: now)
                 notify([lease.holder], except: nil, .leaseWarning(order: number, until: lease.expires, token: lease.token), now: now)
             }
+            // Otherwise the entry is stale (the lease was renewed): its current deadline has an
+            // entry of its own, pushed when it was saved.
         }
-        escalate(now: now)
-        return finish(reply: nil)
     }
 
     private mutating func expire(_ order: inout Order, _ lease: Lease, reason: String, now: Instant) {
@@ -28,17 +39,37 @@ extension Desk {
                .leaseExpired(order: order.number, token: lease.token, reason: reason), now: now)
     }
 
-    /// The earliest instant at which `tick` has something to do, if any claim is open.
-    public func nextDeadline() -> Instant? {
-        var earliest: Instant?
-        for number in index.claimedOrders {
-            guard let lease = orders[number]?.lease else { continue }
-            var due = lease.deadline
-            if !lease.isWarned { due = min(due, lease.expires - settings.warningLead) }
-            earliest = earliest.map { min($0, due) } ?? due
+    /// When the desk must next look at `lease`: its warning, its end or its grace end.
+    func nextDue(of lease: Lease) -> Instant {
+        lease.isWarned ? lease.deadline : min(lease.deadline, lease.expires - settings.warningLead)
+    }
+
+    /// Keeps the deadline heap current for `order` after it was saved (see `save`).
+    mutating func scheduleLease(of order: Order) {
+        guard let lease = order.lease else { return }
+        leaseDeadlines.push(LeaseDeadline(due: nextDue(of: lease), order: order.number, token: lease.token))
+        // Renewals leave stale entries behind; rebuild once they outnumber the live claims.
+        if leaseDeadlines.count > 2 * index.claimedCount + 1024 {
+            var fresh = MinHeap<LeaseDeadline>()
+            for number in index.claimedOrders {
+                guard let lease = orders[number]?.lease else { continue }
+                fresh.push(LeaseDeadline(due: nextDue(of: lease), order: number, token: lease.token))
+            }
+            leaseDeadlines = fresh
         }
-        if let due = escalations.peek()?.due { earliest = earliest.map { min($0, due) } ?? due }
-        return earliest
+    }
+
+    /// The earliest instant at which `tick` may have something to do (possibly a stale entry,
+    /// which costs one early wake-up).
+    public func nextDeadline() -> Instant? {
+        let lease = leaseDeadlines.peek()?.due
+        let escalation = escalations.peek()?.due
+        switch (lease, escalation) {
+        case let (lease?, escalation?): return min(lease, escalation)
+        case let (lease?, nil): return lease
+        case let (nil, escalation?): return escalation
+        case (nil, nil): return nil
+        }
     }
 
     /// A session of `user` logged in. The first one ends the grace window of their claims and

@@ -43,7 +43,10 @@ extension Desk {
         return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
     }
 
-    func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) -> Reply {
+    func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) throws(DeskError) -> Reply {
+        if queue != .mine, (index.members[queue]?.count ?? 0) > Self.scanSlice {
+            return try scanToEnd(.queue(queue, limit: limit), as: user, now: now)
+        }
         let listed: [Order]
         let count: Int
         if queue == .mine {
@@ -56,25 +59,6 @@ extension Desk {
         }
         return .ok(Rendering.join([("queue", queue.wireName), ("count", String(count)), ("shown", String(listed.count))]),
                    data: listed.map { Rendering.summary($0, now: now) })
-    }
-
-    func find(_ query: OrderQuery, now: Instant) -> Reply {
-        let text = query.text?.lowercased()
-        let customer = query.customer?.lowercased()
-        let purchaseOrder = query.purchaseOrder?.lowercased()
-        let matches = orders.values.filter { order in
-            if let text, !(order.number.lowercased().contains(text) || order.customer.lowercased().contains(text)
-                           || order.purchaseOrder.lowercased().contains(text)) { return false }
-            if let customer, !order.customer.lowercased().contains(customer) { return false }
-            if let purchaseOrder, !order.purchaseOrder.lowercased().contains(purchaseOrder) { return false }
-            if let rep = query.rep, order.rep != rep { return false }
-            if let stage = query.stage, order.stage != stage { return false }
-            if let hold = query.hold, order.openHold(ofType: hold) == nil { return false }
-            return true
-        }
-        let shown = matches.sorted(by: QueueIndex.queueOrder).prefix(query.limit)
-        return .ok(Rendering.join([("found", String(matches.count)), ("shown", String(shown.count))]),
-                   data: shown.map { Rendering.summary($0, now: now) })
     }
 
     func history(_ number: String) throws(DeskError) -> Reply {

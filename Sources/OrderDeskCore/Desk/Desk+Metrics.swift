@@ -1,53 +1,26 @@
 /// METRICS and AUDIT for administrators: the order-cycle figures leadership asks for.
 extension Desk {
-    /// Queue depths, cycle time, hold resolution, clean shipments and throughput over `window`.
-    /// The server appends its operational counters to this reply.
-    func metrics(window: Milliseconds, now: Instant) -> Reply {
-        let start = now - window
+    /// METRICS once a scan has read every order: queue depths, cycle time, hold resolution,
+    /// clean shipments and throughput over `window`. The server appends its operational counters.
+    func metricsReply(_ tally: MetricsTally, window: Milliseconds, now: Instant) -> Reply {
         var lines: [String] = []
         for queue in QueueName.all where queue != .mine {
-            let members = index.members[queue] ?? []
-            var oldest: Instant?
-            for number in members {
-                guard let order = orders[number] else { continue }
-                let since = order.episodes.first { $0.queue == queue }?.since ?? order.capturedAt
-                oldest = oldest.map { min($0, since) } ?? since
-            }
-            let age = oldest.map { now - $0 } ?? Milliseconds(0)
-            lines.append("queue " + Rendering.join([("name", queue.wireName), ("depth", String(members.count)),
+            let age = tally.oldest[queue].map { now - $0 } ?? Milliseconds(0)
+            lines.append("queue " + Rendering.join([("name", queue.wireName), ("depth", String(index.members[queue]?.count ?? 0)),
                                                     ("oldest-seconds", String(age.value / 1000)), ("oldest", age.compact)]))
         }
-        var cycles: [Int64] = []
-        var cleanShipments = 0
-        var resolutions: [HoldType: [Int64]] = [:]
-        var openHolds: [HoldType: Int] = [:]
-        var releasedBy: [String: Int] = [:]
-        for order in orders.values {
-            if order.stage == .shipped, order.stageChangedAt >= start {
-                cycles.append((order.stageChangedAt - order.capturedAt).value)
-                if order.holds.isEmpty { cleanShipments += 1 }
-            }
-            for hold in order.holds {
-                switch hold.status {
-                case .open: openHolds[hold.type, default: 0] += 1
-                case .released(_, let at, _) where at >= start: resolutions[hold.type, default: []].append((at - hold.placedAt).value)
-                case .released: break
-                }
-            }
-            if let release = order.release, release.at >= start { releasedBy[release.by, default: 0] += 1 }
-        }
         let windowText = window.duration
-        lines.append("cycle " + Rendering.join([("window", windowText), ("shipped", String(cycles.count))] + Self.percentiles(cycles)))
+        lines.append("cycle " + Rendering.join([("window", windowText), ("shipped", String(tally.cycles.count))] + Self.percentiles(tally.cycles)))
         for type in HoldType.allCases {
-            let values = resolutions[type] ?? []
+            let values = tally.resolutions[type] ?? []
             lines.append("hold " + Rendering.join([("type", type.rawValue), ("window", windowText), ("resolved", String(values.count)),
-                                                   ("open", String(openHolds[type] ?? 0))] + Self.percentiles(values)))
+                                                   ("open", String(tally.openHolds[type] ?? 0))] + Self.percentiles(values)))
         }
-        let share = cycles.isEmpty ? "0.00" : Self.ratio(cleanShipments, cycles.count)
-        lines.append("clean-ship " + Rendering.join([("window", windowText), ("shipped", String(cycles.count)),
-                                                     ("without-hold", String(cleanShipments)), ("share", share)]))
-        for user in users.values.filter({ $0.role == .processor || releasedBy[$0.name] != nil }).map(\.name).sorted() {
-            lines.append("processor " + Rendering.join([("user", user), ("window", windowText), ("released", String(releasedBy[user] ?? 0))]))
+        let share = tally.cycles.isEmpty ? "0.00" : Self.ratio(tally.cleanShipments, tally.cycles.count)
+        lines.append("clean-ship " + Rendering.join([("window", windowText), ("shipped", String(tally.cycles.count)),
+                                                     ("without-hold", String(tally.cleanShipments)), ("share", share)]))
+        for user in users.values.filter({ $0.role == .processor || tally.releasedBy[$0.name] != nil }).map(\.name).sorted() {
+            lines.append("processor " + Rendering.join([("user", user), ("window", windowText), ("released", String(tally.releasedBy[user] ?? 0))]))
         }
         return .ok(Rendering.join([("window", windowText), ("at", now.iso8601)]), data: lines)
     }
@@ -76,5 +49,27 @@ extension Desk {
         let shown = audit.suffix(limit).reversed()
         return .ok(Rendering.join([("entries", String(audit.count)), ("shown", String(shown.count))]),
                    data: shown.map { Rendering.join([("at", $0.at.iso8601), ("by", $0.actor), ("action", $0.action), ("detail", $0.detail)]) })
+    }
+}
+
+extension MetricsTally {
+    /// Counts one order: its queues' ages, and what of it falls in the window from `start`.
+    mutating func add(_ order: Order, since start: Instant) {
+        // An order's episodes are its current queues (see `Desk.save`).
+        for episode in order.episodes {
+            oldest[episode.queue] = oldest[episode.queue].map { min($0, episode.since) } ?? episode.since
+        }
+        if order.stage == .shipped, order.stageChangedAt >= start {
+            cycles.append((order.stageChangedAt - order.capturedAt).value)
+            if order.holds.isEmpty { cleanShipments += 1 }
+        }
+        for hold in order.holds {
+            switch hold.status {
+            case .open: openHolds[hold.type, default: 0] += 1
+            case .released(_, let at, _) where at >= start: resolutions[hold.type, default: []].append((at - hold.placedAt).value)
+            case .released: break
+            }
+        }
+        if let release = order.release, release.at >= start { releasedBy[release.by, default: 0] += 1 }
     }
 }

@@ -1,7 +1,7 @@
 /// Handlers that change an order's content: capture, holds, stage moves, notes, watchers.
 extension Desk {
     mutating func capture(_ draft: OrderDraft, by user: User, now: Instant) throws(DeskError) -> Reply {
-        guard orders[draft.number] == nil else { throw .orderExists(draft.number) }
+        try checkCapture(draft)
         var order = Order(draft: draft, capturedAt: now, sequence: nextSequence())
         record("captured", "by \(user.name), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: user.name, on: &order, now: now)
         save(order, now: now)
@@ -11,11 +11,23 @@ extension Desk {
 
     /// Captures an order as of `capturedAt` (imports and demo data); the same rules as CAPTURE.
     public mutating func importOrder(_ draft: OrderDraft, by actor: String, capturedAt: Instant) -> Outcome {
-        guard orders[draft.number] == nil else { return Outcome(reply: .failure(.orderExists(draft.number))) }
+        do throws(DeskError) {
+            try checkCapture(draft)
+        } catch {
+            return Outcome(reply: .failure(error))
+        }
         var order = Order(draft: draft, capturedAt: capturedAt, sequence: nextSequence())
         record("captured", "imported by \(actor), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: actor, on: &order, now: capturedAt)
         save(order, now: capturedAt)
         return finish(reply: .ok(order.number))
+    }
+
+    /// The rules every new order meets, however it arrives: a new number, a rep who is a user
+    /// (someone must hear of it when it sticks), and amounts the desk can add up.
+    func checkCapture(_ draft: OrderDraft) throws(DeskError) {
+        guard orders[draft.number] == nil else { throw .orderExists(draft.number) }
+        guard users[draft.rep] != nil else { throw .userNotFound(draft.rep) }
+        guard Money.total(of: draft.lines) != nil else { throw .amountTooLarge(what: "the order total") }
     }
 
     mutating func hold(_ number: String, type: HoldType, reason: String, by user: User, now: Instant) throws(DeskError) -> Reply {

@@ -6,6 +6,9 @@
 public struct Desk: Sendable {
     public let settings: DeskSettings
     public private(set) var orders: [String: Order] = [:]
+    /// Every order's number in the order it came to the desk (orders are never removed): the
+    /// stable sequence a scan walks a slice at a time.
+    var orderNumbers: [String] = []
     public private(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
@@ -23,6 +26,8 @@ public struct Desk: Sendable {
     public internal(set) var thresholds: [QueueName: EscalationThresholds] = [:]
     /// Escalation steps due, soonest first (lazy: entries are checked when they come due).
     var escalations = MinHeap<EscalationDeadline>()
+    /// Lease warnings, lease ends and grace ends, soonest first (lazy, like `escalations`).
+    var leaseDeadlines = MinHeap<LeaseDeadline>()
     /// Recent admin actions, newest last.
     public internal(set) var audit: [AuditEntry] = []
     /// Effects of the operation in progress; taken by `finish`.
@@ -42,6 +47,7 @@ public struct Desk: Sendable {
         thresholds = snapshot.thresholds
         audit = snapshot.audit
         orders.reserveCapacity(snapshot.orders.count)
+        orderNumbers.reserveCapacity(snapshot.orders.count)
         for var order in snapshot.orders {
             if case .claimed(var lease) = order.claim, lease.graceEnds == nil {
                 lease.graceEnds = now + settings.graceWindow
@@ -52,7 +58,12 @@ public struct Desk: Sendable {
                 index.update(order)
                 scheduleEscalations(of: order)
             }
+            orderNumbers.append(order.number)
             orders[order.number] = order
+        }
+        for number in index.claimedOrders {
+            guard let lease = orders[number]?.lease else { continue }
+            leaseDeadlines.push(LeaseDeadline(due: nextDue(of: lease), order: number, token: lease.token))
         }
     }
 
@@ -62,13 +73,18 @@ public struct Desk: Sendable {
         if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
             return Outcome(reply: .failure(.denied(command: command.name, role: user.role)))
         }
+        // Leases that ran out before this instant are over before the command sees them.
+        if let due = leaseDeadlines.peek()?.due, due <= now { expireLeases(now: now) }
+        let changeCount = changes.count
+        let pushCount = pushes.count
         let reply: Reply
         do throws(DeskError) {
             reply = try handle(command, by: user, now: now)
         } catch {
-            changes.removeAll()
-            pushes.removeAll()
-            return Outcome(reply: .failure(error))
+            // A failed command changes nothing; the expiries above stand.
+            changes.removeSubrange(changeCount...)
+            pushes.removeSubrange(pushCount...)
+            return finish(reply: .failure(error))
         }
         return finish(reply: reply)
     }
@@ -82,8 +98,8 @@ public struct Desk: Sendable {
         case .users: return listUsers()
         case .capture(let draft): return try capture(draft, by: user, now: now)
         case .show(let number): return try show(number, now: now)
-        case .queue(let queue, let limit): return listQueue(queue, limit: limit, for: user, now: now)
-        case .find(let query): return find(query, now: now)
+        case .queue(let queue, let limit): return try listQueue(queue, limit: limit, for: user, now: now)
+        case .find, .stuck, .metrics: return try scanToEnd(command, as: user, now: now)
         case .history(let number): return try history(number)
         case .next(let queue): return try next(from: queue, by: user, now: now)
         case .claim(let number): return try claim(number, by: user, now: now)
@@ -99,7 +115,6 @@ public struct Desk: Sendable {
         case .read(let ids): return markRead(ids, user: user)
         case .resume, .unlock, .addUser: return .ok("")  // answered by the server: sessions, login records, hashing
         case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
-        case .stuck: return stuckListing(now: now)
         case .thresholds: return thresholdListing()
         case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
         case .who: return who()
@@ -113,7 +128,6 @@ public struct Desk: Sendable {
         case .subscribe(let topic): return subscribe(topic, user: user, isSubscribing: true)
         case .unsubscribe(let topic): return subscribe(topic, user: user, isSubscribing: false)
         case .audit(let limit): return auditListing(limit: limit)
-        case .metrics(let window): return metrics(window: window, now: now)
         case .reassign(let number, let target, let reason): return try reassign(number, to: target, reason: reason, by: user, now: now)
         }
     }
@@ -141,9 +155,14 @@ public struct Desk: Sendable {
             for queue in before where !after.contains(queue) { notifySubscribers(of: queue.wireName, order: order.number, change: "left", now: now) }
             for queue in entered { notifySubscribers(of: queue.wireName, order: order.number, change: "entered", now: now) }
         }
-        orders[order.number] = order
+        let previous = orders.updateValue(order, forKey: order.number)
+        if previous == nil { orderNumbers.append(order.number) }
+        let previousLease = previous?.lease
         index.update(order)
         if before != after { scheduleEscalations(of: order, queues: after.filter { !before.contains($0) }) }
+        if let lease = order.lease, previousLease?.token != lease.token || previousLease.map(nextDue(of:)) != nextDue(of: lease) {
+            scheduleLease(of: order)
+        }
         changes.append(.order(order))
     }
 
@@ -256,6 +275,9 @@ public struct Desk: Sendable {
     mutating func setRole(of name: String, to role: Role, by admin: User, now: Instant) throws(DeskError) -> Reply {
         guard var user = users[name] else { throw .userNotFound(name) }
         let old = user.role
+        if old == .admin, role != .admin, !users.values.contains(where: { $0.role == .admin && $0.name != name }) {
+            throw .lastAdmin(name)
+        }
         user.role = role
         users[name] = user
         changes.append(.user(user))
@@ -273,6 +295,15 @@ public struct Desk: Sendable {
     public func thresholds(for queue: QueueName) -> EscalationThresholds {
         thresholds[queue] ?? EscalationThresholds.defaults(for: queue)
     }
+}
+
+/// A moment the desk must look at one order's lease: its warning, end or grace end.
+struct LeaseDeadline: HeapOrdered, Sendable, Equatable {
+    var due: Instant
+    var order: String
+    var token: UInt64
+
+    func precedes(_ other: LeaseDeadline) -> Bool { due < other.due }
 }
 
 /// Times and limits a desk runs with; flags set them so tests and demos can shorten leases.

@@ -65,10 +65,14 @@ struct QueueIndex: Sendable {
         return nil
     }
 
+    /// True when `number` is in `queue` as last indexed.
+    func isMember(_ number: String, of queue: QueueName) -> Bool { membership[number]?.contains(queue) == true }
+
     /// Members of `queue` in queue order (priority, then age), at most `limit`.
     func listing(_ queue: QueueName, orders: [String: Order], limit: Int) -> [Order] {
-        let found = (members[queue] ?? []).compactMap { orders[$0] }
-        return Array(found.sorted(by: Self.queueOrder).prefix(limit))
+        var top = TopOrders(limit: limit)
+        for number in members[queue] ?? [] { if let order = orders[number] { top.offer(order) } }
+        return top.numbers().compactMap { orders[$0] }
     }
 
     /// Orders held by `user`, in queue order.
@@ -77,7 +81,8 @@ struct QueueIndex: Sendable {
     }
 
     /// Every claimed order's number.
-    var claimedOrders: [String] { Array(holderOf.keys) }
+    var claimedOrders: Dictionary<String, String>.Keys { holderOf.keys }
+    var claimedCount: Int { holderOf.count }
 
     /// Priority first, then the oldest capture (capture order breaks ties).
     static func queueOrder(_ lhs: Order, _ rhs: Order) -> Bool {

@@ -8,14 +8,25 @@ public struct Instant: Comparable, Hashable, Sendable {
 
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    public static func + (lhs: Instant, rhs: Milliseconds) -> Instant { Instant(milliseconds: lhs.milliseconds + rhs.value) }
-    public static func - (lhs: Instant, rhs: Milliseconds) -> Instant { Instant(milliseconds: lhs.milliseconds - rhs.value) }
-    public static func - (lhs: Instant, rhs: Instant) -> Milliseconds { Milliseconds(lhs.milliseconds - rhs.milliseconds) }
+    // Saturating: a duration from the wire or a clock far off can reach the ends of Int64, and
+    // time arithmetic must never trap.
+    public static func + (lhs: Instant, rhs: Milliseconds) -> Instant { Instant(milliseconds: saturating(lhs.milliseconds.addingReportingOverflow(rhs.value), rhs.value)) }
+    public static func - (lhs: Instant, rhs: Milliseconds) -> Instant { Instant(milliseconds: saturating(lhs.milliseconds.subtractingReportingOverflow(rhs.value), -rhs.value)) }
+    public static func - (lhs: Instant, rhs: Instant) -> Milliseconds {
+        Milliseconds(saturating(lhs.milliseconds.subtractingReportingOverflow(rhs.milliseconds), lhs.milliseconds < rhs.milliseconds ? -1 : 1))
+    }
+
+    /// The result, or the end of the range it ran past (`direction` is the sign of the change).
+    private static func saturating(_ result: (partialValue: Int64, overflow: Bool), _ direction: Int64) -> Int64 {
+        guard result.overflow else { return result.partialValue }
+        return direction >= 0 ? Int64.max : Int64.min
+    }
 
     /// ISO 8601 in UTC with second precision, as on the wire: `2026-11-22T09:15:00Z`.
     /// (Written byte by byte: it is on every event and reply that carries a time.)
     public var iso8601: String {
-        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        // Floor division that cannot overflow, even at Int64.min.
+        let seconds = milliseconds / 1000 - (milliseconds % 1000 < 0 ? 1 : 0)
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = CivilDate.from(daysSinceEpoch: days)
@@ -49,8 +60,8 @@ public struct Milliseconds: Comparable, Hashable, Sendable {
 
     public init(_ value: Int64) { self.value = value }
 
-    public static func seconds(_ count: Int64) -> Milliseconds { Milliseconds(count * 1000) }
-    public static func minutes(_ count: Int64) -> Milliseconds { Milliseconds(count * 60_000) }
+    public static func seconds(_ count: Int64) -> Milliseconds { Milliseconds(count.multipliedReportingOverflow(by: 1000).overflow ? Int64.max : count * 1000) }
+    public static func minutes(_ count: Int64) -> Milliseconds { Milliseconds(count.multipliedReportingOverflow(by: 60_000).overflow ? Int64.max : count * 60_000) }
     public static func < (lhs: Milliseconds, rhs: Milliseconds) -> Bool { lhs.value < rhs.value }
 
     /// Compact human form used in listings: `45s`, `12m`, `3h05m`, `2d04h`.

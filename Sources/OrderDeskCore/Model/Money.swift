@@ -1,13 +1,19 @@
 /// An amount in minor units (cents), so totals never suffer binary rounding.
+///
+/// Amounts come from the wire and from imports, so no arithmetic on them may trap: a product or
+/// sum past `maximum` is `nil`, and the parser answers it with `ERR too-large`.
 public struct Money: Hashable, Comparable, Sendable {
     public var cents: Int64
 
     public init(cents: Int64) { self.cents = cents }
 
-    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.cents < rhs.cents }
-    public static func + (lhs: Money, rhs: Money) -> Money { Money(cents: lhs.cents + rhs.cents) }
+    /// The largest amount the desk keeps, for a price, a line or an order total:
+    /// 999,999,999,999.99 (twelve integer digits, as protocol.md says).
+    public static let maximum = Money(cents: 99_999_999_999_999)
 
-    /// Parses `12`, `12.5` or `12.50`; at most two decimals, never negative.
+    public static func < (lhs: Money, rhs: Money) -> Bool { lhs.cents < rhs.cents }
+
+    /// Parses `12`, `12.5` or `12.50`; at most twelve integer digits and two decimals, never negative.
     public init?(_ text: Substring) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 12,
@@ -19,7 +25,7 @@ public struct Money: Hashable, Comparable, Sendable {
             guard (1...2).contains(digits.count), digits.allSatisfy(\.isASCIIDigit), let value = Int64(digits) else { return nil }
             fraction = digits.count == 1 ? value * 10 : value
         }
-        cents = units * 100 + fraction
+        cents = units * 100 + fraction  // at most 12 digits: far inside Int64
     }
 
     /// `1234.50`
@@ -28,8 +34,29 @@ public struct Money: Hashable, Comparable, Sendable {
         return "\(cents / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
-    /// The amount times a whole quantity.
-    public func times(_ quantity: Int) -> Money { Money(cents: cents * Int64(quantity)) }
+    /// The amount times a whole quantity, or nil when that is past `maximum` (or negative).
+    public func times(_ quantity: Int) -> Money? {
+        let (product, overflow) = cents.multipliedReportingOverflow(by: Int64(quantity))
+        guard !overflow, product >= 0, product <= Self.maximum.cents else { return nil }
+        return Money(cents: product)
+    }
+
+    /// The sum, or nil when it is past `maximum`.
+    public func adding(_ other: Money) -> Money? {
+        let (sum, overflow) = cents.addingReportingOverflow(other.cents)
+        guard !overflow, sum >= 0, sum <= Self.maximum.cents else { return nil }
+        return Money(cents: sum)
+    }
+
+    /// The total of `lines`, or nil when a line or the sum is past `maximum`.
+    public static func total(of lines: [OrderLine]) -> Money? {
+        var total = Money(cents: 0)
+        for line in lines {
+            guard let amount = line.unitPrice.times(line.quantity), let sum = total.adding(amount) else { return nil }
+            total = sum
+        }
+        return total
+    }
 }
 
 extension Character {

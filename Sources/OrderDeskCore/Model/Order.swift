@@ -81,7 +81,9 @@ public struct Order: Sendable {
         self.sequence = sequence
     }
 
-    public var total: Money { lines.reduce(Money(cents: 0)) { $0 + $1.amount } }
+    /// The sum of the lines. Capture and import refuse orders past `Money.maximum`, so this is
+    /// exact for every order the desk holds; a damaged row shows the maximum rather than trap.
+    public var total: Money { Money.total(of: lines) ?? Money.maximum }
 
     /// Holds not yet released.
     public var openHolds: [Hold] { holds.filter(\.isOpen) }
@@ -110,7 +112,8 @@ public struct OrderLine: Sendable, Equatable {
         self.unitPrice = unitPrice
     }
 
-    public var amount: Money { unitPrice.times(quantity) }
+    /// Quantity times unit price (`Money.maximum` past it: capture refuses such lines).
+    public var amount: Money { unitPrice.times(quantity) ?? Money.maximum }
 }
 
 /// What an integration sends to capture an order.

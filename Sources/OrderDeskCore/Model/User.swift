@@ -35,11 +35,26 @@ public enum UserName {
     public static let maximumLength = 32
 
     public static func isValid(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= maximumLength && name.first?.isLetter == true && name.allSatisfy(isValidCharacter)
+        // Length in bytes first: a hostile 8,000-character name costs nothing more to refuse.
+        !name.isEmpty && name.utf8.count <= maximumLength && name.first?.isLetter == true && name.allSatisfy(isValidCharacter)
             && name.last != "." && name.last != "-"
     }
 
     static func isValidCharacter(_ character: Character) -> Bool {
         character.isASCII && (character.isLetter || character.isNumber || character == "_" || character == "." || character == "-")
+    }
+}
+
+/// The one rule for passwords, for USER ADD on the wire and `orderdesk user add` alike.
+public enum PasswordRule {
+    public static let minimumLength = 8
+    /// Longer passwords are refused before hashing: a LOGIN's cost must not grow with its line.
+    public static let maximumLength = 1024
+
+    /// Why `password` is not acceptable as a new password, or nil when it is.
+    public static func problem(with password: String) -> String? {
+        if password.count < minimumLength { return "a password needs at least \(minimumLength) characters" }
+        if password.utf8.count > maximumLength { return "a password has at most \(maximumLength) bytes" }
+        return nil
     }
 }

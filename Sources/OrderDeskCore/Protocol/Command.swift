@@ -26,7 +26,7 @@ public enum Command: Sendable, Equatable {
     /// Marks events read: the given ids, or all when nil.
     case read([UInt64]?)
     case resume(after: UInt64)
-    case stuck
+    case stuck(StuckFilter)
     case thresholds
     case setThreshold(QueueName, EscalationThresholds)
     case who
@@ -118,6 +118,8 @@ public struct OrderQuery: Sendable, Equatable {
     public var rep: String?
     public var stage: Stage?
     public var hold: HoldType?
+    /// Orders this user holds (an admin's "what does ben hold").
+    public var holder: String?
     public var limit: Int
 
     public init(text: String? = nil, customer: String? = nil, purchaseOrder: String? = nil, rep: String? = nil,
@@ -132,7 +134,7 @@ public struct OrderQuery: Sendable, Equatable {
     }
 
     public var isEmpty: Bool {
-        text == nil && customer == nil && purchaseOrder == nil && rep == nil && stage == nil && hold == nil
+        text == nil && customer == nil && purchaseOrder == nil && rep == nil && stage == nil && hold == nil && holder == nil
     }
 }
 
@@ -162,7 +164,7 @@ public struct CommandSpec: Sendable {
                         roles: [.integration, .admin]),
             CommandSpec(name: "ORDER", usage: "ORDER <number>", summary: "one order in full: lines, holds, claim, watchers, thread", example: "ORDER SO-10042", roles: everyone),
             CommandSpec(name: "QUEUE", usage: "QUEUE <queue> [limit]", summary: "list a queue: new, credit, pricing, inventory, address, other, released, mine", example: "QUEUE new 10", roles: everyone),
-            CommandSpec(name: "FIND", usage: "FIND [text] [customer=<text>] [po=<text>] [rep=<user>] [stage=<stage>] [hold=<type>] [limit=<n>]",
+            CommandSpec(name: "FIND", usage: "FIND [text] [customer=<text>] [po=<text>] [rep=<user>] [stage=<stage>] [hold=<type>] [holder=<user>] [limit=<n>]",
                         summary: "search orders; text matches number, customer or PO", example: "FIND customer=acme stage=captured", roles: everyone),
             CommandSpec(name: "HISTORY", usage: "HISTORY <number>", summary: "every change of an order, oldest first", example: "HISTORY SO-10042", roles: everyone),
             CommandSpec(name: "NEXT", usage: "NEXT [queue]", summary: "claim the most urgent unclaimed order of a queue (default new)", example: "NEXT pricing", roles: workers),
@@ -179,7 +181,7 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "INBOX", usage: "INBOX [unread] [limit] [before=<event id>]", summary: "events addressed to you, newest first", example: "INBOX unread 10", roles: everyone),
             CommandSpec(name: "READ", usage: "READ <event id>... | READ all", summary: "mark inbox events read", example: "READ 212 215", roles: everyone),
             CommandSpec(name: "RESUME", usage: "RESUME <last event id seen>", summary: "replay the events you missed since that id, then continue live", example: "RESUME 1187", roles: everyone),
-            CommandSpec(name: "STUCK", usage: "STUCK", summary: "orders stuck past their queue's threshold, and who was told", example: "STUCK", roles: everyone),
+            CommandSpec(name: "STUCK", usage: "STUCK [rep=<user>] [queue=<queue>] [holder=<user>] [limit=<n>]", summary: "orders stuck past their queue's threshold, and who was told", example: "STUCK rep=sam", roles: everyone),
             CommandSpec(name: "THRESHOLDS", usage: "THRESHOLDS", summary: "each queue's escalation thresholds", example: "THRESHOLDS", roles: everyone),
             CommandSpec(name: "THRESHOLD", usage: "THRESHOLD <queue> warning=<d> stuck=<d> admins=<d>", summary: "change a queue's thresholds (durations like 30m, 4h, 2d)", example: "THRESHOLD pricing warning=1h stuck=2h admins=6h", roles: [.admin]),
             CommandSpec(name: "WHO", usage: "WHO", summary: "who is online, their role, status and claims", example: "WHO", roles: everyone),

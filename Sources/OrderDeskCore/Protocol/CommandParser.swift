@@ -34,7 +34,15 @@ public struct CommandParser: Sendable {
         let command: Command
         switch name {
         case "LOGIN":
-            command = .login(user: try arguments.word("user"), password: try arguments.word("password"))
+            // The name's form is checked before anything else: a malformed name is never hashed,
+            // tracked or logged in full.
+            let user = try arguments.word("user")
+            guard UserName.isValid(user) else { throw arguments.usageError("that is not a user name") }
+            let password = try arguments.word("password")
+            guard password.utf8.count <= PasswordRule.maximumLength else {
+                throw .tooLarge(what: "password", limit: PasswordRule.maximumLength)
+            }
+            command = .login(user: user, password: password)
         case "QUIT": command = .logout
         case "PING": command = .ping
         case "HELP": command = .help(topic: arguments.optionalWord()?.uppercased())
@@ -84,9 +92,15 @@ public struct CommandParser: Sendable {
             var onlyUnread = false
             var limit = 20
             var before: UInt64?
+            var hasLimit = false
             while !arguments.isAtEnd {
                 if let word = arguments.optionalWord() {
-                    if word.lowercased() == "unread" { onlyUnread = true } else if let count = Int(word), (1...500).contains(count) { limit = count } else {
+                    if word.lowercased() == "unread", !onlyUnread {
+                        onlyUnread = true
+                    } else if !hasLimit, let count = Int(word), (1...500).contains(count) {
+                        limit = count
+                        hasLimit = true
+                    } else {
                         throw arguments.usageError("unexpected \(word)")
                     }
                 } else {
@@ -108,7 +122,18 @@ public struct CommandParser: Sendable {
             let word = try arguments.word("last event id")
             guard let id = UInt64(word) else { throw arguments.usageError("\(word) is not an event id") }
             command = .resume(after: id)
-        case "STUCK": command = .stuck
+        case "STUCK":
+            let fields = try arguments.fields(allowed: ["rep", "queue", "holder", "limit"])
+            var filter = StuckFilter(rep: fields["rep"], holder: fields["holder"])
+            if let name = fields["queue"] {
+                guard let queue = QueueName(wireName: name.lowercased()), queue != .mine else { throw arguments.usageError("unknown queue \(name)") }
+                filter.queue = queue
+            }
+            if let limit = fields["limit"] {
+                guard let value = Int(limit), (1...1000).contains(value) else { throw arguments.usageError("limit= is 1 to 1000") }
+                filter.limit = value
+            }
+            command = .stuck(filter)
         case "THRESHOLDS": command = .thresholds
         case "THRESHOLD":
             let queue = try arguments.queue()
@@ -150,7 +175,7 @@ public struct CommandParser: Sendable {
             switch action {
             case "ADD":
                 let password = try arguments.word("password")
-                guard password.count >= 8 else { throw arguments.usageError("a password needs at least 8 characters") }
+                if let problem = PasswordRule.problem(with: password) { throw arguments.usageError(problem) }
                 command = .addUser(name: user, role: role, password: password)
             case "ROLE": command = .setRole(user: user, role: role)
             default: throw arguments.usageError("USER takes ADD or ROLE")
@@ -185,6 +210,10 @@ public struct CommandParser: Sendable {
         guard lines.count <= limits.maximumOrderLines else {
             throw .tooLarge(what: "order lines", limit: limits.maximumOrderLines)
         }
+        for line in lines where line.unitPrice.times(line.quantity) == nil {
+            throw .amountTooLarge(what: "the amount of line \(line.sku)")
+        }
+        guard Money.total(of: lines) != nil else { throw .amountTooLarge(what: "the order total") }
         let currency = (fields["currency"] ?? "USD").uppercased()
         guard currency.count == 3, currency.allSatisfy({ $0.isASCII && $0.isLetter }) else {
             throw arguments.usageError("currency= must be a three-letter code such as USD")
@@ -207,7 +236,8 @@ public struct CommandParser: Sendable {
 
     private func parseLines(_ text: String, arguments: Arguments) throws(DeskError) -> [OrderLine] {
         var lines: [OrderLine] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+        for item in text.split(separator: ",", maxSplits: limits.maximumOrderLines, omittingEmptySubsequences: false) {
+            guard lines.count < limits.maximumOrderLines else { throw .tooLarge(what: "order lines", limit: limits.maximumOrderLines) }
             let parts = item.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 3, !parts[0].isEmpty, parts[0].count <= 64,
                   let quantity = Int(parts[1]), quantity > 0, quantity <= 1_000_000,
@@ -221,10 +251,11 @@ public struct CommandParser: Sendable {
     private func parseQuery(_ arguments: inout Arguments) throws(DeskError) -> OrderQuery {
         var query = OrderQuery()
         if let word = arguments.optionalWord() { query.text = word }
-        let fields = try arguments.fields(allowed: ["customer", "po", "rep", "stage", "hold", "limit"])
+        let fields = try arguments.fields(allowed: ["customer", "po", "rep", "stage", "hold", "holder", "limit"])
         query.customer = fields["customer"]
         query.purchaseOrder = fields["po"]
         query.rep = fields["rep"]
+        query.holder = fields["holder"]
         if let stage = fields["stage"] {
             guard let parsed = Stage(rawValue: stage.lowercased()) else { throw arguments.usageError("unknown stage \(stage)") }
             query.stage = parsed

@@ -14,6 +14,8 @@ public enum DeskError: Error, Sendable, Equatable {
     case lineTooLong(limit: Int)
     /// A value is over its limit (note length, order lines).
     case tooLarge(what: String, limit: Int)
+    /// An amount (a line's quantity times price, or an order's total) is past `Money.maximum`.
+    case amountTooLarge(what: String)
     /// The command needs a logged-in user.
     case notLoggedIn
     /// LOGIN on a session that is already logged in.
@@ -51,6 +53,13 @@ public enum DeskError: Error, Sendable, Equatable {
     case storageFailed
     /// The server is shutting down and takes no new changes.
     case shuttingDown
+    /// The change would leave the desk without an active administrator.
+    case lastAdmin(String)
+    /// Too many failed logins from this address lately: it must wait before trying again.
+    case loginThrottled(retryAfterSeconds: Int64)
+    /// The server is at a limit it keeps for everyone's sake (password checks waiting, look-ups
+    /// in progress); nothing changed, and the same command may succeed in a moment.
+    case busy(String)
 
     /// The stable wire code, as listed in protocol.md.
     public var code: String {
@@ -60,7 +69,7 @@ public enum DeskError: Error, Sendable, Equatable {
         case .badLine: "bad-line"
         case .invalidUTF8: "bad-utf8"
         case .lineTooLong: "line-too-long"
-        case .tooLarge: "too-large"
+        case .tooLarge, .amountTooLarge: "too-large"
         case .notLoggedIn: "not-logged-in"
         case .alreadyLoggedIn: "already-logged-in"
         case .loginFailed: "login-failed"
@@ -77,6 +86,9 @@ public enum DeskError: Error, Sendable, Equatable {
         case .notAProcessor: "bad-user"
         case .storageFailed: "storage"
         case .shuttingDown: "shutting-down"
+        case .lastAdmin: "last-admin"
+        case .loginThrottled: "throttled"
+        case .busy: "busy"
         }
     }
 
@@ -91,6 +103,7 @@ public enum DeskError: Error, Sendable, Equatable {
         case .invalidUTF8: return "the line is not valid UTF-8 and was ignored"
         case .lineTooLong(let limit): return "line longer than \(limit) bytes was discarded"
         case .tooLarge(let what, let limit): return "\(what) is over the limit of \(limit)"
+        case .amountTooLarge(let what): return "\(what) is over the limit of \(Money.maximum.decimal)"
         case .notLoggedIn: return "log in first: LOGIN <user> <password>"
         case .alreadyLoggedIn: return "this connection is already logged in; QUIT and reconnect to change user"
         case .loginFailed: return "unknown user or wrong password"
@@ -112,6 +125,9 @@ public enum DeskError: Error, Sendable, Equatable {
         case .notAProcessor(let name): return "user=\(Quoting.word(name)) only processors and admins hold orders"
         case .storageFailed: return "the change could not be saved; nothing changed, try again"
         case .shuttingDown: return "the desk is shutting down"
+        case .lastAdmin(let name): return "user=\(Quoting.word(name)) is the last admin; make another user admin first"
+        case .loginThrottled(let seconds): return "retry-after=\(seconds) too many failed logins from this address; wait \(seconds) s"
+        case .busy(let detail): return "\(detail); try again in a moment"
         }
     }
 }

@@ -5,66 +5,101 @@ import OrderDeskWire
 import Glibc
 #endif
 
-/// One client connection: its descriptor, Dispatch sources, line framer, unsent output and session.
+/// One client connection: its descriptor, Dispatch sources, line framer, the lines waiting to be
+/// run, unsent output and session.
 ///
 /// Confined to the desk queue: every property is read and written only there, and its sources'
 /// handlers run there. Writes go straight to `send`; only on EAGAIN is the rest kept and a write
 /// source created, and it is cancelled again once the output drains.
+///
+/// Input is bounded: lines wait in `inbox` while the session is busy (a login being checked, a
+/// disk read) or has used its turn, and once they hold `inputBudget` bytes, or the peer has not
+/// read `outputHighWater` bytes of replies, reading stops until they drain. TCP then holds the
+/// peer back, so no connection can make the server hold more than its budget.
 final class Connection: @unchecked Sendable {  // confined to the desk queue (see above)
     let id: Int
     let descriptor: Int32
+    /// The peer's address as text (`127.0.0.1`, `::1`), for logs and the login throttle.
+    let peerAddress: String
     private let queue: DispatchQueue
     var framer: LineFramer
     /// The logged-in user, once LOGIN succeeded.
     var user: String?
-    /// True while a LOGIN is being verified off the queue; lines that arrive meanwhile wait in `pendingFrames`.
+    /// True while a LOGIN is checked or a thread is read off the desk queue; lines wait meanwhile.
     var isBusy = false
-    var pendingFrames: [LineFramer.Frame] = []
+    /// True while a continuation of this session's turn is queued (it used its time slice).
+    var isYielding = false
+    /// Lines received and not yet run, oldest first from `inboxStart`.
+    private var inbox: [LineFramer.Frame] = []
+    private var inboxStart = 0
+    private(set) var inboxByteCount = 0
     /// Id of the first event pushed live to this session; RESUME replays only what came before it.
     var firstLiveEventID: UInt64?
     /// Events already sent to this session from its mailbox (messages kept for login); RESUME skips them.
     var replayedEventIDs: Set<UInt64> = []
     private(set) var isClosed = false
+    /// True once the peer closed its sending side: the lines received before are still answered.
+    private(set) var isInputEnded = false
     private var readSource: DispatchSourceRead?
+    private var isReadingPaused = false
     private var writeSource: DispatchSourceWrite?
     private var output: [UInt8] = []
     private var outputStart = 0
     private var closeWhenFlushed = false
     /// Why the connection closed (or will, once flushed), for the log.
     private(set) var closeReason = ""
+    /// When the peer connected; a stranger must log in within the login timeout.
+    let connectedAt: Instant
     /// When the peer last sent anything; the idle timeout closes half-open connections.
     var lastInput: Instant
     /// Sources whose cancel handler has yet to run; the descriptor is closed when this reaches 0.
     private var liveSources = 0
     /// Called once, on the queue, after the connection is closed.
     var onClose: ((Connection) -> Void)?
+    private let inputBudget: Int
+    private let outputHighWater: Int
 
-    init(id: Int, descriptor: Int32, queue: DispatchQueue, maximumLineLength: Int, now: Instant) {
+    /// Bytes read per read event: one read per event, so a client that floods the desk cannot
+    /// hold the queue; the buffer is reused.
+    private static let readSize = 4 * 1024
+    private var readBuffer = [UInt8](repeating: 0, count: Connection.readSize)
+
+    init(id: Int, descriptor: Int32, peerAddress: String, queue: DispatchQueue, maximumLineLength: Int,
+         inputBudget: Int, outputHighWater: Int, now: Instant) {
         lastInput = now
+        connectedAt = now
         self.id = id
         self.descriptor = descriptor
+        self.peerAddress = peerAddress
         self.queue = queue
+        self.inputBudget = inputBudget
+        self.outputHighWater = outputHighWater
         framer = LineFramer(maximumLineLength: maximumLineLength)
     }
 
     /// Bytes written but not yet accepted by the kernel.
     var unsentByteCount: Int { output.count - outputStart }
 
-    /// Starts reading; `onBytes` gets each chunk read, and end of input closes the connection.
-    func start(onBytes: @escaping (Connection, UnsafeRawBufferPointer) -> Void) {
+    /// Lines waiting to be run.
+    var hasWaitingInput: Bool { inboxStart < inbox.count }
+
+    /// Starts reading; `onInput` runs after each read that framed new lines (they wait in the
+    /// inbox), and once more when the peer ends its input.
+    func start(onInput: @escaping (Connection) -> Void) {
         dispatchPrecondition(condition: .onQueue(queue))
         let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
         source.setEventHandler { [weak self] in
             // Held strongly for the whole handler: closing from inside it must not free the connection.
-            guard let self else { return }
-            // One read per event, so a client that floods the desk cannot hold the queue: the
-            // source fires again while data is left, after other sources had their turn.
-            var buffer = [UInt8](repeating: 0, count: 2 * 1024)
-            let count = buffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
+            guard let self, !self.isClosed else { return }
+            let count = self.readBuffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
-                buffer.withUnsafeBytes { onBytes(self, UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                let frames = self.readBuffer.withUnsafeBytes { self.framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                for frame in frames { self.enqueue(frame) }
+                self.pauseReadingIfOverBudget()
+                onInput(self)
             } else if count == 0 {
-                self.close(reason: "peer closed")
+                self.endInput()
+                onInput(self)
             } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
                 self.close(reason: "read error: \(String(cString: strerror(errno)))")
             }
@@ -74,6 +109,64 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         readSource = source
         source.resume()
     }
+
+    // MARK: Input
+
+    private func enqueue(_ frame: LineFramer.Frame) {
+        inbox.append(frame)
+        inboxByteCount += Self.size(of: frame)
+    }
+
+    /// The oldest waiting line, removed from the inbox.
+    func takeInput() -> LineFramer.Frame? {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard inboxStart < inbox.count else { return nil }
+        let frame = inbox[inboxStart]
+        inboxStart += 1
+        inboxByteCount -= Self.size(of: frame)
+        if inboxStart == inbox.count {
+            inbox.removeAll(keepingCapacity: inbox.capacity <= 256)
+            inboxStart = 0
+        } else if inboxStart >= 1024, inboxStart * 2 >= inbox.count {
+            inbox.removeFirst(inboxStart)
+            inboxStart = 0
+        }
+        resumeReadingIfDrained()
+        return frame
+    }
+
+    private static func size(of frame: LineFramer.Frame) -> Int {
+        if case .line(let text) = frame { return text.utf8.count + 1 }
+        return 1
+    }
+
+    /// The peer closed its side: stop reading (the source would fire forever) and answer what is
+    /// in the inbox; the server closes once that is done.
+    private func endInput() {
+        isInputEnded = true
+        if isReadingPaused {
+            isReadingPaused = false
+            readSource?.resume()
+        }
+        readSource?.cancel()
+        readSource = nil
+    }
+
+    private var isOverBudget: Bool { inboxByteCount >= inputBudget || unsentByteCount >= outputHighWater }
+
+    private func pauseReadingIfOverBudget() {
+        guard !isReadingPaused, isOverBudget, let source = readSource else { return }
+        isReadingPaused = true
+        source.suspend()
+    }
+
+    private func resumeReadingIfDrained() {
+        guard isReadingPaused, inboxByteCount < inputBudget / 2, unsentByteCount < outputHighWater / 2, let source = readSource else { return }
+        isReadingPaused = false
+        source.resume()
+    }
+
+    // MARK: Output
 
     /// Queues `text` for the peer. Returns false (and queues nothing) when the connection is closed.
     @discardableResult
@@ -86,6 +179,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         }
         output.append(contentsOf: text.utf8)
         if writeSource == nil { flush() }
+        if !isClosed { pauseReadingIfOverBudget() }
         return true
     }
 
@@ -113,7 +207,11 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
             writeSource = nil
             source.cancel()
         }
-        if closeWhenFlushed { close(reason: closeReason) }
+        if closeWhenFlushed {
+            close(reason: closeReason)
+            return
+        }
+        resumeReadingIfDrained()
     }
 
     private func armWriteSource() {
@@ -126,9 +224,12 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         source.resume()
     }
 
+    // MARK: Closing
+
     /// Closes once everything queued so far has been sent.
     func closeAfterFlush(reason: String) {
         dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosed else { return }
         closeWhenFlushed = true
         closeReason = reason
         if unsentByteCount == 0 { close(reason: reason) }
@@ -142,10 +243,17 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         closeReason = reason
         output = []
         outputStart = 0
-        pendingFrames = []
+        inbox = []
+        inboxStart = 0
+        inboxByteCount = 0
         writeSource?.cancel()
         writeSource = nil
-        readSource?.cancel()
+        if let source = readSource {
+            // A suspended source must be resumed before it is cancelled and released.
+            if isReadingPaused { source.resume() }
+            isReadingPaused = false
+            source.cancel()
+        }
         readSource = nil
         if liveSources == 0 { Glibc.close(descriptor) }
         onClose?(self)

@@ -6,22 +6,43 @@ import OrderDeskWire
 /// Turning a connection's lines into commands: framing errors, session commands (LOGIN, QUIT,
 /// PING, HELP) handled here, everything else run on the desk.
 extension DeskServer {
+    /// Runs the lines waiting in `connection`'s inbox, in order, until it is empty, the session
+    /// becomes busy (a login, a disk read), or its turn has used `turnBudget`; then the rest waits
+    /// for a later turn, queued behind what other sessions have waiting. Once the peer has ended
+    /// its input and every line before the end is answered, the connection closes.
+    func serve(_ connection: Connection) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !connection.isClosed, !connection.isBusy, !connection.isYielding else { return }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(configuration.turnBudget.value) * 1_000_000
+        while let frame = connection.takeInput() {
+            received(frame, on: connection)
+            if connection.isClosed || connection.isBusy { return }
+            if connection.hasWaitingInput, DispatchTime.now().uptimeNanoseconds >= deadline {
+                connection.isYielding = true
+                queue.async { [weak self, weak connection] in
+                    guard let self, let connection else { return }
+                    connection.isYielding = false
+                    self.serve(connection)
+                }
+                return
+            }
+        }
+        if connection.isInputEnded {
+            // Every line received before the peer's end is answered (replies wait for their
+            // commits), then the connection closes.
+            pipeline.whenDurable { _ in connection.closeAfterFlush(reason: "peer closed") }
+        }
+    }
+
     func received(_ frame: LineFramer.Frame, on connection: Connection) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !connection.isClosed else { return }
-        if connection.isBusy {
-            connection.pendingFrames.append(frame)
-            if connection.pendingFrames.count > 10_000 {
-                connection.close(reason: "flooded while logging in")
-            }
-            return
-        }
         switch frame {
         case .tooLong: send(.failure(.lineTooLong(limit: configuration.desk.limits.maximumLineLength)), to: connection)
         case .invalidUTF8: send(.failure(.invalidUTF8), to: connection)
         case .line(let text):
             // An empty line (a stray Enter in nc) is ignored rather than answered.
-            if text.allSatisfy({ $0 == " " }) { return }
+            if text.utf8.allSatisfy({ $0 == UInt8(ascii: " ") }) { return }
             if isStopping {
                 send(.failure(.shuttingDown), to: connection)
                 return
@@ -49,7 +70,7 @@ extension DeskServer {
                 return
             }
             resume(user, after: lastSeen, on: connection)
-        case .unlock(let name):
+        case .unlock(let target):
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
                 return
@@ -58,10 +79,11 @@ extension DeskServer {
                 send(.failure(.denied(command: "UNLOCK", role: desk.users[user]?.role ?? .service)), to: connection)
                 return
             }
-            let wasLocked = throttle.unlock(name)
-            log(.info, "admin action", [("by", user), ("action", "unlock"), ("user", name)])
-            var outcome = desk.audit("unlock", "\(name) (was \(wasLocked ? "locked" : "not locked"))", by: user, now: clockNow())
-            outcome.reply = .ok(Rendering.join([("user", name), ("was-locked", wasLocked ? "yes" : "no")]))
+            let cleared = throttle.unlock(target, now: clockNow())
+            log(.info, "admin action", [("by", user), ("action", "unlock"), ("target", target), ("cleared", cleared.joined(separator: ","))])
+            var outcome = desk.audit("unlock", "\(target) (cleared \(cleared.isEmpty ? "nothing" : cleared.joined(separator: ",")))", by: user, now: clockNow())
+            outcome.reply = .ok(Rendering.join([("target", target), ("cleared", String(cleared.count))]),
+                                data: cleared.map { Rendering.join([("address", $0)]) })
             apply(outcome, replyTo: connection)
         case .addUser(let name, let role, let password):
             guard let admin = connection.user else {
@@ -77,25 +99,26 @@ extension DeskServer {
                 return
             }
             // Hash off the desk queue, like a login; the session's next lines wait for the answer.
-            connection.isBusy = true
-            passwordQueue.async { [weak self] in
-                let credential = Passwords.credential(for: password)
-                self?.queue.async { [weak self] in
-                    guard let self else { return }
-                    connection.isBusy = false
+            let accepted = passwords.submit(from: LoginThrottle.key(for: connection.peerAddress), {
+                Result { try Passwords.credential(for: password) }
+            }, completion: { [weak self] (credential: Result<Credential, Error>) in
+                guard let self else { return }
+                connection.isBusy = false
+                switch credential {
+                case .success(let credential):
                     self.log(.info, "admin action", [("by", admin), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
                     self.apply(self.desk.addUser(User(name: name, role: role, credential: credential), by: admin, now: self.clockNow()), replyTo: connection)
-                    self.drainPendingFrames(of: connection)
+                case .failure(let error):
+                    self.log(.error, "password hashing failed", [("user", name), ("error", "\(error)")])
+                    self.send(.failure(.busy("the password could not be hashed")), to: connection)
                 }
+                self.serve(connection)
+            })
+            if accepted {
+                connection.isBusy = true
+            } else {
+                send(.failure(.busy("too many password checks are waiting")), to: connection)
             }
-        case .metrics:
-            guard let user = connection.user else {
-                send(.failure(.notLoggedIn), to: connection)
-                return
-            }
-            var outcome = desk.execute(command, as: user, now: clockNow())
-            if case .ok(let summary, let data) = outcome.reply { outcome.reply = .ok(summary, data: data + [operationsLine()]) }
-            apply(outcome, replyTo: connection)
         default:
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
@@ -105,64 +128,81 @@ extension DeskServer {
                 showArchived(number, command, as: user, on: connection)
                 return
             }
+            if let started = desk.startScan(command, as: user) {
+                switch started {
+                case .success(let scan): continueScan(scan, on: connection)
+                case .failure(let error): send(.failure(error), to: connection)
+                }
+                return
+            }
             apply(desk.execute(command, as: user, now: clockNow()), replyTo: connection)
         }
     }
 
+    /// LOGIN: the address's failures decide how long the attempt waits before the password is
+    /// even checked (see `LoginThrottle`); the check runs in the bounded password pool.
     private func logIn(_ name: String, password: String, on connection: Connection) {
         guard connection.user == nil else {
             send(.failure(.alreadyLoggedIn), to: connection)
             return
         }
-        connection.isBusy = true
-        if throttle.isLocked(name) {
-            // A locked account is refused without checking the password, after the longest delay.
-            throttle.recordFailure(name)
-            log(.warning, "login refused: account locked", [("user", name), ("session", String(connection.id))])
-            answerLogIn(name, matches: false, on: connection)
+        let key = LoginThrottle.key(for: connection.peerAddress)
+        let now = clockNow()
+        guard throttle.mayStart(from: key, now: now) else {
+            let wait = max(1, throttle.delay(for: key, now: now).value / 1000)
+            send(.failure(.loginThrottled(retryAfterSeconds: wait)), to: connection)
             return
         }
+        connection.isBusy = true
+        throttle.started(from: key)
+        let delay = throttle.delay(for: key, now: now)
+        if delay.value == 0 {
+            checkPassword(name, password, from: key, on: connection)
+        } else {
+            queue.asyncAfter(deadline: .now() + .milliseconds(Int(delay.value))) { [weak self] in
+                guard let self else { return }
+                guard !connection.isClosed else {
+                    self.throttle.finished(from: key)
+                    return
+                }
+                self.checkPassword(name, password, from: key, on: connection)
+            }
+        }
+    }
+
+    private func checkPassword(_ name: String, _ password: String, from key: String, on connection: Connection) {
         // An unknown user costs the same hash as a known one, so timing does not tell them apart.
         let known = desk.users[name]?.credential
         let credential = known ?? Credential(salt: [0], hash: [0], iterations: dummyIterations)
-        passwordQueue.async { [self] in
-            let matches = Passwords.verify(password, against: credential) && known != nil
-            queue.async { [self] in self.answerLogIn(name, matches: matches, on: connection) }
+        let accepted = passwords.submit(from: key, { Passwords.verify(password, against: credential) && known != nil },
+                                        completion: { [weak self] (matches: Bool) in
+            guard let self else { return }
+            self.throttle.finished(from: key)
+            self.finishLogIn(name, matches: matches, from: key, on: connection)
+        })
+        if !accepted {
+            throttle.finished(from: key)
+            connection.isBusy = false
+            send(.failure(.busy("too many logins are being checked")), to: connection)
+            serve(connection)
         }
     }
 
     private var dummyIterations: Int { desk.users.values.first?.credential.iterations ?? Passwords.defaultIterations }
 
-    /// Answers a login: at once on success, after the throttle's delay on failure.
-    private func answerLogIn(_ name: String, matches: Bool, on connection: Connection) {
-        if matches {
-            throttle.recordSuccess(name)
-            finishLogIn(name, matches: true, on: connection)
-            return
-        }
-        if !throttle.isLocked(name) { throttle.recordFailure(name) }
-        let delay = throttle.isLocked(name) ? LoginThrottle.maximumDelay : throttle.delay(for: name)
-        log(.info, "login failed", [("user", name), ("session", String(connection.id)), ("delay-ms", String(delay.value)),
-                                    ("locked", throttle.isLocked(name) ? "yes" : "no")])
-        if delay.value == 0 {
-            finishLogIn(name, matches: false, on: connection)
-        } else {
-            queue.asyncAfter(deadline: .now() + .milliseconds(Int(delay.value))) { [weak self] in
-                self?.finishLogIn(name, matches: false, on: connection)
-            }
-        }
-    }
-
-    private func finishLogIn(_ name: String, matches: Bool, on connection: Connection) {
+    private func finishLogIn(_ name: String, matches: Bool, from key: String, on connection: Connection) {
         connection.isBusy = false
         guard !connection.isClosed else { return }
+        let now = clockNow()
         if matches, let user = desk.users[name] {
+            throttle.recordSuccess(from: key, now: now)
+            forgetStranger(connection)
             connection.user = name
             sessionsByUser[name, default: [:]][connection.id] = connection
-            log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id))])
-            let opened = desk.sessionOpened(user: name, now: clockNow())
+            log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id)), ("peer", connection.peerAddress)])
+            let opened = desk.sessionOpened(user: name, now: now)
             var outcome = opened.outcome
-            if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: clockNow()).reply {
+            if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: now).reply {
                 outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))]), data: data)
             }
             apply(outcome, replyTo: connection)
@@ -172,9 +212,31 @@ extension DeskServer {
                 deliver(line + "\n", to: connection)
             }
         } else {
+            throttle.recordFailure(from: key, name: name, now: now)
+            log(.info, "login failed", [("user", name), ("session", String(connection.id)), ("peer", connection.peerAddress),
+                                        ("failures", String(throttle.failures(from: key, now: now)))])
             send(.failure(.loginFailed), to: connection)
         }
-        drainPendingFrames(of: connection)
+        serve(connection)
+    }
+
+    /// Runs one slice of a look-up that reads every order; while more remains, the session is
+    /// busy and the next slice waits behind every other session's work.
+    private func continueScan(_ scan: OrderScan, on connection: Connection) {
+        guard !connection.isClosed else { return }
+        var scan = scan
+        if var reply = desk.continueScan(&scan, now: clockNow()) {
+            if case .metrics = scan.command, case .ok(let summary, let data) = reply { reply = .ok(summary, data: data + [operationsLine()]) }
+            send(reply, to: connection)
+            if connection.isBusy {
+                connection.isBusy = false
+                serve(connection)
+            }
+            return
+        }
+        connection.isBusy = true
+        let next = scan
+        queue.async { [weak self] in self?.continueScan(next, on: connection) }
     }
 
     /// ORDER or HISTORY of an order whose thread stays on disk: once every change so far is
@@ -195,22 +257,8 @@ extension DeskServer {
                         self.log(.error, "reading a thread failed", [("order", number), ("error", "\(error)")])
                         self.send(.failure(.storageFailed), to: connection)
                     }
-                    self.drainPendingFrames(of: connection)
+                    self.serve(connection)
                 }
-            }
-        }
-    }
-
-    /// Handles the lines that arrived while the session was busy (a login or a disk read).
-    func drainPendingFrames(of connection: Connection) {
-        let waiting = connection.pendingFrames
-        connection.pendingFrames = []
-        for (offset, frame) in waiting.enumerated() {
-            received(frame, on: connection)
-            if connection.isBusy {
-                // Busy again (another LOGIN, or a disk read): keep the rest for after it.
-                connection.pendingFrames.append(contentsOf: waiting[(offset + 1)...])
-                return
             }
         }
     }

@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A thin, throwing wrapper over one SQLite connection. Not thread-safe: one queue uses it.
 final class SQLiteDatabase {
@@ -6,6 +9,12 @@ final class SQLiteDatabase {
 
     init(path: String) throws {
         var db: OpaquePointer?
+        // Orders, customers and password hashes: a new data file is for its owner only. SQLite
+        // gives the -wal and -shm files the main file's mode.
+        if path != ":memory:" && !path.hasPrefix("file:") {
+            let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { Glibc.close(descriptor) }
+        }
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &db, flags, nil)
         guard status == SQLITE_OK, let db else {

@@ -46,7 +46,7 @@ public enum DemoData {
         var desk = Desk(settings: settings, snapshot: snapshot, now: now)
         var changes: [StoreChange] = []
         for user in users {
-            changes += desk.put(User(name: user.name, role: user.role, credential: Passwords.credential(for: password, iterations: iterations))).changes
+            changes += desk.put(User(name: user.name, role: user.role, credential: try Passwords.credential(for: password, iterations: iterations))).changes
         }
         var random = SplitMix64(seed: 42)
         let processors = ["ana", "ben", "cleo"]
