@@ -124,3 +124,66 @@ struct ModelTests {
 }
 
 private func format2(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+/// Issue 9's parser and arithmetic regressions.
+@Suite("Hostile values")
+struct HostileValueTests {
+    let parser = CommandParser()
+
+    @Test("regression: INBOX takes one limit, and unread once", arguments: ["INBOX 5 6", "INBOX unread unread", "INBOX 5 unread 6"])
+    func inboxArguments(line: String) {
+        guard case .failure(.badArguments) = parser.parse(line) else {
+            Issue.record("\(line) was accepted: \(parser.parse(line))")
+            return
+        }
+    }
+
+    @Test("the new filters parse", arguments: [
+        ("STUCK", Command.stuck(StuckFilter())),
+        ("STUCK rep=sam limit=5", .stuck(StuckFilter(rep: "sam", limit: 5))),
+        ("STUCK queue=pricing holder=ben", .stuck(StuckFilter(queue: .hold(.pricing), holder: "ben"))),
+        ("FIND holder=ben", .find(OrderQuery(holder: "ben"))),
+    ])
+    func filters(line: String, expected: Command) {
+        #expect(parser.parse(line) == .success(expected))
+    }
+
+    @Test("regression: amounts past the maximum are too-large, at the line and at the total", arguments: [
+        "CAPTURE X1 customer=x rep=sam po=p lines=X:1000000:999999999999.99",
+        "CAPTURE X1 customer=x rep=sam po=p lines=X:2:999999999999.99",
+        "CAPTURE X1 customer=x rep=sam po=p lines=A:1:999999999999.99,B:1:0.01",
+    ])
+    func amounts(line: String) {
+        guard case .failure(let error) = parser.parse(line), error.code == "too-large" else {
+            Issue.record("\(line) gave \(parser.parse(line))")
+            return
+        }
+    }
+
+    @Test("a LOGIN name or password out of form is refused before any check")
+    func loginForm() {
+        #expect(parser.parse("LOGIN " + String(repeating: "n", count: 8000) + " pw").failureCode == "bad-arguments")
+        #expect(parser.parse("LOGIN ana " + String(repeating: "p", count: 1025)).failureCode == "too-large")
+        #expect(parser.parse("USER ADD zed admin abcd").failureCode == "bad-arguments", "the wire's password rule")
+        #expect(PasswordRule.problem(with: "abcd") != nil, "the same rule for orderdesk user add")
+    }
+
+    @Test("money and time arithmetic saturate or refuse; nothing traps")
+    func arithmetic() {
+        #expect(Money(cents: Int64.max).times(2) == nil)
+        #expect(Money.maximum.adding(Money(cents: 1)) == nil)
+        #expect(Money(cents: 5).times(-1) == nil)
+        #expect(Instant(milliseconds: Int64.max) + Milliseconds(1) == Instant(milliseconds: Int64.max))
+        #expect(Instant(milliseconds: Int64.min) - Milliseconds(1) == Instant(milliseconds: Int64.min))
+        #expect((Instant(milliseconds: Int64.min) - Instant(milliseconds: Int64.max)).value == Int64.min)
+        #expect(!Instant(milliseconds: Int64.min).iso8601.isEmpty)
+        #expect(!Instant(milliseconds: Int64.max).iso8601.isEmpty)
+    }
+}
+
+extension Result where Failure == DeskError {
+    var failureCode: String? {
+        if case .failure(let error) = self { return error.code }
+        return nil
+    }
+}

@@ -21,9 +21,22 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
         public var description: String
     }
 
-    /// Connects to 127.0.0.1:`port` and reads the greeting.
-    public init(port: UInt16, readGreeting: Bool = true) throws {
+    /// Connects to 127.0.0.1:`port` and reads the greeting. With `from`, the connection comes
+    /// from that loopback address (127.0.0.2, ...), as another machine's would.
+    public init(port: UInt16, from source: String? = nil, readGreeting: Bool = true) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                close(descriptor)
+                throw Failure(description: "bind to \(source): \(String(cString: strerror(errno)))")
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -41,6 +54,11 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
     }
 
     deinit { close(descriptor) }
+
+    /// Closes the sending side only (as `nc -N` does at the end of its input); replies still arrive.
+    public func closeSending() {
+        shutdown(descriptor, Int32(SHUT_WR))
+    }
 
     public func send(_ line: String) throws {
         try sendRaw(Array((line + "\n").utf8))

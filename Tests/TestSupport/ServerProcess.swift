@@ -17,9 +17,16 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
     }
 
     /// Starts `orderdesk serve --port 0` on `data` and waits (with a deadline) for its port.
-    public init(data: String, logLevel: String = "error", arguments: [String] = [], timeout: Double = 20) throws {
-        process.executableURL = Self.executable
-        process.arguments = ["serve", "--port", "0", "--data", data, "--log-level", logLevel] + arguments
+    /// With `descriptorLimit`, the server runs under `ulimit -n` of that many descriptors.
+    public init(data: String, logLevel: String = "error", arguments: [String] = [], descriptorLimit: Int? = nil, timeout: Double = 20) throws {
+        let serve = ["serve", "--port", "0", "--data", data, "--log-level", logLevel] + arguments
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Self.executable.path] + serve
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = serve
+        }
         process.standardOutput = output
         process.standardError = errors
         let collected = errorText
@@ -57,15 +64,13 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
 
     /// SIGTERM, then waits for the exit; returns the exit status.
     @discardableResult
-    public func terminate() -> Int32 {
-        // Repeated: Dispatch registers the server's signal source asynchronously, so a SIGTERM
-        // sent the instant it started could go unseen.
-        var attempts = 0
-        while process.isRunning {
-            if attempts % 40 == 0 { Glibc.kill(process.processIdentifier, SIGTERM) }
-            attempts += 1
-            usleep(25_000)
-        }
+    public func terminate() -> Int32 { signalOnce(SIGTERM) }
+
+    /// Sends `signal` once and waits for the exit; returns the exit status (the server takes its
+    /// stop signals with sigwait from before it announces the port, so once is enough).
+    @discardableResult
+    public func signalOnce(_ signal: Int32) -> Int32 {
+        if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
         process.waitUntilExit()
         return process.terminationStatus
     }

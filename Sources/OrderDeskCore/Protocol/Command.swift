@@ -123,13 +123,14 @@ public struct OrderQuery: Sendable, Equatable {
     public var limit: Int
 
     public init(text: String? = nil, customer: String? = nil, purchaseOrder: String? = nil, rep: String? = nil,
-                stage: Stage? = nil, hold: HoldType? = nil, limit: Int = 50) {
+                stage: Stage? = nil, hold: HoldType? = nil, holder: String? = nil, limit: Int = 50) {
         self.text = text
         self.customer = customer
         self.purchaseOrder = purchaseOrder
         self.rep = rep
         self.stage = stage
         self.hold = hold
+        self.holder = holder
         self.limit = limit
     }
 
