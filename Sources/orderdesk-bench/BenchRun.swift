@@ -6,7 +6,7 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,peer] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,neighbour,peer] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
@@ -20,7 +20,7 @@ struct BenchOptions {
 
     var quick = false
     var help = false
-    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "peer"]
+    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "neighbour", "peer"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
@@ -78,6 +78,7 @@ struct BenchRun {
         }
         if options.scenarios.contains("idle") { _ = try scenarios.idle() }
         if options.scenarios.contains("restart") { _ = try scenarios.restart() }
+        if options.scenarios.contains("neighbour") { _ = try scenarios.noisyNeighbour() }
 
         say("\nratios (orderdesk / peer, same run):")
         for count in options.sessions {
