@@ -9,6 +9,9 @@ import OrderDeskWire
 /// `RESUME <last id>` so the pushes missed meanwhile are replayed. Commands whose reply never
 /// came are answered locally with `ERR connection-lost`, since nobody can say whether they
 /// took effect.
+///
+/// It keeps the connection alive by itself: when nothing has been sent for a third of the
+/// `idle-timeout` the server announced in HELLO, it sends a PING whose reply nobody sees.
 public final class Session: @unchecked Sendable {  // all state confined to `queue`
     /// Where and as whom to connect.
     public struct Account: Sendable {
@@ -62,6 +65,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case help
         case login
         case resume
+        /// A keep-alive PING: its reply is swallowed.
+        case keepAlive
         case quit
         case caller(@Sendable (ServerReply) -> Void)
     }
@@ -89,6 +94,12 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     public private(set) var commands: [CommandHelp] = []
     /// The HELLO line's fields.
     public private(set) var serverFields: [String: String] = [:]
+    /// When the last line went to the server; the keep-alive PING goes out a while after it.
+    private var lastSent = DispatchTime.now()
+    /// Fires the keep-alive check; one per connection, cancelled when it closes.
+    private var keepAliveTimer: DispatchSourceTimer?
+    /// Keep-alive PINGs sent (for tests and the curious).
+    public private(set) var keepAliveCount = 0
 
     /// Called on `queue`.
     public var onNotice: (Notice) -> Void = { _ in }
@@ -124,7 +135,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         dispatchPrecondition(condition: .onQueue(queue))
         guard state == .ready, let connection else { return false }
         assembler.expect(line, tag: .caller(completion))
-        connection.send(line)
+        write(line, on: connection)
         return true
     }
 
@@ -135,7 +146,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case .ready, .loggingIn:
             state = .quitting
             assembler.expect("QUIT", tag: .quit)
-            connection?.send("QUIT")
+            if let connection { write("QUIT", on: connection) }
         case .quitting, .closed:
             break
         default:
@@ -168,12 +179,12 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         connection.onLine = { [unowned self] line in self.received(line) }
         connection.onClose = { [unowned self] reason in self.lost(reason) }
         assembler.expect("HELP", tag: .help)
-        connection.send("HELP")
+        write("HELP", on: connection)
         if let user = account.user {
             state = .loggingIn
             // The reply is tagged with the user only: the password never leaves this line.
             assembler.expect("LOGIN " + user, tag: .login)
-            connection.send("LOGIN " + Quoting.word(user) + " " + Quoting.word(account.password ?? ""))
+            write("LOGIN " + Quoting.word(user) + " " + Quoting.word(account.password ?? ""), on: connection)
         } else {
             // No user: ready at once; HELP's reply still comes before any command's.
             let isReconnect = hasLoggedIn
@@ -208,6 +219,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private func lost(_ reason: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         connection = nil
+        keepAliveTimer?.cancel()
+        keepAliveTimer = nil
         isResuming = false
         let unanswered = assembler.abandon()
         let previous = state
@@ -230,13 +243,52 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         }
     }
 
+    // MARK: Keeping the connection alive
+
+    private func write(_ line: String, on connection: Connection) {
+        lastSent = .now()
+        connection.send(line)
+    }
+
+    /// Seconds of silence after which a PING goes out: a third of the server's idle timeout
+    /// (600 s when the greeting does not say), so two PINGs can be late before it bites.
+    static func keepAliveInterval(helloFields: [String: String]) -> Double {
+        let timeout = helloFields["idle-timeout"].flatMap { Double($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 600
+        return max(0.25, timeout / 3)
+    }
+
+    private func startKeepAlive() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        keepAliveTimer?.cancel()
+        let interval = Self.keepAliveInterval(helloFields: serverFields)
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        // Checked four times per interval: a PING goes out at most a quarter interval late.
+        let period = DispatchTimeInterval.milliseconds(max(50, Int(interval * 250)))
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(20))
+        timer.setEventHandler { [weak self] in self?.keepAlive(interval: interval) }
+        keepAliveTimer = timer
+        timer.resume()
+    }
+
+    private func keepAlive(interval: Double) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard let connection, state == .ready || state == .loggingIn else { return }
+        let silence = Double(DispatchTime.now().uptimeNanoseconds - lastSent.uptimeNanoseconds) / 1e9
+        guard silence >= interval * 0.75 else { return }
+        assembler.expect("PING", tag: .keepAlive)
+        keepAliveCount += 1
+        write("PING", on: connection)
+    }
+
     // MARK: Lines from the server
 
     private func received(_ line: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard let output = assembler.receive(line) else { return }
         switch output {
-        case .hello(let fields): serverFields = fields
+        case .hello(let fields):
+            serverFields = fields
+            startKeepAlive()
         case .bye(let reason): byeReason = reason.isEmpty ? "bye" : reason
         case .event(let event): receivedEvent(event)
         case .unexpected: break
@@ -245,6 +297,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
             case .help: if reply.isOK { commands = CommandHelp.list(from: reply.data) }
             case .login: loggedIn(reply)
             case .resume: resumed(reply)
+            case .keepAlive: break
             case .quit:
                 state = .closed
                 connection?.close(reason: "quit")
@@ -280,7 +333,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         if supportsResume, let lastEventID, let connection {
             isResuming = true
             assembler.expect("RESUME \(lastEventID)", tag: .resume)
-            connection.send("RESUME \(lastEventID)")
+            write("RESUME \(lastEventID)", on: connection)
         } else {
             onNotice(.mayHaveMissedEvents)
         }
