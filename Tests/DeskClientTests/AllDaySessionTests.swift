@@ -35,4 +35,36 @@ struct AllDaySessionTests {
         let text = terminal.screen.lines.joined(separator: "\n")
         #expect(!text.contains("reconnected") && !text.contains("connection lost"), "\(text)")
     }
+
+    // Regression: pasting a NOTE and a customer's "Away from the office..." line ran both lines
+    // as commands and set the user away.
+    @Test("a bracketed paste of two lines is one command, sent only on Enter")
+    func pasteIsOneCommand() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        try desk.capture("SO-1", using: try desk.client("shop"))
+        let terminal = try PseudoTerminalDesk.loggedIn(as: "ana", port: desk.port)
+        #expect(terminal.transcript.contains("\u{1B}[?2004h"), "desk asks for bracketed paste")
+
+        terminal.type("\u{1B}[200~NOTE SO-1 customer wrote:\rAway from the office until Monday.\r\u{1B}[201~")
+        let joined = "NOTE SO-1 customer wrote: / Away from the office until Monday."
+        try terminal.waitFor("the paste on the input line") { $0.currentLine == "ana> " + joined }
+        let ben = try desk.client("ben")
+        #expect(try !ben.command("ORDER SO-1").contains { $0.hasPrefix("* note ") }, "nothing is sent before Enter")
+
+        terminal.type("\r")
+        try terminal.waitFor("the NOTE reply") { $0.contains("ok  order SO-1 · notes 1") }
+        let card = try ben.command("ORDER SO-1")
+        #expect(card.contains { $0.hasPrefix("* note ") && $0.contains("text=\"customer wrote: / Away from the office until Monday.\"") })
+        let who = try ben.command("WHO")
+        #expect(who.contains { $0.contains("user=ana") && $0.contains("status=online") }, "\(who)")
+        #expect(!terminal.screen.contains("error"))
+
+        // A long paste lands at once (it froze desk for seconds) and is still only text.
+        terminal.type("\u{1B}[200~" + String(repeating: "x", count: 7_997) + "END\u{1B}[201~")
+        try terminal.waitFor("the end of an 8,000-character paste") { $0.currentLine.hasSuffix("xEND") }
+        terminal.type("\u{15}\u{4}")  // Ctrl-U clears the line, Ctrl-D leaves.
+        #expect(try terminal.waitForExit() == 0)
+        #expect(terminal.transcript.hasSuffix("\u{1B}[?2004l") || terminal.transcript.contains("\u{1B}[?2004l"), "bracketed paste is off again")
+    }
 }

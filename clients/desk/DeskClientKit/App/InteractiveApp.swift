@@ -27,6 +27,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     var isScreenActive = false
     var isOnline = false
     var inputSource: DispatchSourceRead?
+    /// Reads from the terminal so far: tells a paste still arriving from one that stalled.
+    var readsFromTerminal = 0
     var signalSources: [DispatchSourceSignal] = []
 
     public init(settings: Settings, password: String?, style: Style, queue: DispatchQueue) {
@@ -160,6 +162,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     private func activateScreen() {
         dispatchPrecondition(condition: .onQueue(queue))
         terminal.enterRawMode()
+        // Bracketed paste: the terminal marks pasted text, so its line breaks are not Enter.
+        terminal.write(Terminal.bracketedPasteOn)
         isScreenActive = true
         screen.columns = terminal.columns
         renderer.maximumWidth = screen.columns - 1
@@ -189,7 +193,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     func leave(with status: ExitCode, message: String?) {
         dispatchPrecondition(condition: .onQueue(queue))
         if isScreenActive {
-            terminal.write("\r\u{1B}[K")
+            terminal.write("\r\u{1B}[K" + Terminal.bracketedPasteOff)
             terminal.restore()
         }
         if let message { Output.write("desk: " + message + "\n", to: STDERR_FILENO) }

@@ -24,6 +24,9 @@ public struct Screen: Sendable {
         public var label: String
         public var text: String
         public var cursorColumn: Int
+        /// Characters whose width was measured to lay the line out: at most about twice the
+        /// terminal's width, however long the line (tests hold it to that).
+        var measuredCharacters = 0
     }
 
     public func layout(_ view: LineEditor.View) -> Layout {
@@ -35,18 +38,29 @@ public struct Screen: Sendable {
         let available = width - 1 - labelWidth
         let characters = view.characters
         let cursor = max(0, min(view.cursor, characters.count))
-        var start = 0
-        while start < cursor, DisplayWidth.of(characters[start..<cursor]) > available - 1 { start += 1 }
-        var end = start
-        var used = 0
+        var measured = 0
+        // Back from the cursor as far as fits (one column kept for the cursor itself), then on
+        // to the edge: only what is shown is measured, so a long line costs no more than a short one.
+        var start = cursor
+        var beforeCursor = 0
+        while start > 0 {
+            let width = DisplayWidth.of(characters[start - 1])
+            measured += 1
+            if beforeCursor + width > available - 1 { break }
+            beforeCursor += width
+            start -= 1
+        }
+        var end = cursor
+        var used = beforeCursor
         while end < characters.count {
-            let next = DisplayWidth.of(characters[end])
-            if used + next > available { break }
-            used += next
+            let width = DisplayWidth.of(characters[end])
+            measured += 1
+            if used + width > available { break }
+            used += width
             end += 1
         }
-        return Layout(label: label, text: String(characters[start..<end]),
-                      cursorColumn: labelWidth + DisplayWidth.of(characters[start..<cursor]))
+        return Layout(label: label, text: String(characters[start..<end]), cursorColumn: labelWidth + beforeCursor,
+                      measuredCharacters: measured)
     }
 
     /// Redraws the input line in place.
