@@ -67,4 +67,44 @@ struct AllDaySessionTests {
         #expect(try terminal.waitForExit() == 0)
         #expect(terminal.transcript.hasSuffix("\u{1B}[?2004l") || terminal.transcript.contains("\u{1B}[?2004l"), "bracketed paste is off again")
     }
+
+    // Regression: after a kill and restart, notes on watched orders from the meantime never appeared.
+    @Test("desk killed and started again resumes from the last push it saw and says what it replayed")
+    func restartCatchesUp() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        try desk.capture("SO-5", using: try desk.client("shop"))
+        let home = temporaryDirectory()
+        let first = try PseudoTerminalDesk.loggedIn(as: "ana", port: desk.port, home: home)
+        first.type("WATCH SO-5\r")
+        try first.waitFor("the WATCH reply") { $0.contains("watching yes") }
+        let ben = try desk.client("ben")
+        try ben.ok("NOTE SO-5 seen before the kill")
+        try first.waitFor("the first note") { $0.contains("SO-5 ben: seen before the kill") }
+        let file = LastEventFile(folder: home + "/state/orderdesk", user: "ana", host: "127.0.0.1", port: desk.port)
+        try waitUntil(timeout: 5, "the push id to be kept") { file.load() != nil }
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        try ben.ok("NOTE SO-5 first while away")
+        try ben.ok("NOTE SO-5 second while away")
+        try ben.ok("NOTE SO-5 @ana third while away")
+
+        let second = try PseudoTerminalDesk.loggedIn(as: "ana", port: desk.port, home: home)
+        try second.waitFor("the catch-up summary") { $0.contains("caught up: 3 events while you were away") }
+        let lines = second.screen.lines
+        let shown = ["(missed) SO-5 ben: first while away", "(missed) SO-5 ben: second while away",
+                     "(missed) » SO-5 ben mentioned you: @ana third while away"].map { text in lines.firstIndex { $0.contains(text) } }
+        #expect(shown.allSatisfy { $0 != nil } && shown == shown.sorted { ($0 ?? 0) < ($1 ?? 0) }, "\(lines)")
+        #expect(!second.screen.contains("seen before the kill"), "what was seen before is not replayed")
+
+        // Nothing new on the next start: said briefly, nothing replayed.
+        second.type("\u{4}")
+        #expect(try second.waitForExit() == 0)
+        let third = try PseudoTerminalDesk.loggedIn(as: "ana", port: desk.port, home: home)
+        try third.waitFor("the empty catch-up") { $0.contains("caught up: nothing new while you were away") }
+        #expect(!third.screen.contains("(missed)"))
+    }
 }

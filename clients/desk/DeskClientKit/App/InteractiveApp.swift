@@ -19,6 +19,10 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     var completer = Completer()
     var renderer: Renderer
     let history: HistoryFile
+    /// Where the newest push id is kept for the next run; nil without a user.
+    let lastEventFile: LastEventFile?
+    /// True while a write of the newest push id is queued (a burst of pushes writes once).
+    var isLastEventSaveQueued = false
     /// Kept only to keep it out of the history file.
     let password: String?
     let isBellEnabled: Bool
@@ -40,8 +44,9 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         editor = LineEditor(history: history.load())
         renderer = Renderer(style: style, user: settings.user)
         screen = Screen(prompt: "> ", columns: 80)
+        lastEventFile = settings.user.map { settings.lastEventFile(for: $0) }
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password),
-                          reconnects: true, queue: queue)
+                          reconnects: true, queue: queue, lastEventID: lastEventFile?.load())
         completer.localCommands = ["help", "quit", "exit"]
         session.onNotice = { [unowned self] notice in self.handle(notice) }
         session.onEvent = { [unowned self] event, isReplayed in self.show(event, isReplayed: isReplayed) }
@@ -79,10 +84,17 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             show([style.yellow("connection lost (\(reason)); reconnecting…")])
         case .retrying(let reason, let delay):
             show([style.dim("still offline (\(reason)); next try in \(Self.seconds(delay))")])
-        case .resumed(let count, let isComplete):
-            var text = count == 0 ? "nothing was missed while offline" : "\(count) missed push\(count == 1 ? "" : "es") shown above"
+        case .resumed(let count, let isComplete, let isAfterRestart):
+            var text: String
+            if isAfterRestart {
+                text = style.green("caught up: ") + (count == 0 ? "nothing new while you were away"
+                                                     : "\(count) event\(count == 1 ? "" : "s") while you were away, shown above")
+            } else {
+                text = style.green("back online: ") + (count == 0 ? "nothing was missed while offline"
+                                                       : "\(count) missed push\(count == 1 ? "" : "es") shown above")
+            }
             if !isComplete { text += "; older ones are gone from the server (INBOX lists what was addressed to you)" }
-            show([style.green("back online: ") + text])
+            show([text])
         case .mayHaveMissedEvents:
             show([style.yellow("back online, but pushes sent while offline may have been missed; INBOX lists those addressed to you")])
         case .closed:
@@ -130,6 +142,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     }
 
     private func show(_ event: ServerEvent, isReplayed: Bool) {
+        rememberLastEvent()
         completer.vocabulary.learn(fields: event.fields)
         show([renderer.line(for: event, isReplayed: isReplayed)], ringing: event.isPing(for: renderer.user))
     }
@@ -138,6 +151,20 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         for line in reply.data { completer.vocabulary.learn(dataLine: line) }
         if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
         show(renderer.lines(for: reply))
+    }
+
+    /// Writes the newest push id for the next run once the pushes at hand are handled (the
+    /// queue is serial, so a burst read at once is saved once).
+    private func rememberLastEvent() {
+        guard lastEventFile != nil, !isLastEventSaveQueued else { return }
+        isLastEventSaveQueued = true
+        queue.async { [self] in saveLastEvent() }
+    }
+
+    func saveLastEvent() {
+        guard isLastEventSaveQueued else { return }
+        isLastEventSaveQueued = false
+        if let id = session.lastEventID { lastEventFile?.save(id) }
     }
 
     func updatePrompt() {
@@ -192,6 +219,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// Restores the terminal and exits.
     func leave(with status: ExitCode, message: String?) {
         dispatchPrecondition(condition: .onQueue(queue))
+        saveLastEvent()
         if isScreenActive {
             terminal.write("\r\u{1B}[K" + Terminal.bracketedPasteOff)
             terminal.restore()

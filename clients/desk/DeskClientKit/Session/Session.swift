@@ -53,8 +53,10 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case connectionLost(reason: String, willRetry: Bool)
         /// A reconnect attempt failed; the next comes after `delay` seconds.
         case retrying(reason: String, delay: Double)
-        /// RESUME replayed `count` missed pushes; `isComplete` is false when the server no longer had them all.
-        case resumed(count: Int, isComplete: Bool)
+        /// RESUME replayed `count` missed pushes (counted as they were handed to `onEvent`, so
+        /// the number matches what is shown); `isComplete` is false when the server no longer
+        /// had them all; `isAfterRestart` when desk itself had been restarted (not reconnected).
+        case resumed(count: Int, isComplete: Bool, isAfterRestart: Bool)
         /// Reconnected without a way to replay what was missed.
         case mayHaveMissedEvents
         /// The session is over (QUIT answered, or the server closed and there is no reconnecting).
@@ -86,6 +88,10 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private var byeReason: String?
     /// True from sending RESUME until its reply: pushes meanwhile are replays.
     private var isResuming = false
+    /// Replayed pushes handed on during the RESUME in progress.
+    private var replayedCount = 0
+    /// True for a RESUME sent at the first login, from an id remembered by an earlier run.
+    private var isResumingAfterRestart = false
     /// Highest push id seen; what RESUME asks to continue from.
     public private(set) var lastEventID: UInt64?
     /// Recent push ids, so a push replayed and also delivered live is shown once.
@@ -106,10 +112,13 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     /// Called on `queue` for each push; the flag is true for pushes replayed by RESUME.
     public var onEvent: (ServerEvent, Bool) -> Void = { _, _ in }
 
-    public init(account: Account, reconnects: Bool, queue: DispatchQueue) {
+    /// `lastEventID`: the newest push id an earlier run saw (`LastEventFile`); when given, the
+    /// first login resumes from it too, so a restarted desk catches up.
+    public init(account: Account, reconnects: Bool, queue: DispatchQueue, lastEventID: UInt64? = nil) {
         self.account = account
         self.reconnects = reconnects
         self.queue = queue
+        self.lastEventID = lastEventID
     }
 
     /// True when commands can be sent.
@@ -312,6 +321,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         recentEventIDs.append(event.id)
         if recentEventIDs.count > 512 { recentEventIDs.removeFirst(recentEventIDs.count - 512) }
         lastEventID = max(lastEventID ?? 0, event.id)
+        if isResuming { replayedCount += 1 }
         onEvent(event, isResuming)
     }
 
@@ -329,12 +339,15 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         state = .ready
         onNotice(.loggedIn(Greeting(user: fields["user"] ?? account.user, role: fields["role"], claims: fields["claims"].flatMap { Int($0) },
                                     unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data, isReconnect: isReconnect)))
-        guard isReconnect else { return }
+        // A first login resumes too when an earlier run left the id of the last push it saw.
+        guard isReconnect || lastEventID != nil else { return }
         if supportsResume, let lastEventID, let connection {
             isResuming = true
+            replayedCount = 0
+            isResumingAfterRestart = !isReconnect
             assembler.expect("RESUME \(lastEventID)", tag: .resume)
             write("RESUME \(lastEventID)", on: connection)
-        } else {
+        } else if isReconnect {
             onNotice(.mayHaveMissedEvents)
         }
     }
@@ -345,7 +358,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
             onNotice(.mayHaveMissedEvents)
             return
         }
-        let fields = Record(summary)
-        onNotice(.resumed(count: fields["resumed"].flatMap { Int($0) } ?? 0, isComplete: fields["complete"] != "no"))
+        // The count is of pushes shown, not the server's `resumed=`: a push that came live
+        // as well, or one pushed at login meanwhile, is shown once and counted once.
+        onNotice(.resumed(count: replayedCount, isComplete: Record(summary)["complete"] != "no", isAfterRestart: isResumingAfterRestart))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything `desk` is told at start: flags, then environment, then the config file.
 ///
 /// Precedence: flags win over `ORDERDESK_*` environment variables, which win over the config
@@ -18,6 +20,11 @@ public struct Settings: Sendable, Equatable {
     public var configPath: String
     public var showsHelp = false
     public var showsVersion = false
+
+    /// Where the id of the last push seen is kept for `user` on this server (beside the history).
+    public func lastEventFile(for user: String) -> LastEventFile {
+        LastEventFile(folder: (historyPath as NSString).deletingLastPathComponent, user: user, host: host, port: port)
+    }
 
     /// Reads `arguments` (without the program name), `environment`, and the config file via `readFile`.
     public static func parse(arguments: [String], environment: [String: String],
