@@ -27,6 +27,18 @@ struct ScriptingTests {
         #expect(run.status == ExitCode.notFound.rawValue, "the first failure sets the status")
     }
 
+    // Regression: free text starting with a quoted word (`NOTE SO-1 "rush" per customer`) was ERR bad-line.
+    @Test("free text that starts with a quote reaches the server exactly as typed")
+    func quotedFreeText() throws {
+        let desk = try Self.deskWithOrder()
+        defer { desk.stop() }
+        let environment = DeskBinary.environment(port: desk.port, extra: ["ORDERDESK_PASSWORD": "ana"])
+        let run = try DeskBinary.run(["--user", "ana", "--json", "-c", "NOTE SO-1 \"rush\" per customer", "-c", "ORDER SO-1"], environment: environment)
+        #expect(run.status == 0, "\(run.output) \(run.errors)")
+        #expect(run.output.contains(#""ok":true,"command":"NOTE SO-1 \"rush\" per customer""#), "the command as given")
+        #expect(run.output.contains(#""by":"ana","text":"\"rush\" per customer""#), "\(run.output)")
+    }
+
     @Test("-c runs one command and exits 0")
     func oneCommand() throws {
         let desk = try Self.deskWithOrder()

@@ -139,12 +139,16 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     }
 
     /// Sends a command; `completion` gets its reply on `queue`. False (nothing sent) when offline.
+    ///
+    /// Free text goes as typed: when it starts with a quote it is sent as a quoted string
+    /// (`FreeText`). The reply's `command` is the line as given.
     @discardableResult
     public func send(_ line: String, completion: @escaping @Sendable (ServerReply) -> Void) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         guard state == .ready, let connection else { return false }
+        let name = line.split(separator: " ").first.map { $0.uppercased() } ?? ""
         assembler.expect(line, tag: .caller(completion))
-        write(line, on: connection)
+        write(FreeText.encoded(line, usage: commands.first { $0.name == name }?.usage), on: connection)
         return true
     }
 
