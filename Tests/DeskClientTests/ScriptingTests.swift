@@ -23,7 +23,7 @@ struct ScriptingTests {
         #expect(run.output.contains("ORDER  STAGE     PRIORITY  CUSTOMER   REP  PO"))
         #expect(run.output.contains("SO-1  captured  normal  Acme Corp"))
         #expect(run.output.contains("USER  ROLE"))
-        #expect(run.errors.contains("error not-found: order=SO-404 no such order"))
+        #expect(run.errors.contains("error not-found: no such order (order SO-404)"))
         #expect(run.status == ExitCode.notFound.rawValue, "the first failure sets the status")
     }
 

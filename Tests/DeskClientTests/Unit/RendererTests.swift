@@ -109,10 +109,19 @@ struct RendererTests {
         #expect(coloured.joined().contains("\u{1B}["))
     }
 
-    @Test("errors name their code")
-    func error() {
-        let reply = ServerReply(command: "ORDER SO-9", data: [], outcome: .failure(code: "not-found", message: "order=SO-9 no such order"))
-        #expect(renderer(colour: false).lines(for: reply) == ["error not-found: order=SO-9 no such order"])
+    // Regression: errors showed raw wire times, and "holder=ana ... held by ana" said the name twice.
+    @Test("errors name their code, then the message in words with the fields it does not name, times local", arguments: [
+        ("not-found", "order=SO-9 no such order", "no such order (order SO-9)"),
+        ("claimed", "order=SO-1 holder=ana until=2026-11-22T14:45:00Z held by ana", "held by ana (order SO-1, until 14:45)"),
+        ("open-holds", "order=SO-1 holds=pricing release the holds first", "release the holds first (order SO-1, holds pricing)"),
+        ("queue-empty", "queue=new nothing to claim", "nothing to claim (queue new)"),
+        ("unknown-command", "unknown command FROB; HELP lists commands", "unknown command FROB; HELP lists commands"),
+        ("bad-line", "unknown escape \\q in \"a", "unknown escape \\q in \"a"),
+        ("exists", "user=dana", "(user dana)"),
+    ])
+    func error(code: String, message: String, shown: String) {
+        let reply = ServerReply(command: "X", data: [], outcome: .failure(code: code, message: message))
+        #expect(renderer(colour: false).lines(for: reply) == ["error \(code): \(shown)"])
     }
 
     @Test("pushes: a time, then what happened in words; pings to you stand out")

@@ -1,4 +1,5 @@
 import Foundation
+import OrderDeskWire
 
 /// Turns replies and pushes into lines for people: order lists as aligned tables, an order
 /// as a status card, other data as tables, pushes as one timed line each.
@@ -25,7 +26,7 @@ public struct Renderer: Sendable {
     public func lines(for reply: ServerReply) -> [String] {
         switch reply.outcome {
         case .failure(let code, let message):
-            return [style.red("error " + code + ":") + " " + message]
+            return [style.red("error " + code + ":") + " " + errorText(message)]
         case .ok(let summary):
             if reply.commandName == "HELP" { return helpLines(reply) }
             if reply.commandName == "INBOX" { return inboxLines(reply.data, summary: summary) }
@@ -177,6 +178,21 @@ public struct Renderer: Sendable {
         let words = record.words.joined(separator: " ")
         let fields = record.fields.map { style.dim($0.key) + " " + shortTime($0.value) }.joined(separator: style.dim(" · "))
         return [words, fields].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// An ERR message for people: its words first, then the leading `key=value` fields that
+    /// they do not already name, times in local time:
+    /// `order=SO-1 holder=ana until=2026-11-22T03:56:59Z held by ana` → `held by ana (order SO-1, until 04:56)`.
+    func errorText(_ message: String) -> String {
+        guard let tokens = try? Tokenizer.tokens(message) else { return message }
+        let leading = tokens.prefix { $0.key != nil }
+        guard !leading.isEmpty else { return message }
+        let rest = tokens.dropFirst(leading.count).first.map { String(decoding: message.utf8.dropFirst($0.offset), as: UTF8.self) } ?? ""
+        let named = Set(rest.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",.;:!?()")) })
+        let facts = leading.filter { !named.contains($0.value) }.map { ($0.key ?? "") + " " + shortTime($0.value) }
+        guard !facts.isEmpty else { return rest }
+        let detail = style.dim("(") + facts.joined(separator: style.dim(", ")) + style.dim(")")
+        return rest.isEmpty ? detail : rest + " " + detail
     }
 
     /// The OK line under a table, dimmed; nothing when it only repeats what is shown.
