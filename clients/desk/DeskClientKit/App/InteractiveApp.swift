@@ -66,7 +66,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             isOnline = true
             renderer.user = greeting.user
             completer.commands = Dictionary(session.commands.map { ($0.name, $0.usage) }, uniquingKeysWith: { first, _ in first })
-            for line in greeting.claimLines { completer.vocabulary.learn(dataLine: line) }
+            completer.vocabulary.learn(dataLines: greeting.claimLines)
             if !isScreenActive { activateScreen() }
             updatePrompt()
             show(greetingLines(greeting))
@@ -143,12 +143,12 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
 
     private func show(_ event: ServerEvent, isReplayed: Bool) {
         rememberLastEvent()
-        completer.vocabulary.learn(fields: event.fields)
+        completer.vocabulary.learn(event: event)
         show([renderer.line(for: event, isReplayed: isReplayed)], ringing: event.isPing(for: renderer.user))
     }
 
     func show(_ reply: ServerReply) {
-        for line in reply.data { completer.vocabulary.learn(dataLine: line) }
+        completer.vocabulary.learn(dataLines: reply.data)
         if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
         show(renderer.lines(for: reply))
     }
