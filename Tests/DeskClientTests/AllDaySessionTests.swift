@@ -107,4 +107,29 @@ struct AllDaySessionTests {
         try third.waitFor("the empty catch-up") { $0.contains("caught up: nothing new while you were away") }
         #expect(!third.screen.contains("(missed)"))
     }
+
+    // Regression: a mistyped password made desk exit instead of asking again.
+    @Test("a wrong password at the prompt is asked for again, up to three tries in all")
+    func wrongPasswordAsksAgain() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        func prompts(_ screen: VirtualScreen) -> Int { screen.lines.filter { $0.contains("password for ana@") }.count }
+
+        let terminal = try PseudoTerminalDesk(arguments: ["--user", "ana"], environment: DeskBinary.environment(port: desk.port))
+        try terminal.waitFor("the password prompt") { prompts($0) == 1 }
+        terminal.type("tYpo-9\r")
+        try terminal.waitFor("the second prompt") { $0.contains("login failed: unknown user or wrong password") && prompts($0) == 2 }
+        terminal.type("ana\r")
+        try terminal.waitFor("the greeting") { $0.contains("logged in as ana") }
+        try terminal.waitFor("the prompt") { $0.currentLine.hasPrefix("ana>") }
+        #expect(!terminal.transcript.contains("tYpo-9"), "the typed password is never echoed")
+
+        let stubborn = try PseudoTerminalDesk(arguments: ["--user", "ana"], environment: DeskBinary.environment(port: desk.port))
+        for attempt in 1...3 {
+            try stubborn.waitFor("prompt \(attempt)") { prompts($0) == attempt }
+            stubborn.type("nope\(attempt)\r")
+        }
+        #expect(try stubborn.waitForExit() == ExitCode.notAllowed.rawValue)
+        #expect(prompts(stubborn.screen) == 3)
+    }
 }

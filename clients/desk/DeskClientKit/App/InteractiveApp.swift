@@ -24,7 +24,13 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// True while a write of the newest push id is queued (a burst of pushes writes once).
     var isLastEventSaveQueued = false
     /// Kept only to keep it out of the history file.
-    let password: String?
+    var password: String?
+    /// True when the password came from the prompt, so a wrong one may be asked for again.
+    let asksAgain: Bool
+    /// Passwords tried at the prompt so far.
+    var loginAttempts = 1
+    static let maximumLoginAttempts = 3
+    let settings: Settings
     let isBellEnabled: Bool
     var lastBell: DispatchTime?
     /// True once raw mode is on and the prompt is drawn.
@@ -35,9 +41,11 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     var readsFromTerminal = 0
     var signalSources: [DispatchSourceSignal] = []
 
-    public init(settings: Settings, password: String?, style: Style, queue: DispatchQueue) {
+    public init(settings: Settings, password: String?, asksAgain: Bool = false, style: Style, queue: DispatchQueue) {
         self.queue = queue
         self.password = password
+        self.asksAgain = asksAgain
+        self.settings = settings
         isBellEnabled = settings.isBellEnabled
         terminal = Terminal()
         history = HistoryFile(path: settings.historyPath)
@@ -71,7 +79,21 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             updatePrompt()
             show(greetingLines(greeting))
         case .loginFailed(let reply):
-            leave(with: ExitCode(errorCode: reply.errorCode ?? "login-failed"), message: "login failed: " + errorMessage(reply))
+            let failure = "login failed: " + errorMessage(reply)
+            guard asksAgain, !isScreenActive, reply.errorCode == "login-failed", loginAttempts < Self.maximumLoginAttempts,
+                  let user = session.user else {
+                leave(with: ExitCode(errorCode: reply.errorCode ?? "login-failed"), message: failure)
+                return
+            }
+            // A typo at the prompt: ask again, as login(1) does, up to three tries in all.
+            loginAttempts += 1
+            Output.write("desk: " + failure + "\n", to: STDERR_FILENO)
+            guard let retry = Launch.askPassword(for: user, settings: settings) else {
+                leave(with: .notAllowed, message: nil)
+                return
+            }
+            password = retry
+            session.logIn(password: retry)
         case .cannotConnect(let reason):
             leave(with: .cannotConnect, message: "cannot connect to \(session.endpoint): \(reason)")
         case .connectionLost(let reason, let willRetry):

@@ -152,6 +152,14 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         return true
     }
 
+    /// Tries the first login again with another password, after `Notice.loginFailed`.
+    public func logIn(password: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .closed, !hasLoggedIn else { return }
+        account.password = password
+        connect()
+    }
+
     /// Says QUIT when connected, then `Notice.closed`; stops reconnecting either way.
     public func quit() {
         dispatchPrecondition(condition: .onQueue(queue))
