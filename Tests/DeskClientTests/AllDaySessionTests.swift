@@ -132,4 +132,23 @@ struct AllDaySessionTests {
         #expect(try stubborn.waitForExit() == ExitCode.notAllowed.rawValue)
         #expect(prompts(stubborn.screen) == 3)
     }
+
+    @Test("the status line under the input line shows claims with their lease ends, unread pings and the connection")
+    func statusLine() throws {
+        let desk = try TestDesk()
+        try desk.capture("SO-1", using: try desk.client("shop"))
+        let terminal = try PseudoTerminalDesk.loggedIn(as: "ana", port: desk.port)
+        func status(_ screen: VirtualScreen) -> String { screen.row + 1 < screen.lines.count ? screen.line(screen.row + 1) : "" }
+        try terminal.waitFor("the status line") { status($0) == "● online · no claims · 0 unread" }
+
+        terminal.type("CLAIM SO-1\r")
+        try terminal.waitFor("the claim in the status line") { status($0).contains("1 claim: SO-1 15m") || status($0).contains("1 claim: SO-1 14m") }
+        try desk.client("ben").ok("NOTE SO-1 @ana look")
+        try terminal.waitFor("the ping counted") { status($0).hasSuffix("· 1 unread") }
+        #expect(terminal.screen.currentLine == "ana>", "the input line stays the cursor's line")
+        #expect(terminal.screen.lines.filter { $0.contains("● online") }.count == 1, "the status line never lands in the scrollback")
+
+        desk.stop()
+        try terminal.waitFor("the outage in the status line") { status($0).hasPrefix("○ offline") }
+    }
 }

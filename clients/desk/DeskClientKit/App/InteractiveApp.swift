@@ -37,6 +37,10 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     var isScreenActive = false
     var isOnline = false
     var inputSource: DispatchSourceRead?
+    /// The status line's content; nil when it is turned off (`--no-status`, `status=off`).
+    var status: StatusLine?
+    /// Redraws the status line as lease ends count down.
+    var statusTimer: DispatchSourceTimer?
     /// Reads from the terminal so far: tells a paste still arriving from one that stalled.
     var readsFromTerminal = 0
     var signalSources: [DispatchSourceSignal] = []
@@ -51,6 +55,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         history = HistoryFile(path: settings.historyPath)
         editor = LineEditor(history: history.load())
         renderer = Renderer(style: style, user: settings.user)
+        status = settings.showsStatusLine ? StatusLine(user: settings.user) : nil
         screen = Screen(prompt: "> ", columns: 80)
         lastEventFile = settings.user.map { settings.lastEventFile(for: $0) }
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password),
@@ -75,6 +80,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             renderer.user = greeting.user
             completer.commands = Dictionary(session.commands.map { ($0.name, $0.usage) }, uniquingKeysWith: { first, _ in first })
             completer.vocabulary.learn(dataLines: greeting.claimLines)
+            if let lease = session.serverFields["lease"].flatMap(Double.init) { status?.leaseSeconds = lease }
+            status?.loggedIn(user: greeting.user, claimLines: greeting.claimLines, unread: greeting.unread)
             if !isScreenActive { activateScreen() }
             updatePrompt()
             show(greetingLines(greeting))
@@ -98,6 +105,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             leave(with: .cannotConnect, message: "cannot connect to \(session.endpoint): \(reason)")
         case .connectionLost(let reason, let willRetry):
             isOnline = false
+            status?.connection = .offline
             guard isScreenActive, willRetry else {
                 leave(with: .cannotConnect, message: "connection to \(session.endpoint) lost: \(reason)")
                 return
@@ -151,6 +159,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// Prints lines above the input line (or plainly before the screen starts).
     func show(_ lines: [String], ringing: Bool = false) {
         dispatchPrecondition(condition: .onQueue(queue))
+        updateStatus()
         var text = isScreenActive ? screen.print(lines, then: editor.view) : lines.map { $0 + "\n" }.joined()
         if ringing && isBellEnabled {
             let now = DispatchTime.now()
@@ -165,11 +174,13 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
 
     private func show(_ event: ServerEvent, isReplayed: Bool) {
         rememberLastEvent()
+        status?.learn(event, isReplayed: isReplayed, now: Date())
         completer.vocabulary.learn(event: event)
         show([renderer.line(for: event, isReplayed: isReplayed)], ringing: event.isPing(for: renderer.user))
     }
 
     func show(_ reply: ServerReply) {
+        status?.learn(reply, now: Date())
         completer.vocabulary.learn(dataLines: reply.data)
         if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
         show(renderer.lines(for: reply))
@@ -189,6 +200,19 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         if let id = session.lastEventID { lastEventFile?.save(id) }
     }
 
+    /// Puts the status line's current text on the screen model (drawn with the next redraw).
+    func updateStatus() {
+        guard isScreenActive, let status else { return }
+        screen.status = status.text(now: Date(), width: max(8, screen.columns - 1), style: renderer.style)
+    }
+
+    /// Redraws when the status text changed (a lease end ticked to the next minute, say).
+    private func refreshStatus() {
+        let before = screen.status
+        updateStatus()
+        if screen.status != before { terminal.write(screen.redraw(editor.view)) }
+    }
+
     func updatePrompt() {
         let name = renderer.user ?? "desk"
         let style = renderer.style
@@ -199,6 +223,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             screen.prompt = name + " (offline)> "
             screen.styledPrompt = style.bold(name) + style.yellow(" (offline)") + "> "
         }
+        updateStatus()
         if isScreenActive { terminal.write(screen.redraw(editor.view)) }
     }
 
@@ -220,9 +245,17 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         source.setEventHandler { [unowned self] in self.readKeys() }
         inputSource = source
         source.resume()
+        if status != nil {
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
+            timer.setEventHandler { [unowned self] in self.refreshStatus() }
+            statusTimer = timer
+            timer.resume()
+        }
         watch(SIGWINCH) { [unowned self] in
             self.screen.columns = self.terminal.columns
             self.renderer.maximumWidth = self.screen.columns - 1
+            self.updateStatus()
             self.terminal.write(self.screen.redraw(self.editor.view))
         }
         for signalNumber in [SIGTERM, SIGHUP, SIGINT] {
@@ -243,7 +276,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         dispatchPrecondition(condition: .onQueue(queue))
         saveLastEvent()
         if isScreenActive {
-            terminal.write("\r\u{1B}[K" + Terminal.bracketedPasteOff)
+            terminal.write(screen.clearBeforeLeaving + Terminal.bracketedPasteOff)
             terminal.restore()
         }
         if let message { Output.write("desk: " + message + "\n", to: STDERR_FILENO) }

@@ -14,6 +14,8 @@ public struct Settings: Sendable, Equatable {
     public var isJSON = false
     public var isBellEnabled = true
     public var isColorAllowed = true
+    /// The status line under the input line (`--no-status`, `status=off` turn it off).
+    public var showsStatusLine = true
     /// `--password-stdin`: the first line of standard input is the password.
     public var readsPasswordFromStandardInput = false
     public var historyPath: String
@@ -52,6 +54,7 @@ public struct Settings: Sendable, Equatable {
         settings.isJSON = flags.switches.contains("json")
         if flags.switches.contains("no-bell") { settings.isBellEnabled = false }
         if flags.switches.contains("no-color") { settings.isColorAllowed = false }
+        if flags.switches.contains("no-status") { settings.showsStatusLine = false }
         settings.readsPasswordFromStandardInput = flags.switches.contains("password-stdin")
         settings.showsHelp = flags.switches.contains("help")
         settings.showsVersion = flags.switches.contains("version")
@@ -67,7 +70,8 @@ public struct Settings: Sendable, Equatable {
             case "user": user = entry.value
             case "bell": isBellEnabled = try Self.parseSwitch(entry.value, source: place)
             case "color": isColorAllowed = try Self.parseSwitch(entry.value, source: place)
-            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, user, bell, color)")
+            case "status": showsStatusLine = try Self.parseSwitch(entry.value, source: place)
+            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, user, bell, color, status)")
             }
         }
     }
@@ -104,6 +108,7 @@ public struct Settings: Sendable, Equatable {
           --password-stdin   read the password from the first line of standard input
           --no-bell          never ring the terminal bell for pings
           --no-color         never colour output
+          --no-status        no status line under the input line
           --config PATH      config file (default $XDG_CONFIG_HOME/orderdesk/desk.conf)
           -h, --help         this text;  --version  the version
 
@@ -128,7 +133,7 @@ private struct Flags {
     var commands: [String] = []
 
     static let valued: Set<String> = ["host", "port", "user", "config", "command"]
-    static let switchNames: Set<String> = ["json", "no-bell", "no-color", "password-stdin", "help", "version"]
+    static let switchNames: Set<String> = ["json", "no-bell", "no-color", "no-status", "password-stdin", "help", "version"]
     static let short: [String: String] = ["-c": "command", "-u": "user", "-h": "help"]
 
     init(_ arguments: [String]) throws(UsageError) {
