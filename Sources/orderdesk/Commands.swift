@@ -17,19 +17,19 @@ enum Commands {
         orderdesk: a multi-user, chat-style order desk over TCP
 
         usage:
-          orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--log-level LEVEL]
+          orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
           orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME]   (asks a running desk; password from
                                                                  ORDERDESK_PASSWORD or the terminal)
           orderdesk --help | orderdesk COMMAND --help
 
-        defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --log-level info
+        defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --idle-timeout 600, --log-level info
         roles: processor, sales, service, admin, integration
         """
 
     static let serveUsage = """
-        usage: orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--log-level LEVEL]
+        usage: orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N          port (default 7878; 0 picks a free one); the bound port is printed
@@ -37,13 +37,15 @@ enum Commands {
           --demo            add demo users and orders if the data file has no users yet
           --lease SECONDS   claim lease length (default 900)
           --grace SECONDS   how long claims survive a disconnect (default 60)
+          --idle-timeout SECONDS
+                            close a connection that sent nothing for this long (default 600)
           --log-level L     error, warning, info or debug (default info); logs go to stderr as logfmt
         """
 
     static func serve(_ options: Options) throws {
         if options.has("help") { print(serveUsage); return }
         blockStopSignals()  // again, for callers other than main (harmless when done)
-        let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "log-level", "help"])
+        let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
         configuration.onFatalError = { message in
@@ -54,6 +56,7 @@ enum Commands {
         configuration.port = UInt16(try options.integer("port", in: 0...65535) ?? 7878)
         if let lease = try options.integer("lease", in: 1...86_400) { configuration.desk.leaseDuration = .seconds(Int64(lease)) }
         if let grace = try options.integer("grace", in: 0...86_400) { configuration.desk.graceWindow = .seconds(Int64(grace)) }
+        if let idle = try options.integer("idle-timeout", in: 1...86_400) { configuration.idleTimeout = .seconds(Int64(idle)) }
         if let name = options.value("log-level") {
             guard let level = Log.Level(name: name) else { throw UsageError("--log-level is error, warning, info or debug") }
             configuration.log = Log(level: level)

@@ -23,8 +23,20 @@ struct ScriptingTests {
         #expect(run.output.contains("ORDER  STAGE     PRIORITY  CUSTOMER   REP  PO"))
         #expect(run.output.contains("SO-1  captured  normal  Acme Corp"))
         #expect(run.output.contains("USER  ROLE"))
-        #expect(run.errors.contains("error not-found: order=SO-404 no such order"))
+        #expect(run.errors.contains("error not-found: no such order (order SO-404)"))
         #expect(run.status == ExitCode.notFound.rawValue, "the first failure sets the status")
+    }
+
+    // Regression: free text starting with a quoted word (`NOTE SO-1 "rush" per customer`) was ERR bad-line.
+    @Test("free text that starts with a quote reaches the server exactly as typed")
+    func quotedFreeText() throws {
+        let desk = try Self.deskWithOrder()
+        defer { desk.stop() }
+        let environment = DeskBinary.environment(port: desk.port, extra: ["ORDERDESK_PASSWORD": "ana"])
+        let run = try DeskBinary.run(["--user", "ana", "--json", "-c", "NOTE SO-1 \"rush\" per customer", "-c", "ORDER SO-1"], environment: environment)
+        #expect(run.status == 0, "\(run.output) \(run.errors)")
+        #expect(run.output.contains(#""ok":true,"command":"NOTE SO-1 \"rush\" per customer""#), "the command as given")
+        #expect(run.output.contains(#""by":"ana","text":"\"rush\" per customer""#), "\(run.output)")
     }
 
     @Test("-c runs one command and exits 0")

@@ -4,7 +4,8 @@ import DeskClientKit
 ///
 /// Rows grow without limit (nothing scrolls away), so every line ever shown can be checked.
 /// Handles printable text (wide characters take two cells), CR, LF, BS, BEL, and the CSI
-/// sequences `K` (erase to end of line), `C`/`D`/`A`/`B` (cursor moves), `J`/`H` (clear) and
+/// sequences `K` (erase to end of line), `C`/`D`/`A`/`B` (cursor moves), `J` (`2J` clears all,
+/// `J` erases to the end of the screen), `H` and
 /// `m` (colours, ignored). Lines wider than `columns` wrap, as on a real terminal.
 struct VirtualScreen {
     let columns: Int
@@ -96,6 +97,10 @@ struct VirtualScreen {
                 rows = [[]]
                 row = 0
                 column = 0
+            } else if (parameters.first ?? 0) == 0 {
+                // Erase from the cursor to the end of the screen.
+                if rows[row].count > column { rows[row].removeSubrange(column...) }
+                rows.removeSubrange((row + 1)...)
             }
         case "H":
             column = 0

@@ -8,7 +8,7 @@ struct CompleterTests {
         completer.commands = [
             "ORDER": "ORDER <number>", "ORDERS": "ORDERS", "NOTE": "NOTE <number> <text>",
             "REASSIGN": "REASSIGN <number> <user|nobody> <reason>", "HOLD": "HOLD <number> <credit|pricing|inventory|address|other> <reason>",
-            "QUEUE": "QUEUE <queue> [limit]", "HELP": "HELP [command]",
+            "QUEUE": "QUEUE <queue> [limit]", "HELP": "HELP [command]", "UNHOLD": "UNHOLD <number> <type> <reason>",
         ]
         completer.localCommands = ["help", "quit"]
         completer.vocabulary.learn(dataLine: "SO-4242 stage=captured priority=normal customer=Acme rep=sam po=PO-1 total=1.00 currency=USD age=1m holder=ben until=2026-11-22T10:00:00Z")
@@ -54,5 +54,31 @@ struct CompleterTests {
         }
         #expect(vocabulary.orders == ["SO-9"])
         #expect(vocabulary.users == ["ana", "ben", "rita", "sam"])
+    }
+
+    // Regression: UNHOLD did not complete the order's open hold types.
+    @Test("UNHOLD completes the order's open holds as last seen, or every hold type when unknown")
+    func unholdTypes() {
+        var completer = self.completer
+        completer.vocabulary.learn(dataLine: "SO-5 stage=captured priority=high customer=A rep=sam po=P total=1.00 currency=USD age=1h holds=credit,pricing")
+        #expect(completer.complete("UNHOLD SO-5 ").candidates == ["credit", "pricing"])
+        #expect(completer.complete("unhold so-5 p").candidates == ["pricing"])
+        #expect(completer.complete("UNHOLD SO-404 ").candidates == ["address", "credit", "inventory", "other", "pricing"])
+        #expect(completer.complete("UNHOLD SO-5 credit ").candidates.isEmpty, "the reason is free text")
+
+        completer.vocabulary.learn(fields: ["order": "SO-5", "type": "pricing", "open-holds": "credit"])  // UNHOLD's OK line
+        #expect(completer.complete("UNHOLD SO-5 ").candidates == ["credit"])
+        completer.vocabulary.learn(event: ServerEvent(id: 1, kind: "hold", fields: ["order": "SO-5", "type": "address", "by": "ben"]))
+        #expect(completer.complete("UNHOLD SO-5 ").candidates == ["address", "credit"])
+        completer.vocabulary.learn(event: ServerEvent(id: 2, kind: "unhold", fields: ["order": "SO-5", "type": "credit", "by": "ben"]))
+        #expect(completer.complete("UNHOLD SO-5 ").candidates == ["address"])
+
+        completer.vocabulary.learn(dataLines: [
+            "order SO-9 stage=captured customer=A rep=rita po=P total=1.00 currency=USD",
+            "hold id=1 type=credit status=released by=ben at=2026-11-22T10:00:00Z reason=x",
+            "hold id=2 type=inventory status=open by=ben at=2026-11-22T10:00:00Z reason=y",
+            "claim holder=nobody",
+        ])
+        #expect(completer.complete("UNHOLD SO-9 ").candidates == ["inventory"], "from a card: open holds only")
     }
 }

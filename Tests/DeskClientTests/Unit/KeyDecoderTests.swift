@@ -15,7 +15,7 @@ struct KeyDecoderTests {
         (escape("[8~"), [.end]), (escape("[3~"), [.delete]),
         (escape("[1;5C"), [.wordRight]), (escape("[1;5D"), [.wordLeft]), (escape("[1;3D"), [.wordLeft]), (escape("[1;2C"), [.right]),
         (escape("b"), [.alt("b")]), (escape("f"), [.alt("f")]), (escape("d"), [.alt("d")]), ([0x1B, 0x7F], [.altBackspace]),
-        (escape("[200~"), [.unknown]),
+        (escape("[200~") + Array("a\r".utf8) + escape("[201~"), [.paste("a\r")]), (escape("[201~"), [.unknown]),
         (Array("é中😀".utf8), [.text("é中😀")]),
         (Array("a".utf8) + escape("[D") + Array("b".utf8), [.text("a"), .left, .text("b")]),
         ([0xFF, 0x61], [.text("a")]),

@@ -46,14 +46,40 @@ struct RendererTests {
         #expect(lines.last == "(queue new · count 9 · shown 2)")
     }
 
-    @Test("on a narrow terminal the widest columns give way, so rows do not wrap")
-    func narrowTable() {
+    // Regression: at 80 columns the order number was cut ("SO-10…") while the PO stayed.
+    @Test("on a narrow terminal rows do not wrap; the PO, rep, age, priority go first; number, total and holder are never cut",
+          arguments: [80, 70, 60])
+    func narrowTable(columns: Int) throws {
         var renderer = renderer(colour: false)
-        renderer.maximumWidth = 80
-        let lines = renderer.lines(for: Self.queue)
-        #expect(lines.dropLast().allSatisfy { DisplayWidth.of($0) <= 80 }, "\(lines)")
-        #expect(lines[2].contains("…"))
-        #expect(lines[2].hasPrefix("SO-22  "))
+        renderer.maximumWidth = columns
+        let reply = ServerReply(command: "QUEUE pricing", data: [
+            "SO-10130 stage=captured priority=urgent customer=\"Umbrella Supply Intl\" rep=rita po=PO-9424 total=336.00 currency=USD age=1d04h holds=pricing",
+            "SO-10066 stage=captured priority=urgent customer=Initech rep=rita po=PO-7873 total=14767.50 currency=USD age=8h44m holds=pricing holder=ana until=2026-11-22T14:45:00Z",
+        ], outcome: .ok(summary: "queue=pricing count=14 shown=2"))
+        let lines = renderer.lines(for: reply)
+        #expect(lines.dropLast().allSatisfy { DisplayWidth.of($0) <= columns }, "\(lines)")
+        #expect(lines[1].hasPrefix("SO-10130  ") && lines[2].hasPrefix("SO-10066  "))
+        #expect(lines[2].contains("14767.50 USD") && lines[2].hasSuffix("ana until 14:45"))
+        #expect(!lines[0].contains("PO"), "the PO is the first column to go")
+        #expect(columns < 80 || lines[1].contains("Umbrella Supply"), "at 80 columns a long name keeps 16 characters")
+        let wide = self.renderer(colour: false).lines(for: reply)
+        #expect(wide[0].contains("REP") && wide[0].contains("PO") && wide[1].contains("Umbrella Supply Intl"), "nothing left out without a limit")
+    }
+
+    // Regression: the column order changed between searches, following whichever row came first.
+    @Test("order tables keep protocol.md's column order whichever optional fields the first rows have")
+    func stableColumnOrder() {
+        let held = "SO-1 stage=captured priority=high customer=A rep=sam po=P total=1.00 currency=USD age=1h holds=credit"
+        let claimed = "SO-2 stage=captured priority=high customer=B rep=sam po=Q total=2.00 currency=USD age=2h holder=ben until=2026-11-22T14:45:00Z"
+        let plain = "SO-3 stage=released priority=low customer=C rep=rita po=R total=3.00 currency=USD age=3h"
+        let headers = [[held, claimed], [claimed, held], [plain, claimed, held], [claimed, plain, held]].map { data in
+            renderer(colour: false).lines(for: ServerReply(command: "FIND x", data: data, outcome: .ok(summary: "found=3 shown=3")))[0]
+                .split(separator: " ").joined(separator: " ")
+        }
+        #expect(Set(headers).count == 1, "\(headers)")
+        #expect(headers[0] == "ORDER STAGE PRIORITY CUSTOMER REP PO TOTAL AGE HOLDS HOLDER")
+        let stuck = Renderer.columnKeys(["SO-1 queue=new since=2026-11-22T14:00:00Z age=30m level=rep told=sam priority=high customer=A"].map(Record.init), hiding: [])
+        #expect(stuck == ["queue", "since", "age", "level", "told", "priority", "customer"], "other tables keep the wire order")
     }
 
     @Test("ORDER as a status card: stage, holds with reasons, holder and until, rep, notes")
@@ -83,10 +109,19 @@ struct RendererTests {
         #expect(coloured.joined().contains("\u{1B}["))
     }
 
-    @Test("errors name their code")
-    func error() {
-        let reply = ServerReply(command: "ORDER SO-9", data: [], outcome: .failure(code: "not-found", message: "order=SO-9 no such order"))
-        #expect(renderer(colour: false).lines(for: reply) == ["error not-found: order=SO-9 no such order"])
+    // Regression: errors showed raw wire times, and "holder=ana ... held by ana" said the name twice.
+    @Test("errors name their code, then the message in words with the fields it does not name, times local", arguments: [
+        ("not-found", "order=SO-9 no such order", "no such order (order SO-9)"),
+        ("claimed", "order=SO-1 holder=ana until=2026-11-22T14:45:00Z held by ana", "held by ana (order SO-1, until 14:45)"),
+        ("open-holds", "order=SO-1 holds=pricing release the holds first", "release the holds first (order SO-1, holds pricing)"),
+        ("queue-empty", "queue=new nothing to claim", "nothing to claim (queue new)"),
+        ("unknown-command", "unknown command FROB; HELP lists commands", "unknown command FROB; HELP lists commands"),
+        ("bad-line", "unknown escape \\q in \"a", "unknown escape \\q in \"a"),
+        ("exists", "user=dana", "(user dana)"),
+    ])
+    func error(code: String, message: String, shown: String) {
+        let reply = ServerReply(command: "X", data: [], outcome: .failure(code: code, message: message))
+        #expect(renderer(colour: false).lines(for: reply) == ["error \(code): \(shown)"])
     }
 
     @Test("pushes: a time, then what happened in words; pings to you stand out")

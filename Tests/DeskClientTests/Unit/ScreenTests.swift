@@ -52,4 +52,13 @@ struct ScreenTests {
         let screen = Screen(prompt: "ana> ", columns: 80)
         #expect(screen.commit("PING") == "\r\u{1B}[Kana> PING\n")
     }
+
+    @Test("with a status line: drawn under the input line, the cursor back up; printing clears both first")
+    func statusLine() {
+        var screen = Screen(prompt: "ana> ", columns: 80)
+        screen.status = "● online · no claims"
+        #expect(screen.redraw(view("NOTE")) == "\r" + "ana> NOTE\u{1B}[K" + "\n\r● online · no claims\u{1B}[K\u{1B}[A" + "\r\u{1B}[9C")
+        #expect(screen.print(["hello"], then: view("")).hasPrefix("\r\u{1B}[Jhello\n"))
+        #expect(screen.commit("PING") == "\r\u{1B}[Jana> PING\n")
+    }
 }

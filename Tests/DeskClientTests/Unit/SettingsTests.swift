@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import DeskClientKit
 
@@ -38,6 +39,22 @@ struct SettingsTests {
         #expect(fromFlags.host == "flag.example")
         #expect(fromFlags.port == 9200)
         #expect(fromFlags.user == "cleo")
+    }
+
+    // Regression: the example config in docs/CLIENT.md was refused (its trailing `#` comments).
+    @Test("the config file example in docs/CLIENT.md is accepted as documented")
+    func documentedExample() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../docs/CLIENT.md")
+        let text = try String(contentsOf: docs.standardizedFileURL, encoding: .utf8)
+        let start = try #require(text.range(of: "```text\n# ~/.config/orderdesk/desk.conf\n"))
+        let end = try #require(text[start.upperBound...].range(of: "```"))
+        let example = String(text[start.lowerBound..<end.lowerBound].dropFirst("```text\n".count))
+        let settings = try parse([], files: ["/home/ana/.config/orderdesk/desk.conf": example])
+        #expect(settings.host == "desk.internal" && settings.port == 7878 && settings.user == "ana")
+        #expect(!settings.isBellEnabled && settings.isColorAllowed)
+        let hashes = try parse([], files: ["/home/ana/.config/orderdesk/desk.conf": "user=ana#1  # a comment\nbell=on\t# tab before\n"])
+        #expect(hashes.user == "ana#1", "a # inside a value stays")
+        #expect(hashes.isBellEnabled)
     }
 
     @Test("-c repeats, switches switch")

@@ -16,20 +16,33 @@ extension InteractiveApp {
             return
         }
         guard count > 0 else { return }
-        for key in decoder.feed(buffer[..<count]) { handle(key) }
+        readsFromTerminal &+= 1
+        handle(decoder.feed(buffer[..<count]))
         if decoder.hasPending {
             // A lone ESC: a key of its own unless the rest of a sequence follows at once.
-            queue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
-                for key in decoder.flush() { handle(key) }
+            queue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in handle(decoder.flush()) }
+        }
+        if decoder.isPasting {
+            // A paste whose end marker does not come within a second of its last bytes is over.
+            let readsSoFar = readsFromTerminal
+            queue.asyncAfter(deadline: .now() + 1) { [self] in
+                if readsFromTerminal == readsSoFar { handle(decoder.endPaste()) }
             }
         }
     }
 
-    private func handle(_ key: Key) {
+    /// The keys of one read: the editor takes them all, then the line is drawn once.
+    private func handle(_ keys: [Key]) {
+        guard !keys.isEmpty else { return }
         let completer = self.completer
-        switch editor.handle(key, completer: { completer.complete($0) }) {
-        case .none: break
-        case .redraw: terminal.write(screen.redraw(editor.view))
+        let batch = editor.handle(keys, completer: { completer.complete($0) })
+        for effect in batch.effects { perform(effect) }
+        if batch.needsRedraw { terminal.write(screen.redraw(editor.view)) }
+    }
+
+    private func perform(_ effect: LineEditor.Effect) {
+        switch effect {
+        case .none, .redraw: terminal.write(screen.redraw(editor.view))
         case .bell: terminal.write("\u{07}")
         case .clearScreen: terminal.write("\u{1B}[H\u{1B}[2J" + screen.redraw(editor.view))
         case .showCandidates(let candidates): show(columns(of: candidates))

@@ -19,27 +19,47 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     var completer = Completer()
     var renderer: Renderer
     let history: HistoryFile
+    /// Where the newest push id is kept for the next run; nil without a user.
+    let lastEventFile: LastEventFile?
+    /// True while a write of the newest push id is queued (a burst of pushes writes once).
+    var isLastEventSaveQueued = false
     /// Kept only to keep it out of the history file.
-    let password: String?
+    var password: String?
+    /// True when the password came from the prompt, so a wrong one may be asked for again.
+    let asksAgain: Bool
+    /// Passwords tried at the prompt so far.
+    var loginAttempts = 1
+    static let maximumLoginAttempts = 3
+    let settings: Settings
     let isBellEnabled: Bool
     var lastBell: DispatchTime?
     /// True once raw mode is on and the prompt is drawn.
     var isScreenActive = false
     var isOnline = false
     var inputSource: DispatchSourceRead?
+    /// The status line's content; nil when it is turned off (`--no-status`, `status=off`).
+    var status: StatusLine?
+    /// Redraws the status line as lease ends count down.
+    var statusTimer: DispatchSourceTimer?
+    /// Reads from the terminal so far: tells a paste still arriving from one that stalled.
+    var readsFromTerminal = 0
     var signalSources: [DispatchSourceSignal] = []
 
-    public init(settings: Settings, password: String?, style: Style, queue: DispatchQueue) {
+    public init(settings: Settings, password: String?, asksAgain: Bool = false, style: Style, queue: DispatchQueue) {
         self.queue = queue
         self.password = password
+        self.asksAgain = asksAgain
+        self.settings = settings
         isBellEnabled = settings.isBellEnabled
         terminal = Terminal()
         history = HistoryFile(path: settings.historyPath)
         editor = LineEditor(history: history.load())
         renderer = Renderer(style: style, user: settings.user)
+        status = settings.showsStatusLine ? StatusLine(user: settings.user) : nil
         screen = Screen(prompt: "> ", columns: 80)
+        lastEventFile = settings.user.map { settings.lastEventFile(for: $0) }
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password),
-                          reconnects: true, queue: queue)
+                          reconnects: true, queue: queue, lastEventID: lastEventFile?.load())
         completer.localCommands = ["help", "quit", "exit"]
         session.onNotice = { [unowned self] notice in self.handle(notice) }
         session.onEvent = { [unowned self] event, isReplayed in self.show(event, isReplayed: isReplayed) }
@@ -59,16 +79,33 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             isOnline = true
             renderer.user = greeting.user
             completer.commands = Dictionary(session.commands.map { ($0.name, $0.usage) }, uniquingKeysWith: { first, _ in first })
-            for line in greeting.claimLines { completer.vocabulary.learn(dataLine: line) }
+            completer.vocabulary.learn(dataLines: greeting.claimLines)
+            if let lease = session.serverFields["lease"].flatMap(Double.init) { status?.leaseSeconds = lease }
+            status?.loggedIn(user: greeting.user, claimLines: greeting.claimLines, unread: greeting.unread)
             if !isScreenActive { activateScreen() }
             updatePrompt()
             show(greetingLines(greeting))
         case .loginFailed(let reply):
-            leave(with: ExitCode(errorCode: reply.errorCode ?? "login-failed"), message: "login failed: " + errorMessage(reply))
+            let failure = "login failed: " + errorMessage(reply)
+            guard asksAgain, !isScreenActive, reply.errorCode == "login-failed", loginAttempts < Self.maximumLoginAttempts,
+                  let user = session.user else {
+                leave(with: ExitCode(errorCode: reply.errorCode ?? "login-failed"), message: failure)
+                return
+            }
+            // A typo at the prompt: ask again, as login(1) does, up to three tries in all.
+            loginAttempts += 1
+            Output.write("desk: " + failure + "\n", to: STDERR_FILENO)
+            guard let retry = Launch.askPassword(for: user, settings: settings) else {
+                leave(with: .notAllowed, message: nil)
+                return
+            }
+            password = retry
+            session.logIn(password: retry)
         case .cannotConnect(let reason):
             leave(with: .cannotConnect, message: "cannot connect to \(session.endpoint): \(reason)")
         case .connectionLost(let reason, let willRetry):
             isOnline = false
+            status?.connection = .offline
             guard isScreenActive, willRetry else {
                 leave(with: .cannotConnect, message: "connection to \(session.endpoint) lost: \(reason)")
                 return
@@ -77,10 +114,17 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             show([style.yellow("connection lost (\(reason)); reconnecting…")])
         case .retrying(let reason, let delay):
             show([style.dim("still offline (\(reason)); next try in \(Self.seconds(delay))")])
-        case .resumed(let count, let isComplete):
-            var text = count == 0 ? "nothing was missed while offline" : "\(count) missed push\(count == 1 ? "" : "es") shown above"
+        case .resumed(let count, let isComplete, let isAfterRestart):
+            var text: String
+            if isAfterRestart {
+                text = style.green("caught up: ") + (count == 0 ? "nothing new while you were away"
+                                                     : "\(count) event\(count == 1 ? "" : "s") while you were away, shown above")
+            } else {
+                text = style.green("back online: ") + (count == 0 ? "nothing was missed while offline"
+                                                       : "\(count) missed push\(count == 1 ? "" : "es") shown above")
+            }
             if !isComplete { text += "; older ones are gone from the server (INBOX lists what was addressed to you)" }
-            show([style.green("back online: ") + text])
+            show([text])
         case .mayHaveMissedEvents:
             show([style.yellow("back online, but pushes sent while offline may have been missed; INBOX lists those addressed to you")])
         case .closed:
@@ -115,6 +159,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// Prints lines above the input line (or plainly before the screen starts).
     func show(_ lines: [String], ringing: Bool = false) {
         dispatchPrecondition(condition: .onQueue(queue))
+        updateStatus()
         var text = isScreenActive ? screen.print(lines, then: editor.view) : lines.map { $0 + "\n" }.joined()
         if ringing && isBellEnabled {
             let now = DispatchTime.now()
@@ -128,14 +173,44 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     }
 
     private func show(_ event: ServerEvent, isReplayed: Bool) {
-        completer.vocabulary.learn(fields: event.fields)
+        rememberLastEvent()
+        status?.learn(event, isReplayed: isReplayed, now: Date())
+        completer.vocabulary.learn(event: event)
         show([renderer.line(for: event, isReplayed: isReplayed)], ringing: event.isPing(for: renderer.user))
     }
 
     func show(_ reply: ServerReply) {
-        for line in reply.data { completer.vocabulary.learn(dataLine: line) }
+        status?.learn(reply, now: Date())
+        completer.vocabulary.learn(dataLines: reply.data)
         if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
         show(renderer.lines(for: reply))
+    }
+
+    /// Writes the newest push id for the next run once the pushes at hand are handled (the
+    /// queue is serial, so a burst read at once is saved once).
+    private func rememberLastEvent() {
+        guard lastEventFile != nil, !isLastEventSaveQueued else { return }
+        isLastEventSaveQueued = true
+        queue.async { [self] in saveLastEvent() }
+    }
+
+    func saveLastEvent() {
+        guard isLastEventSaveQueued else { return }
+        isLastEventSaveQueued = false
+        if let id = session.lastEventID { lastEventFile?.save(id) }
+    }
+
+    /// Puts the status line's current text on the screen model (drawn with the next redraw).
+    func updateStatus() {
+        guard isScreenActive, let status else { return }
+        screen.status = status.text(now: Date(), width: max(8, screen.columns - 1), style: renderer.style)
+    }
+
+    /// Redraws when the status text changed (a lease end ticked to the next minute, say).
+    private func refreshStatus() {
+        let before = screen.status
+        updateStatus()
+        if screen.status != before { terminal.write(screen.redraw(editor.view)) }
     }
 
     func updatePrompt() {
@@ -148,6 +223,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             screen.prompt = name + " (offline)> "
             screen.styledPrompt = style.bold(name) + style.yellow(" (offline)") + "> "
         }
+        updateStatus()
         if isScreenActive { terminal.write(screen.redraw(editor.view)) }
     }
 
@@ -160,6 +236,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     private func activateScreen() {
         dispatchPrecondition(condition: .onQueue(queue))
         terminal.enterRawMode()
+        // Bracketed paste: the terminal marks pasted text, so its line breaks are not Enter.
+        terminal.write(Terminal.bracketedPasteOn)
         isScreenActive = true
         screen.columns = terminal.columns
         renderer.maximumWidth = screen.columns - 1
@@ -167,9 +245,17 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         source.setEventHandler { [unowned self] in self.readKeys() }
         inputSource = source
         source.resume()
+        if status != nil {
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
+            timer.setEventHandler { [unowned self] in self.refreshStatus() }
+            statusTimer = timer
+            timer.resume()
+        }
         watch(SIGWINCH) { [unowned self] in
             self.screen.columns = self.terminal.columns
             self.renderer.maximumWidth = self.screen.columns - 1
+            self.updateStatus()
             self.terminal.write(self.screen.redraw(self.editor.view))
         }
         for signalNumber in [SIGTERM, SIGHUP, SIGINT] {
@@ -188,8 +274,9 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// Restores the terminal and exits.
     func leave(with status: ExitCode, message: String?) {
         dispatchPrecondition(condition: .onQueue(queue))
+        saveLastEvent()
         if isScreenActive {
-            terminal.write("\r\u{1B}[K")
+            terminal.write(screen.clearBeforeLeaving + Terminal.bracketedPasteOff)
             terminal.restore()
         }
         if let message { Output.write("desk: " + message + "\n", to: STDERR_FILENO) }

@@ -45,7 +45,8 @@ public enum Launch {
         let style = Style.decide(isTerminal: Terminal.isTerminal(STDOUT_FILENO), environment: environment, isAllowed: settings.isColorAllowed)
         let queue = DispatchQueue(label: "desk.client")
         if isInteractive {
-            return InteractiveApp(settings: settings, password: password, style: style, queue: queue)
+            let isPrompted = !settings.readsPasswordFromStandardInput && (environment["ORDERDESK_PASSWORD"] ?? "").isEmpty
+            return InteractiveApp(settings: settings, password: password, asksAgain: isPrompted, style: style, queue: queue)
         }
         let input: ScriptApp.Input = settings.commands.isEmpty ? .standardInput : .commands(settings.commands)
         return ScriptApp(settings: settings, password: password, style: style, input: input, queue: queue)
@@ -61,10 +62,13 @@ public enum Launch {
         guard Terminal.isTerminal(STDIN_FILENO) else {
             usageFailure("no password for \(user): set ORDERDESK_PASSWORD or use --password-stdin")
         }
-        guard let line = Terminal.readLine(prompt: "password for \(user)@\(settings.host):\(settings.port): ", echo: false) else {
-            usageFailure("no password given")
-        }
+        guard let line = askPassword(for: user, settings: settings) else { usageFailure("no password given") }
         return line
+    }
+
+    /// The password prompt on the terminal, without echo; nil when given up (Ctrl-C, Ctrl-D).
+    static func askPassword(for user: String, settings: Settings) -> String? {
+        Terminal.readLine(prompt: "password for \(user)@\(settings.host):\(settings.port): ", echo: false)
     }
 
     private static func usageFailure(_ message: String) -> Never {

@@ -32,7 +32,19 @@ public struct Completer: Sendable {
         // Past the last argument, the last one goes on (free text runs to the end of the line).
         let argumentCount = usage.split(separator: " ").count - 1
         let placeholder = argumentCount == 0 ? nil : Self.placeholder(in: usage, at: min(earlier.count - 1, argumentCount - 1))
+        if placeholder == "type", earlier.count == 2 {
+            // `UNHOLD <number> <type>`: the order's open holds when known, else every hold type.
+            let order = earlier[1].uppercased()
+            let open = vocabulary.openHolds[order].flatMap { $0.isEmpty ? nil : $0 } ?? holdTypes
+            return Completion(start: start, candidates: Self.matching(word, in: open))
+        }
         return Completion(start: start, candidates: Self.matching(word, in: words(for: placeholder)))
+    }
+
+    /// Every hold type, as `HOLD`'s usage line spells them out (`<credit|pricing|...>`).
+    private var holdTypes: Set<String> {
+        guard let usage = commands["HOLD"], let choices = Self.placeholder(in: usage, at: 1) else { return [] }
+        return Set(choices.split(separator: "|").map(String.init))
     }
 
     private func commandNames(matching prefix: String) -> [String] {

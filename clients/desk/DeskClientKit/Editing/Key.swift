@@ -1,7 +1,10 @@
 /// One key press (or pasted run of text) as the line editor sees it.
 public enum Key: Equatable, Sendable {
-    /// Printable text: usually one character, more when pasted.
+    /// Printable text: usually one character, more when typed fast.
     case text(String)
+    /// A bracketed paste (`ESC[200~` ... `ESC[201~`), control characters and line breaks
+    /// included: text to insert, never keys to act on.
+    case paste(String)
     case enter
     case tab
     case backspace

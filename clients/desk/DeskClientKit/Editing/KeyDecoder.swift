@@ -5,15 +5,44 @@
 /// kept until the rest arrives; a lone ESC at the end of a read is kept too, since it may
 /// start a sequence, and comes out as `.escape` when the next byte does not continue it or
 /// when `flush()` is called.
+///
+/// A bracketed paste (the terminal sends `ESC[200~`, the text, `ESC[201~` once the app has
+/// asked with `ESC[?2004h`) comes out as one `.paste` key, however many reads it spans: its
+/// bytes are gathered without being decoded as keys, so a pasted line break never acts as
+/// Enter. Each byte is looked at a bounded number of times, so a long paste costs linear time.
 public struct KeyDecoder: Sendable {
     private var pending: [UInt8] = []
+    /// The bytes of a bracketed paste whose end has not arrived yet; nil outside a paste.
+    private var pasted: [UInt8]?
+
+    static let pasteStart = Array("\u{1B}[200~".utf8)
+    static let pasteEnd = Array("\u{1B}[201~".utf8)
+    /// A paste longer than this is ended there (a terminal that never sends the end marker
+    /// must not swallow the keyboard for good).
+    static let maximumPasteBytes = 1 << 20
 
     public init() {}
 
     /// Feeds bytes in; returns the keys they complete, in order.
     public mutating func feed<Bytes: Sequence>(_ bytes: Bytes) -> [Key] where Bytes.Element == UInt8 {
-        pending.append(contentsOf: bytes)
         var keys: [Key] = []
+        if var paste = pasted {
+            let searchFrom = max(0, paste.count - Self.pasteEnd.count + 1)
+            paste.append(contentsOf: bytes)
+            guard let end = Self.find(Self.pasteEnd, in: paste, from: searchFrom) else {
+                if paste.count >= Self.maximumPasteBytes {
+                    pasted = nil
+                    return [.paste(String(decoding: paste, as: UTF8.self))]
+                }
+                pasted = paste
+                return []
+            }
+            pasted = nil
+            keys.append(.paste(String(decoding: paste[..<end], as: UTF8.self)))
+            pending = Array(paste[(end + Self.pasteEnd.count)...])
+        } else {
+            pending.append(contentsOf: bytes)
+        }
         var index = 0
         var text = ""
         func flushText() {
@@ -35,6 +64,17 @@ public struct KeyDecoder: Sendable {
                 continue
             }
             flushText()
+            if byte == 0x1B, Self.hasPrefix(Self.pasteStart, in: pending, at: index) {
+                let contentStart = index + Self.pasteStart.count
+                if let end = Self.find(Self.pasteEnd, in: pending, from: contentStart) {
+                    keys.append(.paste(String(decoding: pending[contentStart..<end], as: UTF8.self)))
+                    index = end + Self.pasteEnd.count
+                    continue
+                }
+                pasted = Array(pending[contentStart...])
+                index = pending.count
+                break
+            }
             if byte == 0x1B {
                 guard let (key, length) = Self.escapeSequence(pending, at: index) else { break }
                 keys.append(key)
@@ -49,15 +89,45 @@ public struct KeyDecoder: Sendable {
         return keys
     }
 
-    /// Keys held back waiting for more bytes (a lone ESC): returns them now.
+    /// Keys held back waiting for more bytes (a lone ESC): returns them now. A paste in
+    /// progress is left alone (see `endPaste`).
     public mutating func flush() -> [Key] {
         defer { pending.removeAll() }
         if pending == [0x1B] { return [.escape] }
         return pending.isEmpty ? [] : [.unknown]
     }
 
-    /// True while bytes are held back.
+    /// True while bytes other than a paste's are held back.
     public var hasPending: Bool { !pending.isEmpty }
+
+    /// True between a paste's start marker and its end.
+    public var isPasting: Bool { pasted != nil }
+
+    /// Ends a paste whose end marker never came, returning what arrived of it.
+    public mutating func endPaste() -> [Key] {
+        guard let paste = pasted else { return [] }
+        pasted = nil
+        return [.paste(String(decoding: paste, as: UTF8.self))]
+    }
+
+    private static func hasPrefix(_ marker: [UInt8], in bytes: [UInt8], at start: Int) -> Bool {
+        guard start + marker.count <= bytes.count else {
+            return false
+        }
+        for offset in marker.indices where bytes[start + offset] != marker[offset] { return false }
+        return true
+    }
+
+    /// Where `marker` first starts in `bytes` at or after `start`.
+    private static func find(_ marker: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= marker.count else { return nil }
+        var index = start
+        while index <= bytes.count - marker.count {
+            if bytes[index] == marker[0], hasPrefix(marker, in: bytes, at: index) { return index }
+            index += 1
+        }
+        return nil
+    }
 
     private static func controlKey(_ byte: UInt8) -> Key {
         switch byte {

@@ -24,6 +24,9 @@ extension LineEditor {
         case .text(let text):
             current.query += text
             find(&current, from: current.match ?? history.count - 1)
+        case .paste(let text):
+            current.query += Self.singleLine(pasted: text)
+            find(&current, from: current.match ?? history.count - 1)
         case .backspace, .control("h"):
             guard !current.query.isEmpty else { return .bell }
             current.query.removeLast()

@@ -25,6 +25,14 @@ public struct LineEditor: Sendable {
         case showCandidates([String])
     }
 
+    /// What a run of keys (one read from the terminal) did, with its redraws folded into one.
+    public struct Batch: Equatable, Sendable {
+        /// The effects other than `.redraw` and `.none`, in order.
+        public var effects: [Effect] = []
+        /// True when the line changed after the last effect that redraws it anyway.
+        public var needsRedraw = false
+    }
+
     /// What the screen shows: the text, the cursor, and the search label that replaces the prompt.
     public struct View: Equatable, Sendable {
         /// Shown instead of the prompt while searching history (Ctrl-R).
@@ -78,11 +86,31 @@ public struct LineEditor: Sendable {
         cursor = characters.count
     }
 
+    /// Handles a run of keys, so the app draws the line once per read instead of once per key
+    /// (a pasted or typed-ahead burst costs one redraw).
+    public mutating func handle(_ keys: [Key], completer: ((String) -> Completion)? = nil) -> Batch {
+        var batch = Batch()
+        for key in keys {
+            let effect = handle(key, completer: completer)
+            switch effect {
+            case .none: break
+            case .redraw: batch.needsRedraw = true
+            case .bell, .endOfInput: batch.effects.append(effect)
+            case .submit, .interrupt, .clearScreen, .showCandidates:
+                // The app draws the line again after each of these.
+                batch.effects.append(effect)
+                batch.needsRedraw = false
+            }
+        }
+        return batch
+    }
+
     /// Handles one key. `completer` answers Tab.
     public mutating func handle(_ key: Key, completer: ((String) -> Completion)? = nil) -> Effect {
         if search != nil, let effect = handleSearch(key) { return effect }
         switch key {
         case .text(let text): return insert(text)
+        case .paste(let text): return insert(Self.singleLine(pasted: text))
         case .enter: return submit()
         case .tab: return complete(completer)
         case .backspace, .control("h"): return deleteBackward()
@@ -119,12 +147,44 @@ public struct LineEditor: Sendable {
 
     // MARK: Editing
 
+    /// Inserts at the cursor in time proportional to `text`, not to the line: only the
+    /// characters on either side can merge with it (a combining mark typed alone joins the
+    /// character before it), so only they are split into grapheme clusters again.
     private mutating func insertText(_ text: String) {
-        let before = String(characters[..<cursor]) + text
-        let after = String(characters[cursor...])
-        // Re-split the whole line: a combining mark typed alone joins the character before it.
-        characters = Array(before + after)
-        cursor = min(characters.count, Array(before).count)
+        let lower = max(0, cursor - 1)
+        let upper = min(characters.count, cursor + 1)
+        let left = String(characters[lower..<cursor]) + text
+        let merged = Array(left + String(characters[cursor..<upper]))
+        characters.replaceSubrange(lower..<upper, with: merged)
+        cursor = lower + min(merged.count, Array(left).count)
+    }
+
+    /// A paste as one line, since one line is one command: line breaks (LF, CR or CRLF)
+    /// become ` / `, tabs become spaces, other control characters are dropped. Blank lines
+    /// are left out and, when there are several lines, each is trimmed; a single line is
+    /// kept as it was, without its line break. Nothing pasted is ever entered.
+    static func singleLine(pasted text: String) -> String {
+        var lines: [String] = []
+        var line = String.UnicodeScalarView()
+        var afterCarriageReturn = false
+        for scalar in text.unicodeScalars {
+            defer { afterCarriageReturn = scalar == "\r" }
+            switch scalar {
+            case "\n" where afterCarriageReturn: continue
+            case "\r", "\n":
+                lines.append(String(line))
+                line = String.UnicodeScalarView()
+            case "\t": line.append(" ")
+            default:
+                if DisplayWidth.isControl(scalar) { continue }
+                line.append(scalar)
+            }
+        }
+        lines.append(String(line))
+        let kept = lines.filter { !$0.trimmingSpaces().isEmpty }
+        if lines.count == 1 || kept.isEmpty { return lines.count == 1 ? lines[0] : "" }
+        if kept.count == 1 { return kept[0] }
+        return kept.map { $0.trimmingSpaces() }.joined(separator: " / ")
     }
 
     private mutating func insert(_ text: String) -> Effect {

@@ -1,4 +1,5 @@
 import Foundation
+import OrderDeskWire
 
 /// Turns replies and pushes into lines for people: order lists as aligned tables, an order
 /// as a status card, other data as tables, pushes as one timed line each.
@@ -25,7 +26,7 @@ public struct Renderer: Sendable {
     public func lines(for reply: ServerReply) -> [String] {
         switch reply.outcome {
         case .failure(let code, let message):
-            return [style.red("error " + code + ":") + " " + message]
+            return [style.red("error " + code + ":") + " " + errorText(message)]
         case .ok(let summary):
             if reply.commandName == "HELP" { return helpLines(reply) }
             if reply.commandName == "INBOX" { return inboxLines(reply.data, summary: summary) }
@@ -77,15 +78,50 @@ public struct Renderer: Sendable {
         }
     }
 
-    /// QUEUE, FIND, STUCK, WHOAMI: one row per order, its fields as columns.
-    func orderTable(_ records: [Record]) -> [String] {
+    /// The fields of an order summary line, in protocol.md's order: order tables show their
+    /// columns in this order whichever fields the first rows happen to have.
+    static let summaryFieldOrder = ["stage", "priority", "customer", "rep", "po", "total", "currency", "age", "holds", "holder", "until"]
+    /// Left out first, in this order, when a table is too wide for the terminal.
+    static let droppableSummaryFields = ["po", "rep", "age", "priority"]
+
+    /// The column keys of an order table. Each row's fields keep their relative order (new keys
+    /// go in after the key before them in that row); summary lines (`stage=` present) then
+    /// follow `summaryFieldOrder`, so the column order never depends on which rows came first.
+    static func columnKeys(_ records: [Record], hiding hidden: Set<String>) -> [String] {
         var keys: [String] = []
         for record in records {
-            for field in record.fields where !keys.contains(field.key) && !["currency", "until"].contains(field.key) { keys.append(field.key) }
+            var insertAt = 0
+            for key in record.fields.map(\.key) where !hidden.contains(key) {
+                if let existing = keys.firstIndex(of: key) {
+                    insertAt = existing + 1
+                } else {
+                    keys.insert(key, at: insertAt)
+                    insertAt += 1
+                }
+            }
         }
+        guard keys.contains("stage") else { return keys }
+        let rank = { (key: String) in summaryFieldOrder.firstIndex(of: key) ?? summaryFieldOrder.count }
+        return keys.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+    }
+
+    /// QUEUE, FIND, STUCK, WHOAMI: one row per order, its fields as columns. On a narrow
+    /// terminal the order number, the total and the holder are never cut; the PO, rep, age and
+    /// priority columns are left out, in that order, before a customer name is cut short.
+    func orderTable(_ records: [Record]) -> [String] {
+        let keys = Self.columnKeys(records, hiding: ["currency", "until"])
         var table = Table(header: ["ORDER"] + keys.map { $0.uppercased() })
         table.totalWidthLimit = maximumWidth
-        if let total = keys.firstIndex(of: "total") { table.rightAligned = [total + 1] }
+        table.kept = [0]
+        if let total = keys.firstIndex(of: "total") {
+            table.rightAligned = [total + 1]
+            table.kept.insert(total + 1)
+        }
+        // A holder cut short loses the lease end, the part that matters.
+        if let holder = keys.firstIndex(of: "holder") { table.kept.insert(holder + 1) }
+        table.droppable = Self.droppableSummaryFields.compactMap { key in keys.firstIndex(of: key).map { $0 + 1 } }
+        // Customer names are cut only past 16 columns before a column is left out.
+        table.comfortableWidth = 16
         table.maximumWidth = 28
         for record in records {
             var row = [Table.Cell(record.words.first ?? "", paint: style.bold)]
@@ -142,6 +178,21 @@ public struct Renderer: Sendable {
         let words = record.words.joined(separator: " ")
         let fields = record.fields.map { style.dim($0.key) + " " + shortTime($0.value) }.joined(separator: style.dim(" · "))
         return [words, fields].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// An ERR message for people: its words first, then the leading `key=value` fields that
+    /// they do not already name, times in local time:
+    /// `order=SO-1 holder=ana until=2026-11-22T03:56:59Z held by ana` → `held by ana (order SO-1, until 04:56)`.
+    func errorText(_ message: String) -> String {
+        guard let tokens = try? Tokenizer.tokens(message) else { return message }
+        let leading = tokens.prefix { $0.key != nil }
+        guard !leading.isEmpty else { return message }
+        let rest = tokens.dropFirst(leading.count).first.map { String(decoding: message.utf8.dropFirst($0.offset), as: UTF8.self) } ?? ""
+        let named = Set(rest.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ",.;:!?()")) })
+        let facts = leading.filter { !named.contains($0.value) }.map { ($0.key ?? "") + " " + shortTime($0.value) }
+        guard !facts.isEmpty else { return rest }
+        let detail = style.dim("(") + facts.joined(separator: style.dim(", ")) + style.dim(")")
+        return rest.isEmpty ? detail : rest + " " + detail
     }
 
     /// The OK line under a table, dimmed; nothing when it only repeats what is shown.

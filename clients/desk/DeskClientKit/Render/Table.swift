@@ -18,8 +18,17 @@ struct Table {
     var rightAligned: Set<Int> = []
     /// Widest a column may be; longer text is cut with `…`.
     var maximumWidth = 40
-    /// Widest the whole table may be (the terminal's width); the widest columns give way.
+    /// Widest the whole table may be (the terminal's width). When the table is wider, the
+    /// widest columns give way first, down to `comfortableWidth`; then the `droppable` columns
+    /// are left out, in that order; then the columns give way down to `minimumWidth`. The
+    /// `kept` columns are never cut.
     var totalWidthLimit: Int?
+    /// Columns never cut (an order number, an amount): cutting them would make them wrong.
+    var kept: Set<Int> = []
+    /// Columns to leave out, first to last, when giving way is not enough.
+    var droppable: [Int] = []
+    var comfortableWidth = 12
+    var minimumWidth = 5
     var indent = ""
 
     /// The table's lines; trailing spaces trimmed.
@@ -33,13 +42,9 @@ struct Table {
             }
         }
         // Columns empty in every row are left out.
-        let shown = (0..<columnCount).filter { column in rows.contains { column < $0.count && !$0[column].text.isEmpty } }
+        var shown = (0..<columnCount).filter { column in rows.contains { column < $0.count && !$0[column].text.isEmpty } }
         if let limit = totalWidthLimit {
-            var total = DisplayWidth.of(indent) + shown.reduce(0) { $0 + widths[$1] } + 2 * max(0, shown.count - 1)
-            while total > limit, let widest = shown.max(by: { widths[$0] < widths[$1] }), widths[widest] > 6 {
-                widths[widest] -= 1
-                total -= 1
-            }
+            fit(&widths, shown: &shown, limit: limit)
         }
         func line(_ cells: [Cell]) -> String {
             let parts = shown.map { column -> String in
@@ -56,6 +61,24 @@ struct Table {
         if !header.isEmpty { out.append(line(header.map { Cell($0, paint: style.dim) })) }
         out += rows.map(line)
         return out
+    }
+
+    /// Leaves out columns and narrows `widths` until the table fits in `limit` columns, if it can.
+    private func fit(_ widths: inout [Int], shown: inout [Int], limit: Int) {
+        let gaps = { (columns: [Int]) in DisplayWidth.of(indent) + 2 * max(0, columns.count - 1) }
+        let cuttable = { (column: Int) in !kept.contains(column) }
+        // Drop columns while the rest would not fit even with every cuttable one at a comfortable width.
+        for column in droppable {
+            let comfortable = gaps(shown) + shown.reduce(0) { $0 + (cuttable($1) ? min(widths[$1], comfortableWidth) : widths[$1]) }
+            guard comfortable > limit else { break }
+            shown.removeAll { $0 == column }
+        }
+        // Then the widest cuttable columns give way, one column at a time.
+        var excess = gaps(shown) + shown.reduce(0) { $0 + widths[$1] } - limit
+        while excess > 0, let widest = shown.filter({ cuttable($0) && widths[$0] > minimumWidth }).max(by: { widths[$0] < widths[$1] }) {
+            widths[widest] -= 1
+            excess -= 1
+        }
     }
 
     private func trimTrailingSpaces(_ text: String) -> String {

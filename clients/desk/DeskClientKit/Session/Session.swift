@@ -9,6 +9,9 @@ import OrderDeskWire
 /// `RESUME <last id>` so the pushes missed meanwhile are replayed. Commands whose reply never
 /// came are answered locally with `ERR connection-lost`, since nobody can say whether they
 /// took effect.
+///
+/// It keeps the connection alive by itself: when nothing has been sent for a third of the
+/// `idle-timeout` the server announced in HELLO, it sends a PING whose reply nobody sees.
 public final class Session: @unchecked Sendable {  // all state confined to `queue`
     /// Where and as whom to connect.
     public struct Account: Sendable {
@@ -50,8 +53,10 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case connectionLost(reason: String, willRetry: Bool)
         /// A reconnect attempt failed; the next comes after `delay` seconds.
         case retrying(reason: String, delay: Double)
-        /// RESUME replayed `count` missed pushes; `isComplete` is false when the server no longer had them all.
-        case resumed(count: Int, isComplete: Bool)
+        /// RESUME replayed `count` missed pushes (counted as they were handed to `onEvent`, so
+        /// the number matches what is shown); `isComplete` is false when the server no longer
+        /// had them all; `isAfterRestart` when desk itself had been restarted (not reconnected).
+        case resumed(count: Int, isComplete: Bool, isAfterRestart: Bool)
         /// Reconnected without a way to replay what was missed.
         case mayHaveMissedEvents
         /// The session is over (QUIT answered, or the server closed and there is no reconnecting).
@@ -62,6 +67,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case help
         case login
         case resume
+        /// A keep-alive PING: its reply is swallowed.
+        case keepAlive
         case quit
         case caller(@Sendable (ServerReply) -> Void)
     }
@@ -81,6 +88,10 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private var byeReason: String?
     /// True from sending RESUME until its reply: pushes meanwhile are replays.
     private var isResuming = false
+    /// Replayed pushes handed on during the RESUME in progress.
+    private var replayedCount = 0
+    /// True for a RESUME sent at the first login, from an id remembered by an earlier run.
+    private var isResumingAfterRestart = false
     /// Highest push id seen; what RESUME asks to continue from.
     public private(set) var lastEventID: UInt64?
     /// Recent push ids, so a push replayed and also delivered live is shown once.
@@ -89,16 +100,25 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     public private(set) var commands: [CommandHelp] = []
     /// The HELLO line's fields.
     public private(set) var serverFields: [String: String] = [:]
+    /// When the last line went to the server; the keep-alive PING goes out a while after it.
+    private var lastSent = DispatchTime.now()
+    /// Fires the keep-alive check; one per connection, cancelled when it closes.
+    private var keepAliveTimer: DispatchSourceTimer?
+    /// Keep-alive PINGs sent (for tests and the curious).
+    public private(set) var keepAliveCount = 0
 
     /// Called on `queue`.
     public var onNotice: (Notice) -> Void = { _ in }
     /// Called on `queue` for each push; the flag is true for pushes replayed by RESUME.
     public var onEvent: (ServerEvent, Bool) -> Void = { _, _ in }
 
-    public init(account: Account, reconnects: Bool, queue: DispatchQueue) {
+    /// `lastEventID`: the newest push id an earlier run saw (`LastEventFile`); when given, the
+    /// first login resumes from it too, so a restarted desk catches up.
+    public init(account: Account, reconnects: Bool, queue: DispatchQueue, lastEventID: UInt64? = nil) {
         self.account = account
         self.reconnects = reconnects
         self.queue = queue
+        self.lastEventID = lastEventID
     }
 
     /// True when commands can be sent.
@@ -119,13 +139,25 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     }
 
     /// Sends a command; `completion` gets its reply on `queue`. False (nothing sent) when offline.
+    ///
+    /// Free text goes as typed: when it starts with a quote it is sent as a quoted string
+    /// (`FreeText`). The reply's `command` is the line as given.
     @discardableResult
     public func send(_ line: String, completion: @escaping @Sendable (ServerReply) -> Void) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         guard state == .ready, let connection else { return false }
+        let name = line.split(separator: " ").first.map { $0.uppercased() } ?? ""
         assembler.expect(line, tag: .caller(completion))
-        connection.send(line)
+        write(FreeText.encoded(line, usage: commands.first { $0.name == name }?.usage), on: connection)
         return true
+    }
+
+    /// Tries the first login again with another password, after `Notice.loginFailed`.
+    public func logIn(password: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard state == .closed, !hasLoggedIn else { return }
+        account.password = password
+        connect()
     }
 
     /// Says QUIT when connected, then `Notice.closed`; stops reconnecting either way.
@@ -135,7 +167,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case .ready, .loggingIn:
             state = .quitting
             assembler.expect("QUIT", tag: .quit)
-            connection?.send("QUIT")
+            if let connection { write("QUIT", on: connection) }
         case .quitting, .closed:
             break
         default:
@@ -168,12 +200,12 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         connection.onLine = { [unowned self] line in self.received(line) }
         connection.onClose = { [unowned self] reason in self.lost(reason) }
         assembler.expect("HELP", tag: .help)
-        connection.send("HELP")
+        write("HELP", on: connection)
         if let user = account.user {
             state = .loggingIn
             // The reply is tagged with the user only: the password never leaves this line.
             assembler.expect("LOGIN " + user, tag: .login)
-            connection.send("LOGIN " + Quoting.word(user) + " " + Quoting.word(account.password ?? ""))
+            write("LOGIN " + Quoting.word(user) + " " + Quoting.word(account.password ?? ""), on: connection)
         } else {
             // No user: ready at once; HELP's reply still comes before any command's.
             let isReconnect = hasLoggedIn
@@ -208,6 +240,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private func lost(_ reason: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         connection = nil
+        keepAliveTimer?.cancel()
+        keepAliveTimer = nil
         isResuming = false
         let unanswered = assembler.abandon()
         let previous = state
@@ -230,13 +264,52 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         }
     }
 
+    // MARK: Keeping the connection alive
+
+    private func write(_ line: String, on connection: Connection) {
+        lastSent = .now()
+        connection.send(line)
+    }
+
+    /// Seconds of silence after which a PING goes out: a third of the server's idle timeout
+    /// (600 s when the greeting does not say), so two PINGs can be late before it bites.
+    static func keepAliveInterval(helloFields: [String: String]) -> Double {
+        let timeout = helloFields["idle-timeout"].flatMap { Double($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 600
+        return max(0.25, timeout / 3)
+    }
+
+    private func startKeepAlive() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        keepAliveTimer?.cancel()
+        let interval = Self.keepAliveInterval(helloFields: serverFields)
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        // Checked four times per interval: a PING goes out at most a quarter interval late.
+        let period = DispatchTimeInterval.milliseconds(max(50, Int(interval * 250)))
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(20))
+        timer.setEventHandler { [weak self] in self?.keepAlive(interval: interval) }
+        keepAliveTimer = timer
+        timer.resume()
+    }
+
+    private func keepAlive(interval: Double) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard let connection, state == .ready || state == .loggingIn else { return }
+        let silence = Double(DispatchTime.now().uptimeNanoseconds - lastSent.uptimeNanoseconds) / 1e9
+        guard silence >= interval * 0.75 else { return }
+        assembler.expect("PING", tag: .keepAlive)
+        keepAliveCount += 1
+        write("PING", on: connection)
+    }
+
     // MARK: Lines from the server
 
     private func received(_ line: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard let output = assembler.receive(line) else { return }
         switch output {
-        case .hello(let fields): serverFields = fields
+        case .hello(let fields):
+            serverFields = fields
+            startKeepAlive()
         case .bye(let reason): byeReason = reason.isEmpty ? "bye" : reason
         case .event(let event): receivedEvent(event)
         case .unexpected: break
@@ -245,6 +318,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
             case .help: if reply.isOK { commands = CommandHelp.list(from: reply.data) }
             case .login: loggedIn(reply)
             case .resume: resumed(reply)
+            case .keepAlive: break
             case .quit:
                 state = .closed
                 connection?.close(reason: "quit")
@@ -259,6 +333,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         recentEventIDs.append(event.id)
         if recentEventIDs.count > 512 { recentEventIDs.removeFirst(recentEventIDs.count - 512) }
         lastEventID = max(lastEventID ?? 0, event.id)
+        if isResuming { replayedCount += 1 }
         onEvent(event, isResuming)
     }
 
@@ -276,12 +351,15 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         state = .ready
         onNotice(.loggedIn(Greeting(user: fields["user"] ?? account.user, role: fields["role"], claims: fields["claims"].flatMap { Int($0) },
                                     unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data, isReconnect: isReconnect)))
-        guard isReconnect else { return }
+        // A first login resumes too when an earlier run left the id of the last push it saw.
+        guard isReconnect || lastEventID != nil else { return }
         if supportsResume, let lastEventID, let connection {
             isResuming = true
+            replayedCount = 0
+            isResumingAfterRestart = !isReconnect
             assembler.expect("RESUME \(lastEventID)", tag: .resume)
-            connection.send("RESUME \(lastEventID)")
-        } else {
+            write("RESUME \(lastEventID)", on: connection)
+        } else if isReconnect {
             onNotice(.mayHaveMissedEvents)
         }
     }
@@ -292,7 +370,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
             onNotice(.mayHaveMissedEvents)
             return
         }
-        let fields = Record(summary)
-        onNotice(.resumed(count: fields["resumed"].flatMap { Int($0) } ?? 0, isComplete: fields["complete"] != "no"))
+        // The count is of pushes shown, not the server's `resumed=`: a push that came live
+        // as well, or one pushed at login meanwhile, is shown once and counted once.
+        onNotice(.resumed(count: replayedCount, isComplete: Record(summary)["complete"] != "no", isAfterRestart: isResumingAfterRestart))
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything `desk` is told at start: flags, then environment, then the config file.
 ///
 /// Precedence: flags win over `ORDERDESK_*` environment variables, which win over the config
@@ -12,12 +14,19 @@ public struct Settings: Sendable, Equatable {
     public var isJSON = false
     public var isBellEnabled = true
     public var isColorAllowed = true
+    /// The status line under the input line (`--no-status`, `status=off` turn it off).
+    public var showsStatusLine = true
     /// `--password-stdin`: the first line of standard input is the password.
     public var readsPasswordFromStandardInput = false
     public var historyPath: String
     public var configPath: String
     public var showsHelp = false
     public var showsVersion = false
+
+    /// Where the id of the last push seen is kept for `user` on this server (beside the history).
+    public func lastEventFile(for user: String) -> LastEventFile {
+        LastEventFile(folder: (historyPath as NSString).deletingLastPathComponent, user: user, host: host, port: port)
+    }
 
     /// Reads `arguments` (without the program name), `environment`, and the config file via `readFile`.
     public static func parse(arguments: [String], environment: [String: String],
@@ -45,6 +54,7 @@ public struct Settings: Sendable, Equatable {
         settings.isJSON = flags.switches.contains("json")
         if flags.switches.contains("no-bell") { settings.isBellEnabled = false }
         if flags.switches.contains("no-color") { settings.isColorAllowed = false }
+        if flags.switches.contains("no-status") { settings.showsStatusLine = false }
         settings.readsPasswordFromStandardInput = flags.switches.contains("password-stdin")
         settings.showsHelp = flags.switches.contains("help")
         settings.showsVersion = flags.switches.contains("version")
@@ -60,7 +70,8 @@ public struct Settings: Sendable, Equatable {
             case "user": user = entry.value
             case "bell": isBellEnabled = try Self.parseSwitch(entry.value, source: place)
             case "color": isColorAllowed = try Self.parseSwitch(entry.value, source: place)
-            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, user, bell, color)")
+            case "status": showsStatusLine = try Self.parseSwitch(entry.value, source: place)
+            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, user, bell, color, status)")
             }
         }
     }
@@ -97,6 +108,7 @@ public struct Settings: Sendable, Equatable {
           --password-stdin   read the password from the first line of standard input
           --no-bell          never ring the terminal bell for pings
           --no-color         never colour output
+          --no-status        no status line under the input line
           --config PATH      config file (default $XDG_CONFIG_HOME/orderdesk/desk.conf)
           -h, --help         this text;  --version  the version
 
@@ -121,7 +133,7 @@ private struct Flags {
     var commands: [String] = []
 
     static let valued: Set<String> = ["host", "port", "user", "config", "command"]
-    static let switchNames: Set<String> = ["json", "no-bell", "no-color", "password-stdin", "help", "version"]
+    static let switchNames: Set<String> = ["json", "no-bell", "no-color", "no-status", "password-stdin", "help", "version"]
     static let short: [String: String] = ["-c": "command", "-u": "user", "-h": "help"]
 
     init(_ arguments: [String]) throws(UsageError) {

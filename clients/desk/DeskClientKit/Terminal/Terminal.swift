@@ -18,6 +18,10 @@ public final class Terminal: @unchecked Sendable {  // used on the client queue 
 
     public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
 
+    /// Asks the terminal to mark pastes with `ESC[200~` ... `ESC[201~` (xterm's bracketed paste).
+    public static let bracketedPasteOn = "\u{1B}[?2004h"
+    public static let bracketedPasteOff = "\u{1B}[?2004l"
+
     /// Switches input to raw mode; false when it is not a terminal.
     @discardableResult
     public func enterRawMode() -> Bool {
