@@ -22,14 +22,21 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     /// Events older than this are dropped from mailboxes when the store opens.
     public static let mailboxRetention = Milliseconds(14 * 86_400_000)
 
-    /// Schema version kept in `PRAGMA user_version`.
-    static let schemaVersion: Int64 = 1
+    /// Opens (creating it, mode 0600, if missing) the data file at `path` and migrates it to
+    /// the newest schema version. Refuses a file made by a newer orderdesk; when a migration
+    /// fails, the file is left exactly as it was.
+    public convenience init(path: String) throws {
+        try self.init(path: path, migrations: SchemaMigration.all)
+    }
 
-    public init(path: String) throws {
+    /// The seam for tests: opens with `migrations` in place of the real list.
+    init(path: String, migrations: [SchemaMigration]) throws {
         self.path = path
+        try DataFile.createIfMissing(path)
         database = try SQLiteDatabase(path: path)
-        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
-        try database.execute(Self.schema)
+        try database.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
+        try SchemaMigration.migrate(database, path: path, with: migrations)
+        try database.execute("PRAGMA journal_mode=WAL")
         upsertOrder = try database.prepare("""
             INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
                 stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
@@ -58,35 +65,6 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         upsertThresholds = try database.prepare("INSERT OR REPLACE INTO thresholds(queue, warning, stuck, admins) VALUES(?,?,?,?)")
         insertAudit = try database.prepare("INSERT INTO audit(at, actor, action, detail) VALUES(?,?,?,?)")
     }
-
-    static let schema = """
-        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL,
-            hash BLOB NOT NULL, iterations INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS orders(number TEXT PRIMARY KEY, sequence INTEGER NOT NULL, customer TEXT NOT NULL,
-            rep TEXT NOT NULL, po TEXT NOT NULL, currency TEXT NOT NULL, priority TEXT NOT NULL, ship TEXT,
-            stage TEXT NOT NULL, captured_at INTEGER NOT NULL, stage_changed_at INTEGER NOT NULL, lines TEXT NOT NULL,
-            watchers TEXT NOT NULL, claim_holder TEXT, claim_token INTEGER, claim_since INTEGER, claim_expires INTEGER,
-            claim_warned INTEGER, claim_grace INTEGER, episodes TEXT NOT NULL DEFAULT '', released_by TEXT, released_at INTEGER);
-        CREATE TABLE IF NOT EXISTS holds(order_number TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL,
-            reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed_at INTEGER NOT NULL, released_by TEXT,
-            released_at INTEGER, release_reason TEXT, PRIMARY KEY(order_number, id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS notes(order_number TEXT NOT NULL, at INTEGER NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS notes_by_order ON notes(order_number);
-        CREATE TABLE IF NOT EXISTS history(order_number TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
-            action TEXT NOT NULL, detail TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS history_by_order ON history(order_number);
-        CREATE TABLE IF NOT EXISTS mailbox(user TEXT NOT NULL, id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL,
-            line TEXT NOT NULL, personal INTEGER NOT NULL, read INTEGER NOT NULL, delivered INTEGER NOT NULL,
-            PRIMARY KEY(user, id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS mailbox_dropped(user TEXT PRIMARY KEY, through INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS memberships(user TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-            PRIMARY KEY(user, kind, name)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS thresholds(queue TEXT PRIMARY KEY, warning INTEGER NOT NULL, stuck INTEGER NOT NULL,
-            admins INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS audit(at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
-        PRAGMA user_version = 1;
-        """
 
     public func commit(_ changes: [StoreChange]) throws {
         try database.execute("BEGIN IMMEDIATE")
@@ -357,6 +335,19 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1), action: historyRows.text(2), detail: historyRows.text(3)))
         }
         return (notes, history)
+    }
+
+    /// The schema version the file is at (`PRAGMA user_version`).
+    func schemaVersion() throws -> Int64 { try SchemaMigration.version(of: database) }
+
+    /// Every audit entry, oldest first.
+    func auditEntries() throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        let rows = try database.prepare("SELECT at, actor, action, detail FROM audit ORDER BY rowid")
+        while try rows.step() {
+            entries.append(AuditEntry(at: Instant(milliseconds: rows.int(0)), actor: rows.text(1), action: rows.text(2), detail: rows.text(3)))
+        }
+        return entries
     }
 
     /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.
