@@ -23,8 +23,6 @@ public struct Desk: Sendable {
     public internal(set) var thresholds: [QueueName: EscalationThresholds] = [:]
     /// Escalation steps due, soonest first (lazy: entries are checked when they come due).
     var escalations = MinHeap<EscalationDeadline>()
-    /// Recent admin actions, newest last.
-    public internal(set) var audit: [AuditEntry] = []
     /// Effects of the operation in progress; taken by `finish`.
     var changes: [StoreChange] = []
     var pushes: [Push] = []
@@ -40,7 +38,6 @@ public struct Desk: Sendable {
             if kind == "queue" { subscribers[name, default: []].insert(user) } else { roomMembers[name, default: []].insert(user) }
         }
         thresholds = snapshot.thresholds
-        audit = snapshot.audit
         orders.reserveCapacity(snapshot.orders.count)
         for var order in snapshot.orders {
             if case .claimed(var lease) = order.claim, lease.graceEnds == nil {
@@ -97,7 +94,7 @@ public struct Desk: Sendable {
         case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
-        case .resume, .unlock, .addUser: return .ok("")  // answered by the server: sessions, login records, hashing
+        case .resume, .unlock, .addUser, .audit: return .ok("")  // answered by the server: sessions, login records, hashing, the store
         case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
         case .stuck: return stuckListing(now: now)
         case .thresholds: return thresholdListing()
@@ -112,7 +109,6 @@ public struct Desk: Sendable {
         case .rooms: return roomListing(for: user)
         case .subscribe(let topic): return subscribe(topic, user: user, isSubscribing: true)
         case .unsubscribe(let topic): return subscribe(topic, user: user, isSubscribing: false)
-        case .audit(let limit): return auditListing(limit: limit)
         case .metrics(let window): return metrics(window: window, now: now)
         case .reassign(let number, let target, let reason): return try reassign(number, to: target, reason: reason, by: user, now: now)
         }
@@ -178,12 +174,9 @@ public struct Desk: Sendable {
         changes.append(.counters(counters))
     }
 
-    /// Records an administrator's action in the audit log.
+    /// Records an administrator's action in the audit trail (kept by the store, not in memory).
     mutating func recordAudit(_ action: String, _ detail: String, by actor: String, now: Instant) {
-        let entry = AuditEntry(at: now, actor: actor, action: action, detail: detail)
-        audit.append(entry)
-        if audit.count > 1000 { audit.removeFirst(audit.count - 1000) }
-        changes.append(.audit(entry))
+        changes.append(.audit(AuditEntry(at: now, actor: actor, action: action, detail: detail)))
     }
 
     mutating func issueToken() -> UInt64 {
@@ -311,7 +304,6 @@ public struct DeskSnapshot: Sendable {
     /// (user, "queue" or "room", name)
     public var memberships: [(String, String, String)] = []
     public var thresholds: [QueueName: EscalationThresholds] = [:]
-    public var audit: [AuditEntry] = []
 
     public init(orders: [Order] = [], users: [User] = [], counters: DeskCounters = DeskCounters()) {
         self.orders = orders

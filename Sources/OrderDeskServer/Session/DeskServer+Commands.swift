@@ -105,6 +105,10 @@ extension DeskServer {
                 showArchived(number, command, as: user, on: connection)
                 return
             }
+            if case .audit(let query) = command {
+                showAudit(query, command: command, as: user, on: connection)
+                return
+            }
             apply(desk.execute(command, as: user, now: clockNow()), replyTo: connection)
         }
     }

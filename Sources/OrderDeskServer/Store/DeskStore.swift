@@ -15,6 +15,8 @@ public protocol DeskStore: AnyObject, Sendable {
     func maintain(now: Instant) throws -> Bool
     /// An order's whole thread and history, for look-ups of archived orders.
     func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry])
+    /// A page of the audit trail, newest first; the desk keeps none of it in memory.
+    func audit(_ query: AuditQuery) throws -> AuditPage
 }
 
 extension DeskStore {

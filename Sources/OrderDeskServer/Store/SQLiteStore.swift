@@ -19,19 +19,20 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private let deleteMembership: SQLiteStatement
     private let upsertThresholds: SQLiteStatement
     private let insertAudit: SQLiteStatement
-    /// Events older than this are dropped from mailboxes when the store opens.
-    public static let mailboxRetention = Milliseconds(14 * 86_400_000)
+    /// How long the store keeps what `maintain` may drop.
+    public let retention: Retention
 
     /// Opens (creating it, mode 0600, if missing) the data file at `path` and migrates it to
     /// the newest schema version. Refuses a file made by a newer orderdesk; when a migration
     /// fails, the file is left exactly as it was.
-    public convenience init(path: String) throws {
-        try self.init(path: path, migrations: SchemaMigration.all)
+    public convenience init(path: String, retention: Retention = Retention()) throws {
+        try self.init(path: path, retention: retention, migrations: SchemaMigration.all)
     }
 
     /// The seam for tests: opens with `migrations` in place of the real list.
-    init(path: String, migrations: [SchemaMigration]) throws {
+    init(path: String, retention: Retention = Retention(), migrations: [SchemaMigration]) throws {
         self.path = path
+        self.retention = retention
         try DataFile.createIfMissing(path)
         database = try SQLiteDatabase(path: path)
         try database.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
@@ -267,10 +268,6 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             snapshot.thresholds[queue] = EscalationThresholds(warning: Milliseconds(thresholds.int(1)), stuck: Milliseconds(thresholds.int(2)),
                                                               admins: Milliseconds(thresholds.int(3)))
         }
-        let audit = try database.prepare("SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT 1000")
-        while try audit.step() {
-            snapshot.audit.insert(AuditEntry(at: Instant(milliseconds: audit.int(0)), actor: audit.text(1), action: audit.text(2), detail: audit.text(3)), at: 0)
-        }
         return snapshot
     }
 
@@ -300,11 +297,17 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
     }
 
-    /// Drops mailbox events older than the retention window, remembering per user the newest id
-    /// dropped (so RESUME can tell it is incomplete). Runs on the store queue after start.
+    /// Drops mailbox events (and, when the setting says so, audit entries) older than their
+    /// retention window, remembering per user the newest mailbox id dropped (so RESUME can tell
+    /// it is incomplete). Runs on the store queue after start and then periodically.
     public func maintain(now: Instant) throws -> Bool {
-        let cutoff = now.milliseconds - Self.mailboxRetention.value
         let slice = 5000
+        if let keep = retention.audit {
+            let cutoff = now.milliseconds - keep.value
+            try database.execute("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < \(cutoff) ORDER BY id LIMIT \(slice))")
+            if sqlite3_changes(database.handle) >= slice { return true }
+        }
+        let cutoff = now.milliseconds - retention.mailboxes.value
         try database.execute("""
             BEGIN IMMEDIATE;
             CREATE TEMP TABLE IF NOT EXISTS expired(user TEXT, id INTEGER);
@@ -342,12 +345,42 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
 
     /// Every audit entry, oldest first.
     func auditEntries() throws -> [AuditEntry] {
-        var entries: [AuditEntry] = []
-        let rows = try database.prepare("SELECT at, actor, action, detail FROM audit ORDER BY rowid")
-        while try rows.step() {
-            entries.append(AuditEntry(at: Instant(milliseconds: rows.int(0)), actor: rows.text(1), action: rows.text(2), detail: rows.text(3)))
+        try audit(AuditQuery(limit: Int.max)).records.reversed().map(\.entry)
+    }
+
+    public func audit(_ query: AuditQuery) throws -> AuditPage {
+        // Only the filters given go into the SQL, so SQLite can use the (actor, id) and (action, id) indexes.
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        if let user = query.user {
+            conditions.append("actor = ?")
+            values.append(.text(user))
         }
-        return entries
+        if let action = query.action {
+            conditions.append("action = ?")
+            values.append(.text(action))
+        }
+        let filters = values
+        if let before = query.before {
+            conditions.append("id < ?")
+            values.append(.integer(Int64(clamping: before)))
+        }
+        func clause(_ parts: [String]) -> String { parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND ") }
+        let rows = try database.prepare("SELECT id, at, actor, action, detail FROM audit" + clause(conditions) + " ORDER BY id DESC LIMIT ?")
+        // One row past the limit tells whether older entries remain.
+        let (fetch, overflow) = Int64(clamping: query.limit).addingReportingOverflow(1)
+        try rows.bind(values + [.integer(overflow ? Int64.max : fetch)])
+        var records: [AuditRecord] = []
+        while try rows.step() {
+            records.append(AuditRecord(id: UInt64(clamping: rows.int(0)), entry: AuditEntry(
+                at: Instant(milliseconds: rows.int(1)), actor: rows.text(2), action: rows.text(3), detail: rows.text(4))))
+        }
+        let hasMore = records.count > query.limit
+        if hasMore { records.removeLast() }
+        let counting = try database.prepare("SELECT COUNT(*) FROM audit" + clause(Array(conditions.prefix(filters.count))))
+        try counting.bind(filters)
+        let total = try counting.step() ? Int(counting.int(0)) : 0
+        return AuditPage(records: records, total: total, hasMore: hasMore)
     }
 
     /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.
@@ -356,5 +389,22 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         var result: [String] = []
         while try statement.step() { result.append(statement.text(0)) }
         return result.joined(separator: "; ")
+    }
+}
+
+extension SQLiteStore {
+    /// How long the store keeps mailbox events and audit entries; `orderdesk serve
+    /// --mailbox-retention-days` and `--audit-retention-days` set it.
+    public struct Retention: Sendable, Equatable {
+        /// Mailbox events older than this are dropped (default 14 days).
+        public var mailboxes: Milliseconds
+        /// Audit entries older than this are dropped; nil (the default) keeps them for as long
+        /// as the orders, which are never dropped.
+        public var audit: Milliseconds?
+
+        public init(mailboxes: Milliseconds = Milliseconds(14 * 86_400_000), audit: Milliseconds? = nil) {
+            self.mailboxes = mailboxes
+            self.audit = audit
+        }
     }
 }

@@ -17,7 +17,7 @@ struct SchemaMigration: Sendable {
     let sql: String
 
     /// Every step so far, oldest first.
-    static let all: [SchemaMigration] = [version1]
+    static let all: [SchemaMigration] = [version1, version2]
 
     /// The newest version this orderdesk writes.
     static var newest: Int64 { all.last?.version ?? 0 }
@@ -50,6 +50,19 @@ struct SchemaMigration: Sendable {
             CREATE TABLE IF NOT EXISTS thresholds(queue TEXT PRIMARY KEY, warning INTEGER NOT NULL, stuck INTEGER NOT NULL,
                 admins INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS audit(at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
+        """)
+
+    /// Version 2: the audit trail is kept whole (no longer only the newest 1000 are read), so
+    /// its entries get ids that never change or repeat, for AUDIT's `before=` paging, and indexes
+    /// for its `user=` and `action=` filters. Existing entries keep their order as ids.
+    static let version2 = SchemaMigration(version: 2, sql: """
+        CREATE TABLE audit_v2(id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, detail TEXT NOT NULL);
+        INSERT INTO audit_v2(id, at, actor, action, detail) SELECT rowid, at, actor, action, detail FROM audit ORDER BY rowid;
+        DROP TABLE audit;
+        ALTER TABLE audit_v2 RENAME TO audit;
+        CREATE INDEX audit_by_actor ON audit(actor, id);
+        CREATE INDEX audit_by_action ON audit(action, id);
         """)
 
     /// The version `database` is at.
