@@ -21,6 +21,8 @@ enum Commands {
                           [--mailbox-retention-days N] [--audit-retention-days N]
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
+          orderdesk backup --to FILE [--data PATH]              (a consistent copy, while a server runs)
+          orderdesk check [--data PATH | FILE]                  (integrity and the desk's invariants; exit 1 on problems)
           orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME]   (asks a running desk; password from
                                                                  ORDERDESK_PASSWORD or the terminal)
           orderdesk --help | orderdesk COMMAND --help

@@ -13,6 +13,8 @@ do {
     case "user": try Commands.addUser(options)
     case "import": exit(try Commands.importFile(options))
     case "metrics": exit(try Commands.metrics(options))
+    case "backup": exit(try Commands.backup(options))
+    case "check": exit(try Commands.check(options))
     case nil where options.has("help"), "help": print(Commands.usage)
     default: throw UsageError(Commands.usage)
     }

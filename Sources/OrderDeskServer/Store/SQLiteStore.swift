@@ -29,15 +29,31 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         try self.init(path: path, retention: retention, migrations: SchemaMigration.all)
     }
 
+    /// Opens an existing data file only for reading, without migrating or locking it: for
+    /// `check` and `export`, which may run beside a server (WAL lets readers in). Reads files of
+    /// this schema version and older ones (loading reads nothing a migration has changed so far);
+    /// refuses newer ones. Commits fail.
+    public convenience init(readingOnly path: String) throws {
+        try self.init(path: path, retention: Retention(), migrations: SchemaMigration.all, isReadOnly: true)
+    }
+
     /// The seam for tests: opens with `migrations` in place of the real list.
-    init(path: String, retention: Retention = Retention(), migrations: [SchemaMigration]) throws {
+    init(path: String, retention: Retention = Retention(), migrations: [SchemaMigration], isReadOnly: Bool = false) throws {
         self.path = path
         self.retention = retention
-        try DataFile.createIfMissing(path)
-        database = try SQLiteDatabase(path: path)
-        try database.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
-        try SchemaMigration.migrate(database, path: path, with: migrations)
-        try database.execute("PRAGMA journal_mode=WAL")
+        if isReadOnly {
+            database = try SQLiteDatabase(path: path, isReadOnly: true)
+            let version = try SchemaMigration.version(of: database)
+            let newest = migrations.last?.version ?? 0
+            guard version <= newest else { throw StoreError.newerSchema(path: path, fileVersion: version, supported: newest) }
+            guard version >= 1 else { throw StoreError.corrupt("\(path) is not an orderdesk data file (schema version 0)") }
+        } else {
+            try DataFile.createIfMissing(path)
+            database = try SQLiteDatabase(path: path)
+            try database.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
+            try SchemaMigration.migrate(database, path: path, with: migrations)
+            try database.execute("PRAGMA journal_mode=WAL")
+        }
         upsertOrder = try database.prepare("""
             INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
                 stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
@@ -341,7 +357,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     }
 
     /// The schema version the file is at (`PRAGMA user_version`).
-    func schemaVersion() throws -> Int64 { try SchemaMigration.version(of: database) }
+    public func schemaVersion() throws -> Int64 { try SchemaMigration.version(of: database) }
 
     /// Every audit entry, oldest first.
     func auditEntries() throws -> [AuditEntry] {
@@ -349,7 +365,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     }
 
     public func audit(_ query: AuditQuery) throws -> AuditPage {
-        // Only the filters given go into the SQL, so SQLite can use the (actor, id) and (action, id) indexes.
+        // Only the filters given go into the SQL, so SQLite can use the (actor, id) and (action, id)
+        // indexes. `rowid` is `id` from schema version 2 on, and the same order in version 1 files.
         var conditions: [String] = []
         var values: [SQLiteValue] = []
         if let user = query.user {
@@ -362,11 +379,11 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
         let filters = values
         if let before = query.before {
-            conditions.append("id < ?")
+            conditions.append("rowid < ?")
             values.append(.integer(Int64(clamping: before)))
         }
         func clause(_ parts: [String]) -> String { parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND ") }
-        let rows = try database.prepare("SELECT id, at, actor, action, detail FROM audit" + clause(conditions) + " ORDER BY id DESC LIMIT ?")
+        let rows = try database.prepare("SELECT rowid, at, actor, action, detail FROM audit" + clause(conditions) + " ORDER BY rowid DESC LIMIT ?")
         // One row past the limit tells whether older entries remain.
         let (fetch, overflow) = Int64(clamping: query.limit).addingReportingOverflow(1)
         try rows.bind(values + [.integer(overflow ? Int64.max : fetch)])
@@ -381,6 +398,14 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         try counting.bind(filters)
         let total = try counting.step() ? Int(counting.int(0)) : 0
         return AuditPage(records: records, total: total, hasMore: hasMore)
+    }
+
+    /// Rows of holds, notes and history whose order does not exist, per table.
+    func rowsWithoutOrder() throws -> [(String, Int64)] {
+        try ["holds", "notes", "history"].map { table in
+            let statement = try database.prepare("SELECT COUNT(*) FROM \(table) WHERE order_number NOT IN (SELECT number FROM orders)")
+            return (table, try statement.step() ? statement.int(0) : 0)
+        }
     }
 
     /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.
