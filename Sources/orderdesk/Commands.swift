@@ -23,6 +23,8 @@ enum Commands {
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
           orderdesk backup --to FILE [--data PATH]              (a consistent copy, while a server runs)
           orderdesk check [--data PATH | FILE]                  (integrity and the desk's invariants; exit 1 on problems)
+          orderdesk export [--data PATH] [--from DAY] [--to DAY] [--format csv|jsonl] [--history] [--out FILE]
+                                                                (orders for finance and BI, in the shape import reads)
           orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME]   (asks a running desk; password from
                                                                  ORDERDESK_PASSWORD or the terminal)
           orderdesk --help | orderdesk COMMAND --help

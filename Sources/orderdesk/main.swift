@@ -7,7 +7,7 @@ import Glibc
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
-    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus"])
+    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history"])
     switch options.positional.first {
     case "serve": try Commands.serve(options)
     case "user": try Commands.addUser(options)
@@ -15,6 +15,7 @@ do {
     case "metrics": exit(try Commands.metrics(options))
     case "backup": exit(try Commands.backup(options))
     case "check": exit(try Commands.check(options))
+    case "export": exit(try Commands.export(options))
     case nil where options.has("help"), "help": print(Commands.usage)
     default: throw UsageError(Commands.usage)
     }
