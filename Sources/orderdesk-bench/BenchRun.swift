@@ -6,21 +6,21 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,peer] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,backup,peer] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
           --scenario LIST    which scenarios (default: all)
           --sessions LIST    claim-cycle session counts (default 1,10,50)
           --duration S       seconds per claim-cycle run (default 10)
-          --restart-orders N orders in the restart scenario's data file (default 1000000)
+          --restart-orders N orders in the restart and backup scenarios' data file (default 1000000)
           --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
         Build it released: swift run -c release orderdesk-bench
         """
 
     var quick = false
     var help = false
-    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "peer"]
+    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "backup", "peer"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
@@ -78,6 +78,7 @@ struct BenchRun {
         }
         if options.scenarios.contains("idle") { _ = try scenarios.idle() }
         if options.scenarios.contains("restart") { _ = try scenarios.restart() }
+        if options.scenarios.contains("backup") { _ = try scenarios.backup() }
 
         say("\nratios (orderdesk / peer, same run):")
         for count in options.sessions {
