@@ -15,6 +15,7 @@ struct BenchOptions {
           --duration S       seconds per claim-cycle run (default 10)
           --restart-orders N orders in the restart and backup scenarios' data file (default 1000000)
           --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
+          --backup-tuning P:U:F  backup scenario: P pages per step, U µs pause, fsync every F pages (default 256:1000:512)
         Build it released: swift run -c release orderdesk-bench
         """
 
@@ -25,6 +26,7 @@ struct BenchOptions {
     var duration = 10.0
     var restartOrders = 1_000_000
     var dataDirectory: String?
+    var backupTuning: (pagesPerStep: Int32, pause: UInt32, flushPages: Int) = (256, 1000, 512)
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -40,6 +42,12 @@ struct BenchOptions {
             case "--sessions": sessions = try value().split(separator: ",").map { guard let n = Int($0), n > 0 else { throw BenchError("bad --sessions") }; return n }
             case "--duration": guard let seconds = Double(try value()), seconds > 0 else { throw BenchError("bad --duration") }; duration = seconds
             case "--data-dir": dataDirectory = try value()
+            case "--backup-tuning":
+                let parts = try value().split(separator: ":")
+                guard parts.count == 3, let pages = Int32(parts[0]), pages > 0, let pause = UInt32(parts[1]), let flush = Int(parts[2]), flush > 0 else {
+                    throw BenchError("bad --backup-tuning; P:U:F, e.g. 256:1000:512")
+                }
+                backupTuning = (pages, pause, flush)
             case "--restart-orders": guard let count = Int(try value()), count > 0 else { throw BenchError("bad --restart-orders") }; restartOrders = count
             default: throw BenchError("unknown argument \(argument)\n\n" + Self.usage)
             }

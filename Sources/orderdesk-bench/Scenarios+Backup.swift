@@ -54,9 +54,12 @@ extension Scenarios {
         }
         load.start()
         let window = options.quick ? 1.0 : 5.0
+        // Warm-up first: the server's first minutes after start include its retention pass.
+        usleep(UInt32((options.quick ? 0.5 : 10.0) * 1e6))
         usleep(UInt32(window * 1e6))
         let backupStart = monotonicNanoseconds()
-        let summary = try Backup.run(from: path, to: copy)
+        let tuning = options.backupTuning
+        let summary = try Backup.run(from: path, to: copy, pagesPerStep: tuning.pagesPerStep, pause: tuning.pause, flushPages: tuning.flushPages)
         let backupEnd = monotonicNanoseconds()
         usleep(UInt32(window * 1e6))
         let afterEnd = monotonicNanoseconds()
@@ -69,16 +72,22 @@ extension Scenarios {
             for sample in all where sample.isWrite == isWrite && range.contains(sample.at) { picked.add(sample.micros) }
             return picked
         }
+        /// When, in seconds into `range`, the slowest request of the kind was sent.
+        func worst(_ isWrite: Bool, _ range: Range<UInt64>) -> String {
+            let slowest = all.filter { $0.isWrite == isWrite && range.contains($0.at) }.max { $0.micros < $1.micros }
+            return slowest.map { String(format: "at +%.2f s", Double($0.at - range.lowerBound) / 1e9) } ?? "-"
+        }
         let baseline = (backupStart - UInt64(window * 1e9))..<backupStart
         let during = backupStart..<backupEnd
         let after = backupEnd..<afterEnd
-        say(String(format: "backup of %d orders (%d MiB, %d pages) while %d sessions ping and %d capture: %.1f s",
-                   orders, Int(summary.bytes / 1_048_576), summary.pages, pingers, writers, summary.seconds))
+        say(String(format: "backup of %d orders (%d MiB, %d pages; %d pages a step, %d µs pauses, fsync every %d pages) while %d sessions ping and %d capture: %.1f s",
+                   orders, Int(summary.bytes / 1_048_576), summary.pages, tuning.pagesPerStep, tuning.pause, tuning.flushPages,
+                   pingers, writers, summary.seconds))
         for (name, range) in [("before", baseline), ("during", during), ("after", after)] {
             let pings = pick(false, range)
             let writes = pick(true, range)
-            say("  \(name.padding(toLength: 6, withPad: " ", startingAt: 0)) PING \(pings.values.count): \(pings.summary)  max \(format(pings.percentile(1.0)))")
-            say("         CAPTURE \(writes.values.count): \(writes.summary)  max \(format(writes.percentile(1.0)))")
+            say("  \(name.padding(toLength: 6, withPad: " ", startingAt: 0)) PING \(pings.values.count): \(pings.summary)  max \(format(pings.percentile(1.0))) \(worst(false, range))")
+            say("         CAPTURE \(writes.values.count): \(writes.summary)  max \(format(writes.percentile(1.0))) \(worst(true, range))")
         }
         let report = try DataFileCheck.run(path: copy)
         say("  check of the copy: \(report.isSound ? "ok" : report.problems.prefix(3).joined(separator: "; ")) (\(report.orders) orders)")
