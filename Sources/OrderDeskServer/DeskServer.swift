@@ -24,6 +24,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         public var maximumUnsentBytes = 4 * 1024 * 1024
         /// Sessions served at once; the greeting announces what the descriptor limit allows.
         public var maximumSessions = 20_000
+        /// How often the store's housekeeping (retention) runs again after the pass at start.
+        public var maintenanceInterval = Milliseconds.minutes(60)
         /// A connection that sends nothing for this long is closed (clients PING to stay).
         public var idleTimeout = Milliseconds.seconds(600)
         /// A connection that has not logged in this long after connecting is closed.
@@ -140,14 +142,23 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     }
 
     /// Runs the store's housekeeping a slice at a time on the store queue, so commits queued
-    /// meanwhile go between the slices.
+    /// meanwhile go between the slices; then again every `maintenanceInterval`, so a desk that
+    /// runs for months keeps to its retention settings.
     private func maintainStore(now: Instant) {
         let store = self.store
+        let interval = Int(configuration.maintenanceInterval.value)
         storeQueue.async { [weak self, log] in
             do {
-                if try store.maintain(now: now) { self?.maintainStore(now: now) }
+                if try store.maintain(now: now) {
+                    self?.maintainStore(now: now)
+                    return
+                }
             } catch {
                 log(.warning, "store maintenance failed", [("error", "\(error)")])
+            }
+            self?.queue.asyncAfter(deadline: .now() + .milliseconds(interval)) { [weak self] in
+                guard let self, !self.isStopping else { return }
+                self.maintainStore(now: self.clock())
             }
         }
     }

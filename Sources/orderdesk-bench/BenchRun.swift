@@ -6,25 +6,27 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,neighbour,peer] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,neighbour,backup,peer] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
           --scenario LIST    which scenarios (default: all)
           --sessions LIST    claim-cycle session counts (default 1,10,50)
           --duration S       seconds per claim-cycle run (default 10)
-          --restart-orders N orders in the restart scenario's data file (default 1000000)
+          --restart-orders N orders in the restart and backup scenarios' data file (default 1000000)
           --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
+          --backup-tuning P:U:F  backup scenario: P pages per step, U µs pause, fsync every F pages (default 256:1000:512)
         Build it released: swift run -c release orderdesk-bench
         """
 
     var quick = false
     var help = false
-    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "neighbour", "peer"]
+    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "neighbour", "backup", "peer"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
     var dataDirectory: String?
+    var backupTuning: (pagesPerStep: Int32, pause: UInt32, flushPages: Int) = (256, 1000, 512)
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -40,6 +42,12 @@ struct BenchOptions {
             case "--sessions": sessions = try value().split(separator: ",").map { guard let n = Int($0), n > 0 else { throw BenchError("bad --sessions") }; return n }
             case "--duration": guard let seconds = Double(try value()), seconds > 0 else { throw BenchError("bad --duration") }; duration = seconds
             case "--data-dir": dataDirectory = try value()
+            case "--backup-tuning":
+                let parts = try value().split(separator: ":")
+                guard parts.count == 3, let pages = Int32(parts[0]), pages > 0, let pause = UInt32(parts[1]), let flush = Int(parts[2]), flush > 0 else {
+                    throw BenchError("bad --backup-tuning; P:U:F, e.g. 256:1000:512")
+                }
+                backupTuning = (pages, pause, flush)
             case "--restart-orders": guard let count = Int(try value()), count > 0 else { throw BenchError("bad --restart-orders") }; restartOrders = count
             default: throw BenchError("unknown argument \(argument)\n\n" + Self.usage)
             }
@@ -79,6 +87,7 @@ struct BenchRun {
         if options.scenarios.contains("idle") { _ = try scenarios.idle() }
         if options.scenarios.contains("restart") { _ = try scenarios.restart() }
         if options.scenarios.contains("neighbour") { _ = try scenarios.noisyNeighbour() }
+        if options.scenarios.contains("backup") { _ = try scenarios.backup() }
 
         say("\nratios (orderdesk / peer, same run):")
         for count in options.sessions {

@@ -180,10 +180,28 @@ struct Scenarios {
 
     /// Time from start to ready with N orders (and their history) in the data file.
     func restart() throws -> [String: Double] {
+        let (path, orders) = try restartFile()
+        var times: [Double] = []
+        var rss = 0
+        for _ in 0..<(options.quick ? 1 : 3) {
+            let server = try BenchServer(data: path)
+            times.append(server.startSeconds)
+            rss = ProcessStats.residentKiB(server.pid)
+            server.stop()
+        }
+        let best = times.min() ?? 0
+        say("restart with \(orders) orders: ready in \(times.map { String(format: "%.2f", $0) }.joined(separator: " / ")) s; RSS when ready \(rss / 1024) MiB")
+        return ["seconds": best, "rss": Double(rss) / 1024]
+    }
+
+    /// The restart scenario's big data file (N orders with history), made once per data
+    /// directory; the backup scenario copies the same file.
+    func restartFile() throws -> (path: String, orders: Int) {
         let orders = options.quick ? 20_000 : options.restartOrders
         let path = directory + "/restart-\(orders).sqlite"
         let preparing = monotonicNanoseconds()
-        if options.dataDirectory != nil, FileManager.default.fileExists(atPath: path) {
+        // Without --data-dir the directory is this run's own, so a file there was made by this run.
+        if FileManager.default.fileExists(atPath: path) {
             say("  reusing \(path)")
         } else {
             var reported = 0
@@ -196,16 +214,6 @@ struct Scenarios {
         }
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         say("  prepared \(orders) orders with history in \(String(format: "%.1f", Double(monotonicNanoseconds() - preparing) / 1e9)) s, file \(fileSize / 1_048_576) MiB")
-        var times: [Double] = []
-        var rss = 0
-        for _ in 0..<(options.quick ? 1 : 3) {
-            let server = try BenchServer(data: path)
-            times.append(server.startSeconds)
-            rss = ProcessStats.residentKiB(server.pid)
-            server.stop()
-        }
-        let best = times.min() ?? 0
-        say("restart with \(orders) orders: ready in \(times.map { String(format: "%.2f", $0) }.joined(separator: " / ")) s; RSS when ready \(rss / 1024) MiB")
-        return ["seconds": best, "rss": Double(rss) / 1024]
+        return (path, orders)
     }
 }

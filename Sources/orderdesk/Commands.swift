@@ -18,18 +18,25 @@ enum Commands {
 
         usage:
           orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
+                          [--mailbox-retention-days N] [--audit-retention-days N]
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
+          orderdesk backup --to FILE [--data PATH]              (a consistent copy, while a server runs)
+          orderdesk check [--data PATH | FILE]                  (integrity and the desk's invariants; exit 1 on problems)
+          orderdesk export [--data PATH] [--from DAY] [--to DAY] [--format csv|jsonl] [--history] [--out FILE]
+                                                                (orders for finance and BI, in the shape import reads)
           orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME]   (asks a running desk; password from
                                                                  ORDERDESK_PASSWORD or the terminal)
           orderdesk --help | orderdesk COMMAND --help
 
-        defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --idle-timeout 600, --log-level info
+        defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --idle-timeout 600, --log-level info,
+                  --mailbox-retention-days 14, --audit-retention-days 0 (keep the audit trail as long as the orders)
         roles: processor, sales, service, admin, integration
         """
 
     static let serveUsage = """
         usage: orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
+                               [--mailbox-retention-days N] [--audit-retention-days N]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N          port (default 7878; 0 picks a free one); the bound port is printed
@@ -40,12 +47,17 @@ enum Commands {
           --idle-timeout SECONDS
                             close a connection that sent nothing for this long (default 600)
           --log-level L     error, warning, info or debug (default info); logs go to stderr as logfmt
+          --mailbox-retention-days N
+                            drop mailbox events (INBOX, RESUME) older than N days (default 14)
+          --audit-retention-days N
+                            drop audit entries older than N days; 0 (the default) keeps them as long as the orders
         """
 
     static func serve(_ options: Options) throws {
         if options.has("help") { print(serveUsage); return }
         blockStopSignals()  // again, for callers other than main (harmless when done)
-        let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help"])
+        let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help",
+                                              "mailbox-retention-days", "audit-retention-days"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
         configuration.onFatalError = { message in
@@ -63,7 +75,10 @@ enum Commands {
         }
         let path = options.value("data") ?? defaultDataPath
         let lock = try DataFileLock(dataPath: path)
-        let store = try SQLiteStore(path: path)
+        var retention = SQLiteStore.Retention()
+        if let days = try options.integer("mailbox-retention-days", in: 1...36_500) { retention.mailboxes = Milliseconds(Int64(days) * 86_400_000) }
+        if let days = try options.integer("audit-retention-days", in: 0...36_500), days > 0 { retention.audit = Milliseconds(Int64(days) * 86_400_000) }
+        let store = try SQLiteStore(path: path, retention: retention)
         if options.has("demo") {
             if try DemoData.seed(into: store, now: SystemClock.now()) {
                 configuration.log(.info, "demo data added", [("users", DemoData.users.map(\.name).joined(separator: ",")), ("password", "see README")])

@@ -9,12 +9,15 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // `serve` takes SIGTERM and SIGINT with sigwait: block them before anything can start a thread.
 if arguments.first == "serve" { Commands.blockStopSignals() }
 do {
-    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus"])
+    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history"])
     switch options.positional.first {
     case "serve": try Commands.serve(options)
     case "user": try Commands.addUser(options)
     case "import": exit(try Commands.importFile(options))
     case "metrics": exit(try Commands.metrics(options))
+    case "backup": exit(try Commands.backup(options))
+    case "check": exit(try Commands.check(options))
+    case "export": exit(try Commands.export(options))
     case nil where options.has("help"), "help": print(Commands.usage)
     default: throw UsageError(Commands.usage)
     }

@@ -31,7 +31,7 @@ struct HostileClientTests {
     func overflowingImport() throws {
         let store = MemoryStore()
         var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: Instant(milliseconds: 0))
-        try store.commit(desk.put(User(name: "sam", role: .sales, credential: Passwords.credential(for: "sam", iterations: 1000))).changes)
+        try store.commit(desk.put(User(name: "sam", role: .sales, credential: try Passwords.credential(for: "sam", iterations: 1000))).changes)
         let csv = "number,customer,rep,po,sku,qty,price\nSO-1,Acme,sam,P1,X,1000000,999999999999.99\nSO-2,Acme,sam,P2,X,1,10.00\nSO-3,Acme,nobody,P3,X,1,1.00\n"
         let result = try Importer.run(Importer.parse(contents: csv, fileName: "rows.csv"), into: store, now: Instant(milliseconds: 0))
         #expect(result.captured == ["SO-2"])

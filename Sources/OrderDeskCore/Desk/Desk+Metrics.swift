@@ -1,4 +1,4 @@
-/// METRICS and AUDIT for administrators: the order-cycle figures leadership asks for.
+/// METRICS for administrators: the order-cycle figures leadership asks for.
 extension Desk {
     /// METRICS once a scan has read every order: queue depths, cycle time, hold resolution,
     /// clean shipments and throughput over `window`. The server appends its operational counters.
@@ -43,12 +43,6 @@ extension Desk {
     static func ratio(_ part: Int, _ whole: Int) -> String {
         let hundredths = (part * 100 + whole / 2) / whole
         return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
-    }
-
-    func auditListing(limit: Int) -> Reply {
-        let shown = audit.suffix(limit).reversed()
-        return .ok(Rendering.join([("entries", String(audit.count)), ("shown", String(shown.count))]),
-                   data: shown.map { Rendering.join([("at", $0.at.iso8601), ("by", $0.actor), ("action", $0.action), ("detail", $0.detail)]) })
     }
 }
 

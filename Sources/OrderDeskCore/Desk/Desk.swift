@@ -28,8 +28,6 @@ public struct Desk: Sendable {
     var escalations = MinHeap<EscalationDeadline>()
     /// Lease warnings, lease ends and grace ends, soonest first (lazy, like `escalations`).
     var leaseDeadlines = MinHeap<LeaseDeadline>()
-    /// Recent admin actions, newest last.
-    public internal(set) var audit: [AuditEntry] = []
     /// Effects of the operation in progress; taken by `finish`.
     var changes: [StoreChange] = []
     var pushes: [Push] = []
@@ -45,7 +43,6 @@ public struct Desk: Sendable {
             if kind == "queue" { subscribers[name, default: []].insert(user) } else { roomMembers[name, default: []].insert(user) }
         }
         thresholds = snapshot.thresholds
-        audit = snapshot.audit
         orders.reserveCapacity(snapshot.orders.count)
         orderNumbers.reserveCapacity(snapshot.orders.count)
         for var order in snapshot.orders {
@@ -113,7 +110,7 @@ public struct Desk: Sendable {
         case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
-        case .resume, .unlock, .addUser: return .ok("")  // answered by the server: sessions, login records, hashing
+        case .resume, .unlock, .addUser, .audit: return .ok("")  // answered by the server: sessions, login records, hashing, the store
         case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
         case .thresholds: return thresholdListing()
         case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
@@ -127,7 +124,6 @@ public struct Desk: Sendable {
         case .rooms: return roomListing(for: user)
         case .subscribe(let topic): return subscribe(topic, user: user, isSubscribing: true)
         case .unsubscribe(let topic): return subscribe(topic, user: user, isSubscribing: false)
-        case .audit(let limit): return auditListing(limit: limit)
         case .reassign(let number, let target, let reason): return try reassign(number, to: target, reason: reason, by: user, now: now)
         }
     }
@@ -197,12 +193,9 @@ public struct Desk: Sendable {
         changes.append(.counters(counters))
     }
 
-    /// Records an administrator's action in the audit log.
+    /// Records an administrator's action in the audit trail (kept by the store, not in memory).
     mutating func recordAudit(_ action: String, _ detail: String, by actor: String, now: Instant) {
-        let entry = AuditEntry(at: now, actor: actor, action: action, detail: detail)
-        audit.append(entry)
-        if audit.count > 1000 { audit.removeFirst(audit.count - 1000) }
-        changes.append(.audit(entry))
+        changes.append(.audit(AuditEntry(at: now, actor: actor, action: action, detail: detail)))
     }
 
     mutating func issueToken() -> UInt64 {
@@ -342,7 +335,6 @@ public struct DeskSnapshot: Sendable {
     /// (user, "queue" or "room", name)
     public var memberships: [(String, String, String)] = []
     public var thresholds: [QueueName: EscalationThresholds] = [:]
-    public var audit: [AuditEntry] = []
 
     public init(orders: [Order] = [], users: [User] = [], counters: DeskCounters = DeskCounters()) {
         self.orders = orders

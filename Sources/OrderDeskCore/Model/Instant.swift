@@ -114,3 +114,14 @@ enum CivilDate {
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }
+
+extension Instant {
+    /// Midnight UTC at the start of `day`, written `YYYY-MM-DD` (year 1970-9999); nil unless
+    /// it is a real calendar day.
+    public init?(day text: String) {
+        guard CivilDate.isValidDay(text) else { return nil }
+        let parts = text.split(separator: "-").compactMap { Int64($0) }
+        guard parts.count == 3, (1970...9999).contains(parts[0]) else { return nil }
+        self.init(milliseconds: CivilDate.daysSinceEpoch(year: parts[0], month: parts[1], day: parts[2]) * 86_400_000)
+    }
+}

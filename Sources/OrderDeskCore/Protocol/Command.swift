@@ -40,7 +40,7 @@ public enum Command: Sendable, Equatable {
     /// Subscribes to a queue's wire name, or `stuck`.
     case subscribe(String)
     case unsubscribe(String)
-    case audit(limit: Int)
+    case audit(AuditQuery)
     case metrics(window: Milliseconds)
     /// Clears a user's failed-login lockout.
     case unlock(user: String)
@@ -195,7 +195,7 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "ROOMS", usage: "ROOMS", summary: "rooms with members", example: "ROOMS", roles: everyone),
             CommandSpec(name: "SUBSCRIBE", usage: "SUBSCRIBE <queue|stuck>", summary: "get a push when an order enters or leaves a queue", example: "SUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "UNSUBSCRIBE", usage: "UNSUBSCRIBE <queue|stuck>", summary: "stop those pushes", example: "UNSUBSCRIBE credit", roles: everyone),
-            CommandSpec(name: "AUDIT", usage: "AUDIT [limit]", summary: "recent administrator actions, newest first", example: "AUDIT 20", roles: [.admin]),
+            CommandSpec(name: "AUDIT", usage: "AUDIT [limit] [before=<id>] [user=<name>] [action=<action>]", summary: "administrator actions, newest first; pages back with before=", example: "AUDIT 20 action=reassign", roles: [.admin]),
             CommandSpec(name: "USER", usage: "USER ADD <name> <role> <password> | USER ROLE <name> <role>", summary: "add a user, or change a user's role", example: "USER ADD dana processor s3cret-pass", roles: [.admin]),
             CommandSpec(name: "UNLOCK", usage: "UNLOCK <user>", summary: "clear a user's lockout after too many failed logins", example: "UNLOCK ben", roles: [.admin]),
             CommandSpec(name: "METRICS", usage: "METRICS [window=<d>]", summary: "queue depths, cycle and hold resolution times, throughput, server counters", example: "METRICS window=7d", roles: [.admin]),

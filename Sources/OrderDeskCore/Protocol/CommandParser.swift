@@ -180,7 +180,12 @@ public struct CommandParser: Sendable {
             case "ROLE": command = .setRole(user: user, role: role)
             default: throw arguments.usageError("USER takes ADD or ROLE")
             }
-        case "AUDIT": command = .audit(limit: try arguments.optionalCount() ?? 50)
+        case "AUDIT":
+            let limit = try arguments.optionalCount() ?? 50
+            let fields = try arguments.fields(allowed: ["before", "user", "action"])
+            let before = fields["before"].flatMap(UInt64.init)
+            if fields["before"] != nil, before == nil { throw arguments.usageError("before= takes an audit entry id") }
+            command = .audit(AuditQuery(limit: limit, before: before, user: fields["user"], action: fields["action"]?.lowercased()))
         case "METRICS":
             let fields = try arguments.fields(allowed: ["window"])
             var window = Milliseconds(30 * 86_400_000)

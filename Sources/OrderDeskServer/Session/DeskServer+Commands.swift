@@ -128,6 +128,10 @@ extension DeskServer {
                 showArchived(number, command, as: user, on: connection)
                 return
             }
+            if case .audit(let query) = command {
+                showAudit(query, command: command, as: user, on: connection)
+                return
+            }
             if let started = desk.startScan(command, as: user) {
                 switch started {
                 case .success(let scan): continueScan(scan, on: connection)

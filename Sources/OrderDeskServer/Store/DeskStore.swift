@@ -15,6 +15,8 @@ public protocol DeskStore: AnyObject, Sendable {
     func maintain(now: Instant) throws -> Bool
     /// An order's whole thread and history, for look-ups of archived orders.
     func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry])
+    /// A page of the audit trail, newest first; the desk keeps none of it in memory.
+    func audit(_ query: AuditQuery) throws -> AuditPage
 }
 
 extension DeskStore {
@@ -29,12 +31,21 @@ public enum StoreError: Error, CustomStringConvertible {
     case corrupt(String)
     /// A fault injected by a test.
     case injected
+    /// The data file was made by a newer orderdesk, whose schema this one cannot read.
+    case newerSchema(path: String, fileVersion: Int64, supported: Int64)
+    /// A schema migration failed; the data file was left as it was.
+    case migrationFailed(path: String, version: Int64, reason: String)
 
     public var description: String {
         switch self {
         case .sqlite(let code, let message): "sqlite error \(code): \(message)"
         case .corrupt(let detail): "unreadable data: \(detail)"
         case .injected: "injected fault"
+        case .newerSchema(let path, let fileVersion, let supported):
+            "\(path) was made by a newer orderdesk (schema version \(fileVersion)); this orderdesk reads schema versions up to "
+                + "\(supported). Run the newer orderdesk, or restore a backup this version made; the file was not changed"
+        case .migrationFailed(let path, let version, let reason):
+            "upgrading \(path) to schema version \(version) failed (\(reason)); the file was left as it was"
         }
     }
 }

@@ -7,6 +7,7 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
     // Guarded by `lock`: tests inspect it from their own threads while the store queue commits.
     private let lock = NSLock()
     private var snapshot = DeskSnapshot()
+    private var auditTrail: [AuditEntry] = []
     private var failuresToInject = 0
     private var commitCount = 0
 
@@ -27,6 +28,19 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
         lock.withLock {
             let found = snapshot.orders.first { $0.number == order }
             return (found?.notes ?? [], found?.history ?? [])
+        }
+    }
+
+    public func audit(_ query: AuditQuery) throws -> AuditPage {
+        lock.withLock {
+            let matching = auditTrail.enumerated().map { AuditRecord(id: UInt64($0.offset + 1), entry: $0.element) }.filter { record in
+                (query.before.map { record.id < $0 } ?? true) && (query.user.map { record.entry.actor == $0 } ?? true)
+                    && (query.action.map { record.entry.action == $0 } ?? true)
+            }
+            let total = auditTrail.filter { entry in
+                (query.user.map { entry.actor == $0 } ?? true) && (query.action.map { entry.action == $0 } ?? true)
+            }.count
+            return AuditPage(records: Array(matching.reversed().prefix(query.limit)), total: total, hasMore: matching.count > query.limit)
         }
     }
 
@@ -59,7 +73,7 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
                     snapshot.memberships.removeAll { $0 == (user, kind, name) }
                     if isMember { snapshot.memberships.append((user, kind, name)) }
                 case .thresholds(let queue, let value): snapshot.thresholds[queue] = value
-                case .audit(let entry): snapshot.audit.append(entry)
+                case .audit(let entry): auditTrail.append(entry)
                 }
             }
             snapshot.orders = orders.values.sorted { $0.sequence < $1.sequence }

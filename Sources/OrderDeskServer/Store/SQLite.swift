@@ -7,15 +7,11 @@ import Glibc
 final class SQLiteDatabase {
     private(set) var handle: OpaquePointer?
 
-    init(path: String) throws {
+    /// Opens `path` for reading and writing (creating it), or with `isReadOnly` only for
+    /// reading an existing file.
+    init(path: String, isReadOnly: Bool = false) throws {
         var db: OpaquePointer?
-        // Orders, customers and password hashes: a new data file is for its owner only. SQLite
-        // gives the -wal and -shm files the main file's mode.
-        if path != ":memory:" && !path.hasPrefix("file:") {
-            let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if descriptor >= 0 { Glibc.close(descriptor) }
-        }
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (isReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &db, flags, nil)
         guard status == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"

@@ -19,17 +19,41 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private let deleteMembership: SQLiteStatement
     private let upsertThresholds: SQLiteStatement
     private let insertAudit: SQLiteStatement
-    /// Events older than this are dropped from mailboxes when the store opens.
-    public static let mailboxRetention = Milliseconds(14 * 86_400_000)
+    /// How long the store keeps what `maintain` may drop.
+    public let retention: Retention
 
-    /// Schema version kept in `PRAGMA user_version`.
-    static let schemaVersion: Int64 = 1
+    /// Opens (creating it, mode 0600, if missing) the data file at `path` and migrates it to
+    /// the newest schema version. Refuses a file made by a newer orderdesk; when a migration
+    /// fails, the file is left exactly as it was.
+    public convenience init(path: String, retention: Retention = Retention()) throws {
+        try self.init(path: path, retention: retention, migrations: SchemaMigration.all)
+    }
 
-    public init(path: String) throws {
+    /// Opens an existing data file only for reading, without migrating or locking it: for
+    /// `check` and `export`, which may run beside a server (WAL lets readers in). Reads files of
+    /// this schema version and older ones (loading reads nothing a migration has changed so far);
+    /// refuses newer ones. Commits fail.
+    public convenience init(readingOnly path: String) throws {
+        try self.init(path: path, retention: Retention(), migrations: SchemaMigration.all, isReadOnly: true)
+    }
+
+    /// The seam for tests: opens with `migrations` in place of the real list.
+    init(path: String, retention: Retention = Retention(), migrations: [SchemaMigration], isReadOnly: Bool = false) throws {
         self.path = path
-        database = try SQLiteDatabase(path: path)
-        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
-        try database.execute(Self.schema)
+        self.retention = retention
+        if isReadOnly {
+            database = try SQLiteDatabase(path: path, isReadOnly: true)
+            let version = try SchemaMigration.version(of: database)
+            let newest = migrations.last?.version ?? 0
+            guard version <= newest else { throw StoreError.newerSchema(path: path, fileVersion: version, supported: newest) }
+            guard version >= 1 else { throw StoreError.corrupt("\(path) is not an orderdesk data file (schema version 0)") }
+        } else {
+            try DataFile.createIfMissing(path)
+            database = try SQLiteDatabase(path: path)
+            try database.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
+            try SchemaMigration.migrate(database, path: path, with: migrations)
+            try database.execute("PRAGMA journal_mode=WAL")
+        }
         upsertOrder = try database.prepare("""
             INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
                 stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
@@ -58,35 +82,6 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         upsertThresholds = try database.prepare("INSERT OR REPLACE INTO thresholds(queue, warning, stuck, admins) VALUES(?,?,?,?)")
         insertAudit = try database.prepare("INSERT INTO audit(at, actor, action, detail) VALUES(?,?,?,?)")
     }
-
-    static let schema = """
-        CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, role TEXT NOT NULL, salt BLOB NOT NULL,
-            hash BLOB NOT NULL, iterations INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS orders(number TEXT PRIMARY KEY, sequence INTEGER NOT NULL, customer TEXT NOT NULL,
-            rep TEXT NOT NULL, po TEXT NOT NULL, currency TEXT NOT NULL, priority TEXT NOT NULL, ship TEXT,
-            stage TEXT NOT NULL, captured_at INTEGER NOT NULL, stage_changed_at INTEGER NOT NULL, lines TEXT NOT NULL,
-            watchers TEXT NOT NULL, claim_holder TEXT, claim_token INTEGER, claim_since INTEGER, claim_expires INTEGER,
-            claim_warned INTEGER, claim_grace INTEGER, episodes TEXT NOT NULL DEFAULT '', released_by TEXT, released_at INTEGER);
-        CREATE TABLE IF NOT EXISTS holds(order_number TEXT NOT NULL, id INTEGER NOT NULL, type TEXT NOT NULL,
-            reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed_at INTEGER NOT NULL, released_by TEXT,
-            released_at INTEGER, release_reason TEXT, PRIMARY KEY(order_number, id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS notes(order_number TEXT NOT NULL, at INTEGER NOT NULL, author TEXT NOT NULL, text TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS notes_by_order ON notes(order_number);
-        CREATE TABLE IF NOT EXISTS history(order_number TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
-            action TEXT NOT NULL, detail TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS history_by_order ON history(order_number);
-        CREATE TABLE IF NOT EXISTS mailbox(user TEXT NOT NULL, id INTEGER NOT NULL, at INTEGER NOT NULL, kind TEXT NOT NULL,
-            line TEXT NOT NULL, personal INTEGER NOT NULL, read INTEGER NOT NULL, delivered INTEGER NOT NULL,
-            PRIMARY KEY(user, id)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS mailbox_dropped(user TEXT PRIMARY KEY, through INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS memberships(user TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
-            PRIMARY KEY(user, kind, name)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS thresholds(queue TEXT PRIMARY KEY, warning INTEGER NOT NULL, stuck INTEGER NOT NULL,
-            admins INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS audit(at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL);
-        PRAGMA user_version = 1;
-        """
 
     public func commit(_ changes: [StoreChange]) throws {
         try database.execute("BEGIN IMMEDIATE")
@@ -289,10 +284,6 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             snapshot.thresholds[queue] = EscalationThresholds(warning: Milliseconds(thresholds.int(1)), stuck: Milliseconds(thresholds.int(2)),
                                                               admins: Milliseconds(thresholds.int(3)))
         }
-        let audit = try database.prepare("SELECT at, actor, action, detail FROM audit ORDER BY rowid DESC LIMIT 1000")
-        while try audit.step() {
-            snapshot.audit.insert(AuditEntry(at: Instant(milliseconds: audit.int(0)), actor: audit.text(1), action: audit.text(2), detail: audit.text(3)), at: 0)
-        }
         return snapshot
     }
 
@@ -322,11 +313,17 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
     }
 
-    /// Drops mailbox events older than the retention window, remembering per user the newest id
-    /// dropped (so RESUME can tell it is incomplete). Runs on the store queue after start.
+    /// Drops mailbox events (and, when the setting says so, audit entries) older than their
+    /// retention window, remembering per user the newest mailbox id dropped (so RESUME can tell
+    /// it is incomplete). Runs on the store queue after start and then periodically.
     public func maintain(now: Instant) throws -> Bool {
-        let cutoff = now.milliseconds - Self.mailboxRetention.value
         let slice = 5000
+        if let keep = retention.audit {
+            let cutoff = now.milliseconds - keep.value
+            try database.execute("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < \(cutoff) ORDER BY id LIMIT \(slice))")
+            if sqlite3_changes(database.handle) >= slice { return true }
+        }
+        let cutoff = now.milliseconds - retention.mailboxes.value
         try database.execute("""
             BEGIN IMMEDIATE;
             CREATE TEMP TABLE IF NOT EXISTS expired(user TEXT, id INTEGER);
@@ -359,11 +356,80 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         return (notes, history)
     }
 
+    /// The schema version the file is at (`PRAGMA user_version`).
+    public func schemaVersion() throws -> Int64 { try SchemaMigration.version(of: database) }
+
+    /// Every audit entry, oldest first.
+    func auditEntries() throws -> [AuditEntry] {
+        try audit(AuditQuery(limit: Int.max)).records.reversed().map(\.entry)
+    }
+
+    public func audit(_ query: AuditQuery) throws -> AuditPage {
+        // Only the filters given go into the SQL, so SQLite can use the (actor, id) and (action, id)
+        // indexes. `rowid` is `id` from schema version 2 on, and the same order in version 1 files.
+        var conditions: [String] = []
+        var values: [SQLiteValue] = []
+        if let user = query.user {
+            conditions.append("actor = ?")
+            values.append(.text(user))
+        }
+        if let action = query.action {
+            conditions.append("action = ?")
+            values.append(.text(action))
+        }
+        let filters = values
+        if let before = query.before {
+            conditions.append("rowid < ?")
+            values.append(.integer(Int64(clamping: before)))
+        }
+        func clause(_ parts: [String]) -> String { parts.isEmpty ? "" : " WHERE " + parts.joined(separator: " AND ") }
+        let rows = try database.prepare("SELECT rowid, at, actor, action, detail FROM audit" + clause(conditions) + " ORDER BY rowid DESC LIMIT ?")
+        // One row past the limit tells whether older entries remain.
+        let (fetch, overflow) = Int64(clamping: query.limit).addingReportingOverflow(1)
+        try rows.bind(values + [.integer(overflow ? Int64.max : fetch)])
+        var records: [AuditRecord] = []
+        while try rows.step() {
+            records.append(AuditRecord(id: UInt64(clamping: rows.int(0)), entry: AuditEntry(
+                at: Instant(milliseconds: rows.int(1)), actor: rows.text(2), action: rows.text(3), detail: rows.text(4))))
+        }
+        let hasMore = records.count > query.limit
+        if hasMore { records.removeLast() }
+        let counting = try database.prepare("SELECT COUNT(*) FROM audit" + clause(Array(conditions.prefix(filters.count))))
+        try counting.bind(filters)
+        let total = try counting.step() ? Int(counting.int(0)) : 0
+        return AuditPage(records: records, total: total, hasMore: hasMore)
+    }
+
+    /// Rows of holds, notes and history whose order does not exist, per table.
+    func rowsWithoutOrder() throws -> [(String, Int64)] {
+        try ["holds", "notes", "history"].map { table in
+            let statement = try database.prepare("SELECT COUNT(*) FROM \(table) WHERE order_number NOT IN (SELECT number FROM orders)")
+            return (table, try statement.step() ? statement.int(0) : 0)
+        }
+    }
+
     /// Runs `PRAGMA integrity_check`; returns "ok" for a sound file.
     public func integrityCheck() throws -> String {
         let statement = try database.prepare("PRAGMA integrity_check")
         var result: [String] = []
         while try statement.step() { result.append(statement.text(0)) }
         return result.joined(separator: "; ")
+    }
+}
+
+extension SQLiteStore {
+    /// How long the store keeps mailbox events and audit entries; `orderdesk serve
+    /// --mailbox-retention-days` and `--audit-retention-days` set it.
+    public struct Retention: Sendable, Equatable {
+        /// Mailbox events older than this are dropped (default 14 days).
+        public var mailboxes: Milliseconds
+        /// Audit entries older than this are dropped; nil (the default) keeps them for as long
+        /// as the orders, which are never dropped.
+        public var audit: Milliseconds?
+
+        public init(mailboxes: Milliseconds = Milliseconds(14 * 86_400_000), audit: Milliseconds? = nil) {
+            self.mailboxes = mailboxes
+            self.audit = audit
+        }
     }
 }

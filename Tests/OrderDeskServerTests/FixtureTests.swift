@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import TestSupport
+import OrderDeskCore
+@testable import OrderDeskServer
+
+/// Upgrades keep every data file: the schema-version-1 file made by main before migrations
+/// existed (Fixtures/README.md) must open, intact, after every later schema change.
+@Suite("Data files: the v1 fixture and schema migrations", .serialized)
+struct FixtureTests {
+    @Test("the v1 fixture migrates to the newest version with every order, note, hold, claim, event and threshold intact")
+    func fixtureOpensIntact() throws {
+        let expected = try Fixture.facts()
+        #expect(expected.user_version == 1)
+        let store = try SQLiteStore(path: try Fixture.copy())
+        let found = try Facts.read(from: store)
+        #expect(found.user_version == SchemaMigration.newest)
+        #expect(found.users == expected.users)
+        #expect(found.meta == expected.meta)
+        #expect(found.stages == expected.stages)
+        #expect(found.notes == expected.notes)
+        #expect(found.history == expected.history)
+        #expect(found.mailboxes == expected.mailboxes)
+        #expect(found.memberships == expected.memberships)
+        #expect(found.thresholds == expected.thresholds)
+        #expect(found.audit == expected.audit)
+        #expect(found.orders.count == expected.orders.count)
+        for (order, wanted) in zip(found.orders, expected.orders) where order != wanted {
+            Issue.record("order \(wanted.number) differs: \(order) != \(wanted)")
+        }
+    }
+
+    @Test("concrete facts recorded when the fixture was made")
+    func fixtureFacts() throws {
+        let store = try SQLiteStore(path: try Fixture.copy())
+        let snapshot = try store.load()
+        #expect(snapshot.orders.count == 301)
+        #expect(snapshot.users.count == 9)
+        #expect(snapshot.counters == DeskCounters(nextToken: 196, nextEventID: 762, nextSequence: 302))
+        let orders = Dictionary(uniqueKeysWithValues: snapshot.orders.map { ($0.number, $0) })
+        let fixture = try #require(orders["SO-20001"])
+        #expect(fixture.customer == "Fixture Co" && fixture.rep == "sam" && fixture.purchaseOrder == "PO-FIX-1")
+        #expect(fixture.stage == .shipped && fixture.priority == .high && fixture.requestedShipDate == "2026-12-15")
+        #expect(fixture.total == Money(cents: 12_000) && fixture.watchers == ["cora", "sam"])
+        #expect(fixture.holds.count == 1 && fixture.holds.first?.type == .pricing && fixture.holds.first?.isOpen == false)
+        #expect(try store.thread(of: "SO-20001").notes.map(\.text) == ["customer agreed the new price"])
+        let claims = snapshot.orders.compactMap { order in order.lease.map { (order.number, $0.holder, $0.token) } }
+        #expect(claims.map(\.0) == ["SO-10045", "SO-10266"])
+        #expect(claims.map(\.1) == ["ana", "ana"] && claims.map(\.2) == [194, 190])
+        #expect(orders["SO-10266"]?.openHold(ofType: .credit) != nil)
+        #expect(orders["SO-10293"]?.lease == nil)
+        #expect(snapshot.thresholds[.hold(.pricing)] == EscalationThresholds(warning: .minutes(60), stuck: .minutes(180), admins: .minutes(360)))
+        #expect(snapshot.mailboxes["cleo"]?.entries.last?.line.contains("welcome back on Monday") == true)
+    }
+
+    @Test("a server starts on the migrated fixture, serves it, and a change survives a restart")
+    func fixtureRoundTrips() throws {
+        let path = try Fixture.copy()
+        do {
+            // The desk's clock stands where the fixture was made, inside its claims' grace windows.
+            let clock = ManualClock(Instant(milliseconds: 1_796_198_400_000))
+            let desk = try TestDesk(store: try SQLiteStore(path: path), clock: clock, users: [])
+            defer { desk.stop() }
+            let ana = try LineClient(port: desk.port)
+            let login = try ana.command("LOGIN ana demo")
+            #expect(login.last?.hasPrefix("OK user=ana role=processor claims=2") == true)
+            #expect(try ana.command("QUEUE mine").dropLast().compactMap { $0.split(separator: " ").dropFirst().first } == ["SO-10266", "SO-10045"])
+            #expect(try ana.command("HISTORY SO-20001").last == "OK order=SO-20001 entries=7")
+            try ana.ok("NOTE SO-10266 after the upgrade")
+        }
+        let store = try SQLiteStore(path: path)
+        let order = try #require(try store.load().orders.first { $0.number == "SO-10266" })
+        #expect(order.notes.last?.text == "after the upgrade")
+        #expect(order.notes.count == 2)
+    }
+
+    @Test("a file made by a newer orderdesk is refused, naming both versions, and left untouched")
+    func newerFileRefused() throws {
+        let path = try Fixture.copy()
+        do {
+            let database = try SQLiteDatabase(path: path)
+            try database.execute("PRAGMA user_version = \(SchemaMigration.newest + 7)")
+        }
+        let before = try Fixture.bytes(of: path)
+        #expect {
+            _ = try SQLiteStore(path: path)
+        } throws: { error in
+            guard case .newerSchema(_, let fileVersion, let supported) = error as? StoreError else { return false }
+            let message = "\(error)"
+            return fileVersion == SchemaMigration.newest + 7 && supported == SchemaMigration.newest
+                && message.contains("schema version \(fileVersion)") && message.contains("up to \(supported)")
+        }
+        #expect(try Fixture.bytes(of: path) == before)
+    }
+
+    @Test("a migration that fails leaves the file byte for byte as it was")
+    func failedMigrationChangesNothing() throws {
+        let path = try Fixture.copy()
+        let before = try Fixture.bytes(of: path)
+        let failing = SchemaMigration(version: SchemaMigration.newest + 1, sql: """
+            CREATE TABLE scratch(value INTEGER);
+            INSERT INTO scratch VALUES(1);
+            DELETE FROM orders;
+            INSERT INTO no_such_table VALUES(1);
+            """)
+        #expect {
+            _ = try SQLiteStore(path: path, migrations: SchemaMigration.all + [failing])
+        } throws: { error in
+            guard case .migrationFailed(_, let version, _) = error as? StoreError else { return false }
+            return version == failing.version
+        }
+        #expect(try Fixture.bytes(of: path) == before)
+        let leftover = FileManager.default.fileExists(atPath: path + "-wal") ? try Fixture.bytes(of: path + "-wal") : Data()
+        #expect(leftover.isEmpty, "nothing of the failed migration is left in a WAL")
+        // Still version 1 with all its orders: the real migrations then run as usual.
+        let store = try SQLiteStore(path: path)
+        #expect(try store.load().orders.count == 301)
+        #expect(try store.schemaVersion() == SchemaMigration.newest)
+    }
+
+    @Test("a new data file is created with mode 0600 at the newest version")
+    func freshFile() throws {
+        let path = temporaryDirectory() + "/fresh.sqlite"
+        let store = try SQLiteStore(path: path)
+        #expect(try store.schemaVersion() == SchemaMigration.newest)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+}
