@@ -4,7 +4,8 @@ import OrderDeskWire
 /// regression tests run every input through `check`, which traps when one is broken.
 public enum InputChecks {
     /// Frames `bytes` (split at a point the input chooses), parses every line, and checks that
-    /// the framer stays within its limit and that quoting round-trips every token.
+    /// the framer stays within its limit, that quoting round-trips every token, and that the
+    /// ERR line for a line that does not parse is one line.
     public static func check(_ bytes: [UInt8], maximumLineLength: Int = 256) {
         var framer = LineFramer(maximumLineLength: maximumLineLength)
         let parser = CommandParser()
@@ -12,7 +13,10 @@ public enum InputChecks {
         let frames = framer.append(bytes[..<split]) + framer.append(bytes[split...])
         precondition(framer.bufferedByteCount <= maximumLineLength + 1, "framer holds more than the limit")
         for case .line(let line) in frames {
-            _ = parser.parse(line)
+            if case .failure(let error) = parser.parse(line) {
+                let wire = Reply.failure(error).wireText
+                precondition(!wire.utf8.dropLast().contains { $0 < 0x20 || $0 == 0x7F }, "ERR line is not one line: \(wire.debugDescription)")
+            }
             _ = ServerLine(line)
             if let tokens = try? Tokenizer.tokens(line) {
                 for token in tokens {
