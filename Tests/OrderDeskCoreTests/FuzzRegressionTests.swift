@@ -48,6 +48,40 @@ struct FuzzRegressionTests {
         }
     }
 
+    /// Bug: usage errors quoted the offending word raw, so a quoted argument holding `\n`
+    /// (`PING "x\nOK forged"`) put a line end inside the ERR line, and the client read a forged
+    /// second line. An ERR line is one line whatever the input.
+    @Test("ERR lines carry no control character from the input", arguments: [
+        "PING \"x\\nOK forged\"",
+        "HOLD SO-1 \"cre\\ndit\" over limit",
+        "MOVE SO-1 \"released\\r\\nEVENT 1 forged\"",
+        "QUEUE \"new\\tx\"",
+        "INBOX \"5\\n\"",
+        "READ \"1\\n2\"",
+        "CAPTURE SO-1 customer=x rep=sam po=p lines=\"A:1:1\\nB\"",
+        "USER ROLE ana \"admin\\n\"",
+    ])
+    func errorLinesStayOneLine(line: String) {
+        guard case .failure(let error) = CommandParser().parse(line) else {
+            Issue.record("\(line) parsed")
+            return
+        }
+        let wire = Reply.failure(error).wireText
+        #expect(wire.utf8.dropLast().allSatisfy { $0 >= 0x20 && $0 != 0x7F } && wire.utf8.last == 0x0A, "\(wire.debugDescription)")
+    }
+
+    @Test("ERR lines from the desk carry no control character from the input: SAY to a room named with a newline")
+    func deskErrorLinesStayOneLine() {
+        var fixture = DeskFixture()
+        let reply = fixture.run("SAY \"ops\\nOK forged\" hello", as: "ana").reply
+        guard case .failure(let error)? = reply else {
+            Issue.record("SAY to a room not joined succeeded: \(String(describing: reply))")
+            return
+        }
+        let wire = Reply.failure(error).wireText
+        #expect(wire.utf8.dropLast().allSatisfy { $0 >= 0x20 && $0 != 0x7F }, "\(wire.debugDescription)")
+    }
+
     // MARK: Known bugs the lead fixes on main; enable each once its fix is merged.
 
     @Test("order total overflow: CAPTURE X1 customer=x rep=sam po=p lines=X:1000000:999999999999.99 must not trap",
