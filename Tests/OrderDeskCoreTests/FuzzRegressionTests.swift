@@ -82,6 +82,14 @@ struct FuzzRegressionTests {
         #expect(wire.utf8.dropLast().allSatisfy { $0 >= 0x20 && $0 != 0x7F }, "\(wire.debugDescription)")
     }
 
+    /// Bug: `ship=` was checked with `Int64(...)`, which takes a sign, so `2026-+1-+1` and
+    /// `+999-01-01` passed as YYYY-MM-DD dates and were stored and shown as given.
+    @Test("CAPTURE refuses a ship date that is not YYYY-MM-DD digits", arguments: ["2026-+1-+1", "+999-01-01", "2026-01-+1", "-001-01-01", "2026-1-01"])
+    func shipDateDigitsOnly(ship: String) {
+        let result = CommandParser().parse("CAPTURE SO-1 customer=x rep=sam po=p lines=A:1:1 ship=\(ship)")
+        #expect(result.failureCode == "bad-arguments", "ship=\(ship) was accepted")
+    }
+
     // MARK: Known bugs the lead fixes on main; enable each once its fix is merged.
 
     @Test("order total overflow: CAPTURE X1 customer=x rep=sam po=p lines=X:1000000:999999999999.99 must not trap",
