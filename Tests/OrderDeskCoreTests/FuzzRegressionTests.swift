@@ -26,6 +26,8 @@ struct FuzzRegressionTests {
         [0xFF, 0xFE, 0x0A, 0x0D, 0x0A, 0x0A],
         Array("CAPTURE SO-1 lines=::,:::,\n".utf8),
         Array("EVENT 18446744073709551616 x\nEVENT 1\n".utf8),
+        // Found by the parser mode (crash-999a0edb...): an ERR line with a raw LF from a quoted word.
+        Array("FIND c$stomer=acm$OT \"qu~oted \\\"xexu\\n\"\r\n\\A\" z\n".utf8),
     ])
     func edges(bytes: [UInt8]) {
         InputChecks.check(bytes)

@@ -64,7 +64,7 @@ public struct DeskScript {
         let parser = CommandParser()
         for (user, line) in Self.setup {
             guard case .success(let command) = parser.parse(line), case .ok? = desk.execute(command, as: user, now: now).reply else {
-                preconditionFailure("fuzz setup failed: \(line)")
+                fatalError("fuzz setup failed: \(line)")
             }
         }
         var checks = DeskChecks(startingFrom: desk, expiredLeasesEndAtOnce: includesKnownBugs)
@@ -72,7 +72,8 @@ public struct DeskScript {
             let before = desk
             let outcome = body(&desk)
             let problems = checks.violations(of: step, before: before, outcome: outcome, after: desk, now: now)
-            precondition(problems.isEmpty, "desk invariant broken by \(step): " + problems.joined(separator: "; "))
+            // fatalError, not precondition: its message is printed in optimized fuzz builds too.
+            if !problems.isEmpty { fatalError("desk invariant broken by \(step): " + problems.joined(separator: "; ")) }
         }
 
         for line in script.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).prefix(400) {
@@ -101,7 +102,7 @@ public struct DeskScript {
                 let existed = command.orderNumber.map { desk.orders[$0] != nil } ?? true
                 step(.command(command, by: user)) { $0.execute(command, as: user, now: now) }
                 if includesKnownBugs, case .capture(let draft) = command, !existed, desk.orders[draft.number] != nil {
-                    precondition(desk.users[draft.rep] != nil, "CAPTURE accepted rep=\(draft.rep), who is not a user")
+                    if desk.users[draft.rep] == nil { fatalError("CAPTURE accepted rep=\(draft.rep), who is not a user") }
                 }
             }
         }
