@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import OrderDeskCore
 
@@ -167,7 +168,9 @@ struct RandomDeskRun {
 
 @Suite("Desk properties")
 struct DeskPropertyTests {
+    /// The seeds of every run; `ORDERDESK_PROPERTY_SEEDS=<n>` adds seeds 1000 to 1000+n-1 for a longer soak.
     static let seeds: [UInt64] = [1, 2, 3, 7, 42, 2026, 31_337, 0xDEAD_BEEF]
+        + (1000..<(1000 + (ProcessInfo.processInfo.environment["ORDERDESK_PROPERTY_SEEDS"].flatMap { UInt64($0) } ?? 0))).map { $0 }
 
     @Test("random command sequences keep every invariant", arguments: seeds)
     func randomSequences(seed: UInt64) {
