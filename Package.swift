@@ -29,8 +29,8 @@ let package = Package(
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
         .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "CSQLite", "CCrypto"]),
         .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer", "OrderDeskWire"]),
-        // libFuzzer target for the framer, tokenizer and parser (docs/FUZZING.md); the shim
-        // declares the driver weak so ordinary builds link.
+        // libFuzzer target: the framer, tokenizer and parser, or command scripts against a desk
+        // (docs/FUZZING.md); the shim declares the driver weak so ordinary builds link.
         .target(name: "CFuzzerShim"),
         .executableTarget(name: "orderdesk-fuzz", dependencies: ["OrderDeskCore", "OrderDeskWire", "CFuzzerShim"]),
         // Load generator and figures (docs/BENCHMARKS.md): swift run -c release orderdesk-bench

@@ -5,11 +5,19 @@ import OrderDeskWire
 import Glibc
 #endif
 
-/// Fuzzes what a peer controls: the line framer, the tokenizer and quoting, the command parser
-/// and the client-side server-line classifier. Besides crashes it checks two properties:
-/// framing never holds more than the limit, and quoting any token value round-trips.
+/// Fuzzes what a peer controls, in two modes chosen by the input's first byte:
+///
+/// - `0xDE`: desk mode (`DeskScript`): the rest is a script of (user, clock advance, line) steps
+///   run against a `Desk`, with `DeskChecks` judging every step;
+/// - anything else: parser mode (`InputChecks`): the line framer, the tokenizer and quoting,
+///   the command parser and the client-side server-line classifier.
+///
+/// A crash, a failed precondition or an AddressSanitizer report is a finding (docs/FUZZING.md).
 @main
 struct FuzzTarget {
+    /// The first byte that selects desk mode.
+    static let deskMode: UInt8 = 0xDE
+
     static func main() {
         guard orderdesk_has_fuzzer() != 0 else {
             let message = "orderdesk-fuzz: built without libFuzzer; see docs/FUZZING.md\n"
@@ -26,7 +34,12 @@ struct FuzzTarget {
     }
 
     static func run(_ bytes: [UInt8]) {
-        InputChecks.check(bytes)
+        if bytes.first == deskMode {
+            // Read per input, not kept in a global: the callback is a C function pointer.
+            DeskScript(includesKnownBugs: getenv("ORDERDESK_FUZZ_KNOWN_BUGS") != nil).run(bytes.dropFirst())
+        } else {
+            InputChecks.check(bytes)
+        }
     }
 }
 

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer target and runs it. Usage: docs/fuzz/run.sh [SECONDS] [extra libFuzzer flags]
-# The corpus grows in .build-fuzz/corpus; crashes land in .build-fuzz/crashes. See docs/FUZZING.md.
+# Builds the libFuzzer target and runs it. See docs/FUZZING.md.
+# Usage: docs/fuzz/run.sh [parser|desk] [SECONDS] [extra libFuzzer flags]
+#   parser (the default): framer, tokenizer, parser; corpus .build-fuzz/corpus, seeds docs/fuzz/seeds
+#   desk: command scripts against a Desk; corpus .build-fuzz/corpus-desk, seeds docs/fuzz/desk-seeds
+# Crashes land in .build-fuzz/crashes (parser) or .build-fuzz/crashes-desk (desk).
+# It runs under `nice -n 10` so that it does not starve builds on a shared machine.
+# CONFIG=debug builds without optimization (slower, about a fifth of the executions); the default,
+# release, keeps preconditions and overflow checks, which are what the fuzzer looks for.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+mode=parser
+case "${1:-}" in parser|desk) mode="$1"; shift ;; esac
 seconds="${1:-60}"
 shift || true
-swift build -c debug --scratch-path .build-fuzz --product orderdesk-fuzz \
+config="${CONFIG:-release}"
+nice -n 10 swift build -c "$config" --scratch-path .build-fuzz --product orderdesk-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld
-mkdir -p .build-fuzz/corpus .build-fuzz/crashes
+if [ "$mode" = desk ]; then
+    corpus=.build-fuzz/corpus-desk seeds=docs/fuzz/desk-seeds crashes=.build-fuzz/crashes-desk
+else
+    corpus=.build-fuzz/corpus seeds=docs/fuzz/seeds crashes=.build-fuzz/crashes
+fi
+mkdir -p "$corpus" "$crashes"
 export SWIFT_BACKTRACE=enable=no
-exec .build-fuzz/debug/orderdesk-fuzz .build-fuzz/corpus docs/fuzz/seeds \
-    -max_total_time="$seconds" -max_len=4096 -artifact_prefix=.build-fuzz/crashes/ -print_final_stats=1 "$@"
+exec nice -n 10 ".build-fuzz/$config/orderdesk-fuzz" "$corpus" "$seeds" \
+    -max_total_time="$seconds" -max_len=4096 -artifact_prefix="$crashes/" -print_final_stats=1 "$@"

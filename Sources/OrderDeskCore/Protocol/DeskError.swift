@@ -93,7 +93,11 @@ public enum DeskError: Error, Sendable, Equatable {
     }
 
     /// The human part of the ERR line; fields a program may want come as key=value first.
-    public var message: String {
+    /// Messages quote what the client sent, so control characters are written as escapes:
+    /// the ERR line stays one line whatever the input.
+    public var message: String { Self.oneLine(text) }
+
+    private var text: String {
         switch self {
         case .unknownCommand(let word, let suggestion):
             if let suggestion { return "unknown command \(Quoting.word(word)); did you mean \(suggestion)? (HELP lists commands)" }
@@ -129,6 +133,21 @@ public enum DeskError: Error, Sendable, Equatable {
         case .loginThrottled(let seconds): return "retry-after=\(seconds) too many failed logins from this address; wait \(seconds) s"
         case .busy(let detail): return "\(detail); try again in a moment"
         }
+    }
+
+    /// `text` with LF, CR and TAB as `\n`, `\r`, `\t` and other control characters as spaces.
+    static func oneLine(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: if scalar.value < 0x20 || scalar.value == 0x7F { out += " " } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
     }
 }
 
