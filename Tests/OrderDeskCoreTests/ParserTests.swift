@@ -180,10 +180,3 @@ struct HostileValueTests {
         #expect(!Instant(milliseconds: Int64.max).iso8601.isEmpty)
     }
 }
-
-extension Result where Failure == DeskError {
-    var failureCode: String? {
-        if case .failure(let error) = self { return error.code }
-        return nil
-    }
-}

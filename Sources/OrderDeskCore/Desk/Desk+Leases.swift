@@ -31,6 +31,13 @@ extension Desk {
         }
     }
 
+    /// Ends the leases that ran out by `now`, as `execute` does before every command; for checks
+    /// that compare a failed command's desk with the one it started from.
+    public mutating func expireDueLeases(now: Instant) -> Outcome {
+        if let due = leaseDeadlines.peek()?.due, due <= now { expireLeases(now: now) }
+        return finish(reply: nil)
+    }
+
     private mutating func expire(_ order: inout Order, _ lease: Lease, reason: String, now: Instant) {
         order.claim = .unclaimed
         record("lease-expired", "\(lease.holder) token \(lease.token): \(reason)", by: "desk", on: &order, now: now)
@@ -75,6 +82,8 @@ extension Desk {
     /// A session of `user` logged in. The first one ends the grace window of their claims and
     /// takes the direct messages that waited for them (returned as `backlog`, for that session).
     public mutating func sessionOpened(user: String, now: Instant) -> (outcome: Outcome, backlog: [String]) {
+        // A login must not revive a lease that already ran out (nor end the grace of one).
+        expireLeases(now: now)
         online[user, default: 0] += 1
         var backlog: [String] = []
         if online[user] == 1 {
@@ -92,6 +101,7 @@ extension Desk {
 
     /// A logged-in session of `user` closed. When it was the last, their claims enter the grace window.
     public mutating func sessionClosed(user: String, now: Instant) -> Outcome {
+        expireLeases(now: now)
         guard let count = online[user] else { return finish(reply: nil) }
         online[user] = count > 1 ? count - 1 : nil
         if count == 1 {

@@ -66,12 +66,13 @@ public struct Desk: Sendable {
 
     /// Runs one command for the logged-in `userName`. On failure nothing changes.
     public mutating func execute(_ command: Command, as userName: String, now: Instant) -> Outcome {
-        guard let user = users[userName] else { return Outcome(reply: .failure(.notLoggedIn)) }
-        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return Outcome(reply: .failure(.denied(command: command.name, role: user.role)))
-        }
-        // Leases that ran out before this instant are over before the command sees them.
+        // Leases that ran out by this instant are over before any command sees them, even one
+        // that is refused.
         if let due = leaseDeadlines.peek()?.due, due <= now { expireLeases(now: now) }
+        guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
+        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
+            return finish(reply: .failure(.denied(command: command.name, role: user.role)))
+        }
         let changeCount = changes.count
         let pushCount = pushes.count
         let reply: Reply
