@@ -17,11 +17,14 @@ config="${CONFIG:-release}"
 nice -n 10 swift build -c "$config" --scratch-path .build-fuzz --product orderdesk-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld
 if [ "$mode" = desk ]; then
+    # Scripts need room for many steps from the start, and the dictionary's words to make lines.
     corpus=.build-fuzz/corpus-desk seeds=docs/fuzz/desk-seeds crashes=.build-fuzz/crashes-desk
+    flags=(-max_len=2048 -len_control=0 -dict=docs/fuzz/desk.dict)
 else
     corpus=.build-fuzz/corpus seeds=docs/fuzz/seeds crashes=.build-fuzz/crashes
+    flags=(-max_len=4096)
 fi
 mkdir -p "$corpus" "$crashes"
 export SWIFT_BACKTRACE=enable=no
 exec nice -n 10 ".build-fuzz/$config/orderdesk-fuzz" "$corpus" "$seeds" \
-    -max_total_time="$seconds" -max_len=4096 -artifact_prefix="$crashes/" -print_final_stats=1 "$@"
+    -max_total_time="$seconds" "${flags[@]}" -artifact_prefix="$crashes/" -print_final_stats=1 "$@"
