@@ -253,6 +253,7 @@ struct DeskPropertyTests {
         let command = Command.capture(OrderDraft(number: "BIG", customer: "x", rep: "sam", purchaseOrder: "p", currency: "USD",
                                                  lines: lines, priority: .normal, requestedShipDate: nil))
         let outcome = run.apply(.command(command, by: "shop"), "the largest CAPTURE") { desk, now in desk.execute(command, as: "shop", now: now) }
+        #expect(outcome.reply?.isOK == false, "the desk took an order whose total is past the maximum")
         let keptWithLargest = !run.isBroken
         #expect(keptWithLargest, "seed \(seed): an invariant broke (recorded above)")
     }
