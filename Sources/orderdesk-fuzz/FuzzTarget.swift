@@ -36,7 +36,7 @@ struct FuzzTarget {
     static func run(_ bytes: [UInt8]) {
         if bytes.first == deskMode {
             // Read per input, not kept in a global: the callback is a C function pointer.
-            DeskScript(includesKnownBugs: getenv("ORDERDESK_FUZZ_KNOWN_BUGS") != nil).run(bytes.dropFirst())
+            DeskScript().run(bytes.dropFirst())
         } else {
             InputChecks.check(bytes)
         }

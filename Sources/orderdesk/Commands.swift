@@ -55,7 +55,6 @@ enum Commands {
 
     static func serve(_ options: Options) throws {
         if options.has("help") { print(serveUsage); return }
-        blockStopSignals()  // again, for callers other than main (harmless when done)
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help",
                                               "mailbox-retention-days", "audit-retention-days"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }

@@ -2,21 +2,6 @@ import Foundation
 import Testing
 @testable import OrderDeskCore
 
-/// SplitMix64: a small seeded generator, so that a failing run repeats exactly from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A desk driven by random but reproducible steps: commands from several users on a few order
 /// numbers, clock jumps, ticks (not always: commands also arrive between ticks), logins and
 /// logouts. `DeskChecks` judges every step; the first violation is recorded with the seed and
@@ -47,7 +32,7 @@ struct RandomDeskRun {
     /// The lines run so far, to print with a failure.
     var transcript: [String] = []
 
-    init(seed: UInt64, expiredLeasesEndAtOnce: Bool = false) {
+    init(seed: UInt64) {
         self.seed = seed
         random = SplitMix64(seed: seed)
         desk = Desk(settings: DeskSettings(), snapshot: DeskSnapshot(), now: now)
@@ -56,7 +41,7 @@ struct RandomDeskRun {
             _ = desk.sessionOpened(user: name, now: now)
             sessions[name] = 1
         }
-        checks = DeskChecks(startingFrom: desk, expiredLeasesEndAtOnce: expiredLeasesEndAtOnce)
+        checks = DeskChecks(startingFrom: desk)
     }
 
     mutating func pick<Element>(_ items: [Element]) -> Element { items[Int(random.next() % UInt64(items.count))] }
@@ -211,7 +196,7 @@ struct DeskPropertyTests {
 
     @Test("a lease that has run out is over at that instant, even before tick runs", arguments: seeds)
     func expiredLeasesAreOver(seed: UInt64) {
-        var run = RandomDeskRun(seed: seed, expiredLeasesEndAtOnce: true)
+        var run = RandomDeskRun(seed: seed)
         run.run(1500)
         let kept = !run.isBroken
         #expect(kept, "seed \(seed): an invariant broke (recorded above)")

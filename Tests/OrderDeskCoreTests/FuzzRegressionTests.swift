@@ -98,7 +98,7 @@ struct FuzzRegressionTests {
     func orderTotalOverflowOneLine() {
         let line = "CAPTURE X1 customer=x rep=sam po=p lines=X:1000000:999999999999.99"
         #expect(CommandParser().parse(line).failureCode == "too-large")
-        DeskScript(includesKnownBugs: true).run(Self.deskInput("50" + line + "\n00NEXT\n").dropFirst())
+        DeskScript().run(Self.deskInput("50" + line + "\n00NEXT\n").dropFirst())
     }
 
     @Test("order total overflow across lines: ten lines of 10000 x 999999999999.99, each within Int64, sum past it")
@@ -117,7 +117,7 @@ struct FuzzRegressionTests {
         _ = fixture.run("CLAIM SO-1", as: "ana")
         _ = fixture.run("THRESHOLD new warning=9999999d stuck=9999999d admins=9999999d", as: "ada")
         _ = fixture.desk.tick(now: fixture.now)
-        DeskScript(includesKnownBugs: true).run(Self.deskInput("0?NEXT\n0?NEXT\n4?THRESHOLD new warning=9999999d stuck=9999999d admins=9999999d\n").dropFirst())
+        DeskScript().run(Self.deskInput("0?NEXT\n0?NEXT\n4?THRESHOLD new warning=9999999d stuck=9999999d admins=9999999d\n").dropFirst())
     }
 
     @Test("expired leases still accepted until tick runs: TOUCH at until with the old token")
@@ -132,12 +132,12 @@ struct FuzzRegressionTests {
         fixture.run("NOTE SO-1 still mine?", as: "ana")
         #expect(fixture.desk.orders["SO-1"]?.lease.map { $0.expires <= fixture.now } ?? true, "a note renewed the expired lease")
         // The same through the desk script: claim, 15 minutes without a tick, TOUCH.
-        DeskScript(includesKnownBugs: true).run(Self.deskInput("00CLAIM SO-4\n0GTOUCH SO-4\n").dropFirst())
+        DeskScript().run(Self.deskInput("00CLAIM SO-4\n0GTOUCH SO-4\n").dropFirst())
     }
 
     @Test("expired leases revived by a login: the grace window ended, then LOGIN before tick")
     func expiredGraceRevivedByLogin() {
-        DeskScript(includesKnownBugs: true).run(Self.deskInput("00CLAIM SO-4\n00QUIT\n0ELOGIN ana x\n").dropFirst())
+        DeskScript().run(Self.deskInput("00CLAIM SO-4\n00QUIT\n0ELOGIN ana x\n").dropFirst())
     }
 
     @Test("INBOX 5 6 accepted: a repeated limit is bad-arguments",
@@ -152,7 +152,7 @@ struct FuzzRegressionTests {
         let reply = fixture.run("CAPTURE X3 customer=x rep=nosuchrep po=p lines=A:1:1", as: "shop").reply
         #expect(reply?.isOK == false)
         #expect(fixture.desk.orders["X3"] == nil)
-        DeskScript(includesKnownBugs: true).run(Self.deskInput("50CAPTURE X3 customer=x rep=nosuchrep po=p lines=A:1:1\n").dropFirst())
+        DeskScript().run(Self.deskInput("50CAPTURE X3 customer=x rep=nosuchrep po=p lines=A:1:1\n").dropFirst())
     }
 }
 

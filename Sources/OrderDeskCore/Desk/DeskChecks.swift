@@ -16,15 +16,9 @@ public enum DeskStep: Sendable {
 public struct DeskChecks: Sendable {
     private var highestToken: UInt64
     private var highestEventID: UInt64
-    /// Also check that a lease that has run out is over at that instant: not renewed, nor
-    /// revived by a login, before `tick` collects it. Off by default until the lead's fix for
-    /// that bug (expired leases still accepted until tick runs) is merged from main.
-    public var expiredLeasesEndAtOnce: Bool
-
-    public init(startingFrom desk: Desk, expiredLeasesEndAtOnce: Bool = false) {
+    public init(startingFrom desk: Desk) {
         highestToken = desk.orders.values.compactMap { $0.lease?.token }.max() ?? 0
         highestEventID = desk.counters.nextEventID > 0 ? desk.counters.nextEventID - 1 : 0
-        self.expiredLeasesEndAtOnce = expiredLeasesEndAtOnce
     }
 
     /// What `step` broke, taking `before` to `after` at `now` with `outcome`.
@@ -47,7 +41,8 @@ public struct DeskChecks: Sendable {
         found += Self.persisted(before, outcome, after)
         if case .command(.next(let queue), _) = step { found += Self.nextTakesTheFirst(queue, before, outcome, after, now: now) }
         if case .tick = step { found += Self.tickDoesWhatIsDue(before, outcome, after, now: now) }
-        if expiredLeasesEndAtOnce { found += Self.expiredLeasesStayOver(before, after, now: now) }
+        // A lease that has run out is over at that instant: not renewed, nor revived by a login.
+        found += Self.expiredLeasesStayOver(before, after, now: now)
         highestToken = max(highestToken, after.orders.values.compactMap { $0.lease?.token }.max() ?? 0)
         highestEventID = max(highestEventID, outcome.pushes.map(\.event.id).max() ?? 0)
         return found

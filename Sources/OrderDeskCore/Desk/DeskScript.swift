@@ -40,16 +40,7 @@ public struct DeskScript {
         ("ana", "JOIN ops"),
     ]
 
-    /// When true (ORDERDESK_FUZZ_KNOWN_BUGS=1), inputs that reach the bugs the lead is fixing on
-    /// main are run and checked too, so they trap; otherwise they are skipped, so the fuzzer
-    /// spends its time finding new bugs rather than the same known ones.
-    public let includesKnownBugs: Bool
-
-    public init(includesKnownBugs: Bool = false) { self.includesKnownBugs = includesKnownBugs }
-
-    /// The latest instant the clock reaches. Skipping known bugs, it stops short of where
-    /// `Instant + Milliseconds` overflows (the longest threshold is under 2^50 ms).
-    var latestInstant: Int64 { includesKnownBugs ? Int64.max : Int64.max - (1 << 52) }
+    public init() {}
 
     /// Runs `script` (the input after its mode byte) on a fresh desk.
     public func run(_ script: ArraySlice<UInt8>) {
@@ -67,7 +58,7 @@ public struct DeskScript {
                 fatalError("fuzz setup failed: \(line)")
             }
         }
-        var checks = DeskChecks(startingFrom: desk, expiredLeasesEndAtOnce: includesKnownBugs)
+        var checks = DeskChecks(startingFrom: desk)
         func step(_ step: DeskStep, _ body: (inout Desk) -> Outcome) {
             let before = desk
             let outcome = body(&desk)
@@ -81,7 +72,7 @@ public struct DeskScript {
             let user = Self.users[Int(line[line.startIndex]) % Self.users.count].0
             let control = line[line.startIndex + 1]
             let advance = Self.advances[Int(control & 0x0F)]
-            now = Instant(milliseconds: now.milliseconds > latestInstant - advance ? latestInstant : now.milliseconds + advance)
+            now = Instant(milliseconds: now.milliseconds > Int64.max - advance ? Int64.max : now.milliseconds + advance)
             if control & 0x40 == 0 { step(.tick) { $0.tick(now: now) } }
 
             var text = line.dropFirst(2)
@@ -98,27 +89,13 @@ public struct DeskScript {
                 sessions[user, default: 0] -= 1
                 step(.sessionClosed(user)) { $0.sessionClosed(user: user, now: now) }
             default:
-                guard sessions[user, default: 0] > 0, includesKnownBugs || !Self.reachesKnownBug(command, desk) else { continue }
+                guard sessions[user, default: 0] > 0 else { continue }
                 let existed = command.orderNumber.map { desk.orders[$0] != nil } ?? true
                 step(.command(command, by: user)) { $0.execute(command, as: user, now: now) }
-                if includesKnownBugs, case .capture(let draft) = command, !existed, desk.orders[draft.number] != nil {
+                if case .capture(let draft) = command, !existed, desk.orders[draft.number] != nil {
                     if desk.users[draft.rep] == nil { fatalError("CAPTURE accepted rep=\(draft.rep), who is not a user") }
                 }
             }
         }
-    }
-
-    /// True when `command` would hit a bug the lead is fixing on main (the order total
-    /// overflows), which would trap before any new finding.
-    static func reachesKnownBug(_ command: Command, _ desk: Desk) -> Bool {
-        guard case .capture(let draft) = command else { return false }
-        var total: Int64 = 0
-        for line in draft.lines {
-            let (amount, overflowsLine) = line.unitPrice.cents.multipliedReportingOverflow(by: Int64(line.quantity))
-            let (sum, overflowsTotal) = total.addingReportingOverflow(amount)
-            if overflowsLine || overflowsTotal { return true }
-            total = sum
-        }
-        return false
     }
 }
