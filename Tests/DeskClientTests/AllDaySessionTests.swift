@@ -26,7 +26,8 @@ struct AllDaySessionTests {
         }
         terminal.pump()
         #expect(terminal.screen.lines == before, "keep-alive is silent: no PONG, no reconnect, no reprinted claims")
-        let closes = server.standardError.split(separator: "\n").filter { $0.contains("msg=\"session closed\"") }
+        func sessionCloses(in log: String) -> [Substring] { log.split(separator: "\n").filter { $0.contains("msg=\"session closed\"") } }
+        let closes = sessionCloses(in: server.waitForLog { sessionCloses(in: $0).count >= 3 })
         #expect(closes.count == 3)
         #expect(!closes.contains { $0.contains("user=ana") }, "desk's own session was never closed")
 

@@ -121,7 +121,7 @@ struct HardeningTests {
         #expect(status == 0)
         #expect(elapsed < 5, "shutdown took \(elapsed) s")
         #expect(try shop.readLine().hasPrefix("BYE "))
-        let log = server.standardError
+        let log = server.waitForLog { $0.contains("msg=stopped") }
         #expect(log.contains("msg=stopped"))
         #expect(log.contains("msg=\"login failed\""))
         #expect(!log.contains("hunter2-secret"), "a password reached the log")

@@ -56,6 +56,15 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
     /// What the server wrote to standard error so far (its log).
     public var standardError: String { errorText.current }
 
+    /// Waits (with a deadline) until the log satisfies `condition`: the log arrives through a
+    /// pipe, so a line the server wrote a moment ago may not be here yet. Returns the log.
+    @discardableResult
+    public func waitForLog(timeout: Double = 5, _ condition: (String) -> Bool) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !condition(standardError) && Date() < deadline { usleep(5_000) }
+        return standardError
+    }
+
     /// SIGKILL: no chance to clean up, as in a crash.
     public func kill() {
         Glibc.kill(process.processIdentifier, SIGKILL)
