@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // orderdesk: a multi-user, chat-style order desk over TCP.
-// No package dependencies: only the toolchain's modules and the system's SQLite and libcrypto.
+// No package dependencies: only the toolchain's modules and the system's SQLite and OpenSSL (libcrypto, libssl).
 import PackageDescription
 
 let package = Package(
@@ -21,14 +21,21 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CSSL",
+            pkgConfig: "libssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // TLS over non-blocking sockets (OpenSSL's libssl), for the server and the clients alike.
+        .target(name: "OrderDeskTLS", dependencies: ["CSSL"]),
         // Wire format shared by the server and the thin clients: framing, quoting, line kinds.
         .target(name: "OrderDeskWire"),
         // The pure domain: orders, stages, holds, claims as leases, queues, commands and replies.
         // No sockets, no Dispatch, no SQLite, no clock reads.
         .target(name: "OrderDeskCore", dependencies: ["OrderDeskWire"]),
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
-        .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "CSQLite", "CCrypto"]),
-        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer", "OrderDeskWire"]),
+        .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "OrderDeskTLS", "CSQLite", "CCrypto"]),
+        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"]),
         // libFuzzer target: the framer, tokenizer and parser, or command scripts against a desk
         // (docs/FUZZING.md); the shim declares the driver weak so ordinary builds link.
         .target(name: "CFuzzerShim"),
@@ -36,9 +43,9 @@ let package = Package(
         // Load generator and figures (docs/BENCHMARKS.md): swift run -c release orderdesk-bench
         .executableTarget(name: "orderdesk-bench", dependencies: ["OrderDeskServer"]),
         // The thin terminal client: protocol and presentation only, no business rules.
-        .target(name: "DeskClientKit", dependencies: ["OrderDeskWire"], path: "clients/desk/DeskClientKit"),
+        .target(name: "DeskClientKit", dependencies: ["OrderDeskWire", "OrderDeskTLS"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),
-        .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"], path: "Tests/TestSupport"),
         .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
         // Fixtures/ holds data files made by earlier versions; tests find them by #filePath.
         .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "OrderDeskWire", "TestSupport"], exclude: ["Fixtures"]),

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import OrderDeskCore
+import OrderDeskTLS
 import OrderDeskWire
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,12 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Settings fixed at start.
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
-        public var port: UInt16 = 7878
+        /// The clear-text port; nil turns it off (a TLS-only desk).
+        public var port: UInt16? = 7878
+        /// A TLS port, with its certificate and key.
+        public var tls: TLSSettings?
+        /// Listening in clear text on an address other than loopback is refused unless this is set.
+        public var allowsPlaintext = false
         public var desk = DeskSettings()
         /// How often leases and grace windows are checked.
         public var tickInterval = Milliseconds(200)
@@ -83,14 +89,17 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private var spareDescriptor: Int32 = -1
     private var lastAcceptFailureLog = Instant(milliseconds: 0)
     private var nextConnectionID = 1
-    private var listener: Int32 = -1
-    private var acceptSource: DispatchSourceRead?
+    private var listeners: [Listener] = []
     private var isAcceptSuspended = false
+    /// The TLS context new connections on the TLS port get; replaced by `reloadCertificates`.
+    private var tlsContext: TLSContext?
     private var timer: DispatchSourceTimer?
     private(set) var isStopping = false
     private var lastIdleCheck = Instant(milliseconds: 0)
-    /// The port bound by `start`.
+    /// The clear-text port bound by `start` (0 when it is off).
     public private(set) var port: UInt16 = 0
+    /// The TLS port bound by `start` (0 when there is none).
+    public private(set) var tlsPort: UInt16 = 0
 
     /// Loads the desk from `store`. `clock` is read on the desk queue; tests pass their own.
     public init(configuration: Configuration, store: DeskStore, clock: @escaping @Sendable () -> Instant = SystemClock.now) throws {
@@ -112,19 +121,41 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         }
     }
 
-    /// Binds and starts serving. Returns the bound port (useful with port 0).
+    /// Binds and starts serving. Returns the bound clear-text port (useful with port 0), or the
+    /// TLS port when clear text is off.
     @discardableResult
     public func start() throws -> UInt16 {
-        let (descriptor, boundPort) = try Socket.listen(host: configuration.host, port: configuration.port)
-        listener = descriptor
+        if configuration.port != nil, !configuration.allowsPlaintext, !Socket.isLoopback(configuration.host) {
+            throw StartFailure(description: "refusing to listen in clear text on \(configuration.host): passwords and orders would cross the network "
+                + "readable by anyone on it. Serve TLS (--tls-port with --tls-cert and --tls-key, and --port off), or say --allow-plaintext")
+        }
+        if let tls = configuration.tls {
+            tlsContext = try TLSContext.server(certificate: tls.certificateFile, key: tls.keyFile, clientCA: tls.clientCAFile)
+        }
+        var bound: [(descriptor: Int32, port: UInt16, isTLS: Bool)] = []
+        do {
+            if let plain = configuration.port {
+                let (descriptor, boundPort) = try Socket.listen(host: configuration.host, port: plain)
+                bound.append((descriptor, boundPort, false))
+                port = boundPort
+            }
+            if let tls = configuration.tls {
+                let (descriptor, boundPort) = try Socket.listen(host: tls.host ?? configuration.host, port: tls.port)
+                bound.append((descriptor, boundPort, true))
+                tlsPort = boundPort
+            }
+        } catch {
+            for listener in bound { Glibc.close(listener.descriptor) }
+            throw error
+        }
         spareDescriptor = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
-        port = boundPort
         queue.sync {
-            let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
-            source.setEventHandler { [weak self] in self?.acceptPending() }
-            source.setCancelHandler { Glibc.close(descriptor) }
-            acceptSource = source
-            source.resume()
+            for (descriptor, _, isTLS) in bound {
+                let listener = Listener(descriptor: descriptor, isTLS: isTLS, queue: queue)
+                listener.source.setEventHandler { [weak self, unowned listener] in self?.acceptPending(on: listener) }
+                listener.source.resume()
+                listeners.append(listener)
+            }
             let timer = DispatchSource.makeTimerSource(queue: queue)
             let interval = Int(configuration.tickInterval.value)
             timer.schedule(deadline: .now() + .milliseconds(interval), repeating: .milliseconds(interval), leeway: .milliseconds(interval / 4))
@@ -137,8 +168,19 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 [("max-sessions", String(maximumSessions)), ("configured", String(configuration.maximumSessions))])
         }
         maintainStore(now: clock())
-        log(.info, "listening", [("host", configuration.host), ("port", String(boundPort))])
-        return boundPort
+        if configuration.port != nil { log(.info, "listening", [("host", configuration.host), ("port", String(port))]) }
+        if let tls = configuration.tls { log(.info, "listening with tls", [("host", tls.host ?? configuration.host), ("port", String(tlsPort))]) }
+        return configuration.port != nil ? port : tlsPort
+    }
+
+    /// Reads the TLS certificate and key again (certificates expire): new connections get
+    /// them; connections already open keep the ones they began with. A file that cannot be
+    /// used leaves the old ones in force and throws why.
+    public func reloadCertificates() throws {
+        guard let tls = configuration.tls else { return }
+        let context = try TLSContext.server(certificate: tls.certificateFile, key: tls.keyFile, clientCA: tls.clientCAFile)
+        queue.sync { tlsContext = context }
+        log(.info, "tls certificate reloaded", [("cert", tls.certificateFile)])
     }
 
     /// Runs the store's housekeeping a slice at a time on the store queue, so commits queued
@@ -171,10 +213,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             isStopping = true
             if isAcceptSuspended {
                 isAcceptSuspended = false
-                acceptSource?.resume()
+                for listener in listeners { listener.source.resume() }
             }
-            acceptSource?.cancel()
-            acceptSource = nil
+            for listener in listeners { listener.source.cancel() }
+            listeners = []
             if spareDescriptor >= 0 {
                 Glibc.close(spareDescriptor)
                 spareDescriptor = -1
@@ -205,14 +247,14 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     // MARK: Accepting
 
-    private func acceptPending() {
+    private func acceptPending(on listener: Listener) {
         dispatchPrecondition(condition: .onQueue(queue))
         while true {
             let accepted: (descriptor: Int32, peer: String)?
             do {
-                accepted = try Socket.accept(listener)
+                accepted = try Socket.accept(listener.descriptor)
             } catch let failure as Socket.Failure where failure.code == EMFILE || failure.code == ENFILE {
-                refuseWithSpareDescriptor()
+                refuseWithSpareDescriptor(listener)
                 return
             } catch {
                 logAcceptFailure(error)
@@ -220,35 +262,44 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 return
             }
             guard let (descriptor, peer) = accepted else { return }
+            // On the TLS port a refusal is a plain close: the peer expects a handshake, not text.
             if connections.count >= maximumSessions {
-                refuse(descriptor, "BYE too-many-sessions the desk is full (\(maximumSessions) sessions); try again later\n")
+                refuse(descriptor, listener.isTLS ? nil : "BYE too-many-sessions the desk is full (\(maximumSessions) sessions); try again later\n")
                 continue
             }
             let key = LoginThrottle.key(for: peer)
             if strangersByAddress[key, default: 0] >= configuration.maximumStrangersPerAddress {
-                refuse(descriptor, "BYE too-many-sessions too many connections from \(peer) have not logged in; try again later\n")
+                refuse(descriptor, listener.isTLS ? nil : "BYE too-many-sessions too many connections from \(peer) have not logged in; try again later\n")
                 continue
             }
-            open(descriptor, peer: peer)
+            var tls: TLSStream?
+            if listener.isTLS {
+                guard let context = tlsContext, let stream = try? TLSStream(accepting: descriptor, context: context) else {
+                    refuse(descriptor, nil)
+                    continue
+                }
+                tls = stream
+            }
+            open(descriptor, peer: peer, tls: tls)
         }
     }
 
     /// Says why and closes, without a session.
-    private func refuse(_ descriptor: Int32, _ text: String) {
-        _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+    private func refuse(_ descriptor: Int32, _ text: String?) {
+        _ = text?.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
         Glibc.close(descriptor)
         stats.sessionsRefused += 1
     }
 
     /// Out of descriptors: free the spare, accept one waiting peer to tell it so, take the
     /// spare back, and pause accepting for a moment (the level-triggered source would spin).
-    private func refuseWithSpareDescriptor() {
+    private func refuseWithSpareDescriptor(_ listener: Listener) {
         logAcceptFailure(Socket.Failure(call: "accept", code: EMFILE))
         if spareDescriptor >= 0 {
             Glibc.close(spareDescriptor)
             spareDescriptor = -1
-            if let (descriptor, _) = try? Socket.accept(listener) {
-                refuse(descriptor, "BYE too-many-sessions the server is out of descriptors; try again later\n")
+            if let (descriptor, _) = try? Socket.accept(listener.descriptor) {
+                refuse(descriptor, listener.isTLS ? nil : "BYE too-many-sessions the server is out of descriptors; try again later\n")
             }
             spareDescriptor = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
         }
@@ -264,20 +315,21 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     }
 
     private func pauseAccepting() {
-        guard !isAcceptSuspended, let source = acceptSource else { return }
+        guard !isAcceptSuspended, !listeners.isEmpty else { return }
         isAcceptSuspended = true
-        source.suspend()
+        for listener in listeners { listener.source.suspend() }
         queue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
             guard isAcceptSuspended else { return }
             isAcceptSuspended = false
-            acceptSource?.resume()
+            for listener in listeners { listener.source.resume() }
         }
     }
 
-    private func open(_ descriptor: Int32, peer: String) {
+    private func open(_ descriptor: Int32, peer: String, tls: TLSStream?) {
         let connection = Connection(id: nextConnectionID, descriptor: descriptor, peerAddress: peer, queue: queue,
                                     maximumLineLength: configuration.desk.limits.maximumLineLength,
-                                    inputBudget: configuration.inputBudget, outputHighWater: configuration.outputHighWater, now: clock())
+                                    inputBudget: configuration.inputBudget, outputHighWater: configuration.outputHighWater,
+                                    tls: tls, now: clock())
         nextConnectionID += 1
         connections[connection.id] = connection
         strangersByAddress[LoginThrottle.key(for: peer), default: 0] += 1

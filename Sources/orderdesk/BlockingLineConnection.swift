@@ -1,15 +1,18 @@
 import Foundation
+import OrderDeskTLS
 import OrderDeskWire
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A plain blocking protocol connection for the command line's one-shot requests.
+/// A blocking protocol connection for the command line's one-shot requests, in clear text or
+/// over TLS (the server's certificate verified against `tls` and the host dialled).
 final class BlockingLineConnection {
     private let descriptor: Int32
     private var buffer: [UInt8] = []
+    private var stream: TLSStream?
 
-    init(host: String, port: UInt16) throws {
+    init(host: String, port: UInt16, tls: TLSContext? = nil) throws {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
@@ -20,6 +23,11 @@ final class BlockingLineConnection {
         descriptor = socket(info.ai_family, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0, connect(descriptor, info.ai_addr, info.ai_addrlen) == 0 else {
             throw UsageError("cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
+        }
+        if let tls {
+            let stream = try TLSStream(connecting: descriptor, host: host, context: tls)
+            try stream.handshake(descriptor: descriptor, timeoutMilliseconds: 10_000)
+            self.stream = stream
         }
     }
 
@@ -33,7 +41,12 @@ final class BlockingLineConnection {
                 return line
             }
             var chunk = [UInt8](repeating: 0, count: 65_536)
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            var count = 0
+            if let stream {
+                if case .done(let read) = chunk.withUnsafeMutableBytes({ stream.read(into: $0) }) { count = read }
+            } else {
+                count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            }
             guard count > 0 else { throw UsageError("the desk closed the connection") }
             buffer.append(contentsOf: chunk[..<count])
         }
@@ -42,9 +55,13 @@ final class BlockingLineConnection {
     /// Sends one command and returns its reply's lines (pushes are skipped).
     func request(_ line: String) throws -> [String] {
         let bytes = Array((line + "\n").utf8)
-        guard bytes.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
-            throw UsageError("cannot send to the desk")
+        let sent: Int
+        if let stream {
+            if case .done(let written) = bytes.withUnsafeBytes({ stream.write($0) }) { sent = written } else { sent = -1 }
+        } else {
+            sent = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         }
+        guard sent == bytes.count else { throw UsageError("cannot send to the desk") }
         var reply: [String] = []
         while true {
             let received = try readLine()

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import OrderDeskCore
 import OrderDeskServer
+import OrderDeskTLS
 import OrderDeskWire
 
 /// The `orderdesk` subcommands.
@@ -17,16 +18,17 @@ enum Commands {
         orderdesk: a multi-user, chat-style order desk over TCP
 
         usage:
-          orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
+          orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                           [--mailbox-retention-days N] [--audit-retention-days N]
+                          [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
           orderdesk backup --to FILE [--data PATH]              (a consistent copy, while a server runs)
           orderdesk check [--data PATH | FILE]                  (integrity and the desk's invariants; exit 1 on problems)
           orderdesk export [--data PATH] [--from DAY] [--to DAY] [--format csv|jsonl] [--history] [--out FILE]
                                                                 (orders for finance and BI, in the shape import reads)
-          orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME]   (asks a running desk; password from
-                                                                 ORDERDESK_PASSWORD or the terminal)
+          orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME] [--tls [--ca FILE]]
+                                                                (asks a running desk; password from ORDERDESK_PASSWORD or the terminal)
           orderdesk --help | orderdesk COMMAND --help
 
         defaults: --host 127.0.0.1, --port 7878, --data ./\(defaultDataPath), --lease 900, --grace 60, --idle-timeout 600, --log-level info,
@@ -35,11 +37,21 @@ enum Commands {
         """
 
     static let serveUsage = """
-        usage: orderdesk serve [--host H] [--port N] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
+        usage: orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                                [--mailbox-retention-days N] [--audit-retention-days N]
+                               [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
-          --port N          port (default 7878; 0 picks a free one); the bound port is printed
+          --port N|off      clear-text port (default 7878; 0 picks a free one; off for none); the bound port is printed.
+                            Clear text on an address other than loopback is refused without --allow-plaintext
+          --tls-port N      a TLS port (TLS 1.2 and 1.3, the same line protocol inside); 0 picks a free one
+          --tls-cert FILE   the server's certificate in PEM; a chain (the server's first) is sent whole
+          --tls-key FILE    its private key in PEM
+          --tls-host H      address for the TLS port (default: --host)
+          --tls-client-ca FILE
+                            require client certificates signed by this CA (PEM) on the TLS port
+          --allow-plaintext listen in clear text on a non-loopback --host all the same
+                            SIGHUP reads the certificate and key again; open sessions keep theirs
           --data PATH       the SQLite data file (default ./\(defaultDataPath)); created if missing
           --demo            add demo users and orders if the data file has no users yet
           --lease SECONDS   claim lease length (default 900)
@@ -56,7 +68,8 @@ enum Commands {
     static func serve(_ options: Options) throws {
         if options.has("help") { print(serveUsage); return }
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help",
-                                              "mailbox-retention-days", "audit-retention-days"])
+                                              "mailbox-retention-days", "audit-retention-days", "tls-port", "tls-cert", "tls-key",
+                                              "tls-host", "tls-client-ca", "allow-plaintext"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
         configuration.onFatalError = { message in
@@ -64,7 +77,10 @@ enum Commands {
             exit(1)
         }
         configuration.host = options.value("host") ?? "127.0.0.1"
-        configuration.port = UInt16(try options.integer("port", in: 0...65535) ?? 7878)
+        configuration.port = options.value("port") == "off" ? nil : UInt16(try options.integer("port", in: 0...65535) ?? 7878)
+        configuration.allowsPlaintext = options.has("allow-plaintext")
+        configuration.tls = try tlsSettings(options)
+        guard configuration.port != nil || configuration.tls != nil else { throw UsageError("--port off leaves no port: add --tls-port") }
         if let lease = try options.integer("lease", in: 1...86_400) { configuration.desk.leaseDuration = .seconds(Int64(lease)) }
         if let grace = try options.integer("grace", in: 0...86_400) { configuration.desk.graceWindow = .seconds(Int64(grace)) }
         if let idle = try options.integer("idle-timeout", in: 1...86_400) { configuration.idleTimeout = .seconds(Int64(idle)) }
@@ -84,24 +100,44 @@ enum Commands {
             }
         }
         let server = try DeskServer(configuration: configuration, store: store)
-        let port = try server.start()
-        say("orderdesk listening on \(configuration.host):\(port) data=\(path)")
+        do { try server.start() } catch let failure as StartFailure { throw UsageError(failure.description) }
+        var listening: [String] = []
+        if configuration.port != nil { listening.append("on \(configuration.host):\(server.port)") }
+        if let tls = configuration.tls { listening.append("with tls on \(tls.host ?? configuration.host):\(server.tlsPort)") }
+        say("orderdesk listening " + listening.joined(separator: ", ") + " data=\(path)")
         if options.has("demo") {
             say("demo logins (password \"\(DemoData.password)\"): " + DemoData.users.map { "\($0.name) (\($0.role.rawValue))" }.joined(separator: ", "))
         }
         waitForStopSignal(server) { withExtendedLifetime(lock) {} }
     }
 
-    /// The signals that stop the server.
+    /// The TLS port's settings, or nil without --tls-port.
+    static func tlsSettings(_ options: Options) throws -> TLSSettings? {
+        guard let port = try options.integer("tls-port", in: 0...65535) else {
+            for name in ["tls-cert", "tls-key", "tls-host", "tls-client-ca"] where options.value(name) != nil {
+                throw UsageError("--\(name) needs --tls-port")
+            }
+            return nil
+        }
+        guard let certificate = options.value("tls-cert"), let key = options.value("tls-key") else {
+            throw UsageError("--tls-port needs --tls-cert FILE and --tls-key FILE (PEM)")
+        }
+        return TLSSettings(host: options.value("tls-host"), port: UInt16(port), certificateFile: certificate, keyFile: key,
+                           clientCAFile: options.value("tls-client-ca"))
+    }
+
+    /// The signals the server takes with sigwait: SIGTERM and SIGINT stop it, SIGHUP reloads the
+    /// TLS certificate.
     static var stopSignals: sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGTERM)
         sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
         return set
     }
 
-    /// Blocks SIGTERM and SIGINT in this thread and so in every thread started after it: from
+    /// Blocks SIGTERM, SIGINT and SIGHUP in this thread and so in every thread started after it: from
     /// this call on, such a signal stays pending until `waitForStopSignal` takes it, so one sent
     /// at any instant after start is never lost. Call before anything starts a thread.
     static func blockStopSignals() {
@@ -110,11 +146,20 @@ enum Commands {
     }
 
     /// Takes SIGTERM or SIGINT with sigwait on the main thread (the server runs on its own
-    /// queues), then shuts down cleanly and exits 0. Never returns.
+    /// queues), then shuts down cleanly and exits 0; a SIGHUP before then reloads the TLS
+    /// certificate and key. Never returns.
     static func waitForStopSignal(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> Never {
         var set = stopSignals
         var number: Int32 = 0
-        while sigwait(&set, &number) != 0 {}
+        while sigwait(&set, &number) != 0 || number == SIGHUP {
+            guard number == SIGHUP else { continue }
+            number = 0
+            do {
+                try server.reloadCertificates()
+            } catch {
+                server.log(.error, "tls certificate reload failed; the old one stays in force", [("error", "\(error)")])
+            }
+        }
         server.log(.info, "signal received; shutting down", [("signal", number == SIGTERM ? "TERM" : "INT")])
         server.shutdown {
             onExit()
@@ -145,13 +190,20 @@ enum Commands {
 
     /// Asks a running desk for METRICS as an admin and prints them, as Prometheus text with --prometheus.
     static func metrics(_ options: Options) throws -> Int32 {
-        let usage = "usage: orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME] [--window 30d]"
+        let usage = "usage: orderdesk metrics [--prometheus] [--host H] [--port N] [--user NAME] [--window 30d] [--tls [--ca FILE]]"
         if options.has("help") { print(usage); return 0 }
         let host = options.value("host") ?? "127.0.0.1"
         let port = UInt16(try options.integer("port", in: 1...65535) ?? 7878)
         let user = options.value("user") ?? ProcessInfo.processInfo.environment["USER"] ?? "admin"
         let password = try ProcessInfo.processInfo.environment["ORDERDESK_PASSWORD"] ?? PasswordPrompt.read(prompt: "password for \(user): ", confirm: false)
-        let connection = try BlockingLineConnection(host: host, port: port)
+        let tls = options.has("tls") || options.value("ca") != nil
+        let connection: BlockingLineConnection
+        do {
+            connection = try BlockingLineConnection(host: host, port: port, tls: tls ? TLSContext.client(ca: options.value("ca")) : nil)
+        } catch let failure as TLSError {
+            FileHandle.standardError.write(Data("orderdesk: \(failure)\n".utf8))
+            return failure.kind == .verification ? 3 : 1
+        }
         _ = try connection.readLine()
         let login = try connection.request("LOGIN \(Quoting.word(user)) \(Quoting.word(password))")
         guard login.last?.hasPrefix("OK") == true else { throw UsageError("login failed: \(login.last ?? "")") }

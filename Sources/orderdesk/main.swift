@@ -6,10 +6,10 @@ import Glibc
 // orderdesk: parse the command line, build the pieces, start. The work lives in OrderDeskServer.
 signal(SIGPIPE, SIG_IGN)
 let arguments = Array(CommandLine.arguments.dropFirst())
-// `serve` takes SIGTERM and SIGINT with sigwait: block them before anything can start a thread.
+// `serve` takes SIGTERM, SIGINT and SIGHUP with sigwait: block them before anything can start a thread.
 if arguments.first == "serve" { Commands.blockStopSignals() }
 do {
-    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history"])
+    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history", "tls", "allow-plaintext"])
     switch options.positional.first {
     case "serve": try Commands.serve(options)
     case "user": try Commands.addUser(options)

@@ -1,4 +1,5 @@
 import Foundation
+import OrderDeskTLS
 import OrderDeskWire
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,8 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
     /// Pushes received and not yet taken by `waitForEvent`.
     public private(set) var events: [String] = []
     private var buffer: [UInt8] = []
+    /// The TLS session, for a client of the TLS port.
+    public private(set) var tls: TLSStream?
 
     /// Why a test client call failed.
     public struct Failure: Error, CustomStringConvertible {
@@ -22,8 +25,10 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
     }
 
     /// Connects to 127.0.0.1:`port` and reads the greeting. With `from`, the connection comes
-    /// from that loopback address (127.0.0.2, ...), as another machine's would.
-    public init(port: UInt16, from source: String? = nil, readGreeting: Bool = true) throws {
+    /// from that loopback address (127.0.0.2, ...), as another machine's would. With `tls`, it
+    /// runs the handshake first and checks the server's certificate against `tls` and `host`
+    /// (the name the client believes it dialled); a refused certificate throws `TLSError`.
+    public init(port: UInt16, from source: String? = nil, readGreeting: Bool = true, tls: TLSContext? = nil, host: String = "localhost") throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         if let source {
             var local = sockaddr_in()
@@ -50,13 +55,25 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
         }
         var yes: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+        if let tls {
+            do {
+                let stream = try TLSStream(connecting: descriptor, host: host, context: tls)
+                try stream.handshake(descriptor: descriptor, timeoutMilliseconds: 10_000)
+                self.tls = stream
+            } catch {
+                close(descriptor)
+                throw error
+            }
+        }
         if readGreeting { greeting = try readLine() }
     }
 
     deinit { close(descriptor) }
 
-    /// Closes the sending side only (as `nc -N` does at the end of its input); replies still arrive.
+    /// Closes the sending side only (as `nc -N` does at the end of its input; over TLS after a
+    /// close_notify); replies still arrive.
     public func closeSending() {
+        tls?.shutdown()
         shutdown(descriptor, Int32(SHUT_WR))
     }
 
@@ -67,6 +84,13 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
     public func sendRaw(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
+            if let tls {
+                guard case .done(let sent) = bytes.withUnsafeBytes({ tls.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }) else {
+                    throw Failure(description: "TLS write failed")
+                }
+                offset += sent
+                continue
+            }
             let sent = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             guard sent > 0 else { throw Failure(description: "send failed: \(String(cString: strerror(errno)))") }
             offset += sent
@@ -84,11 +108,23 @@ public final class LineClient: @unchecked Sendable {  // used by one thread at a
             }
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { throw Failure(description: "no line within \(timeout)s; buffered: \(String(decoding: buffer, as: UTF8.self))") }
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Int32(max(1, remaining * 1000)))
-            if ready <= 0 { continue }
+            if tls?.hasBufferedInput != true {
+                var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&poller, 1, Int32(max(1, remaining * 1000)))
+                if ready <= 0 { continue }
+            }
             var chunk = [UInt8](repeating: 0, count: 65_536)
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let count: Int
+            if let tls {
+                switch chunk.withUnsafeMutableBytes({ tls.read(into: $0) }) {
+                case .done(let read): count = read
+                case .wantRead, .wantWrite: continue
+                case .closed: count = 0
+                case .failed(let why): throw Failure(description: "connection reset: TLS: \(why)")
+                }
+            } else {
+                count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            }
             if count == 0 { throw Failure(description: "connection closed by the server") }
             if count < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }

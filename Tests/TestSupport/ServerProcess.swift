@@ -7,6 +7,8 @@ import Glibc
 public final class ServerProcess: @unchecked Sendable {  // immutable after init but for Process, which may be signalled from any thread
     public let process = Process()
     public private(set) var port: UInt16 = 0
+    /// The TLS port, when the server has one.
+    public private(set) var tlsPort: UInt16 = 0
     private let output = Pipe()
     private let errors = Pipe()
     private let errorText = Locked("")
@@ -51,6 +53,10 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
             throw LineClient.Failure(description: "no port in: \(text)")
         }
         port = number
+        if let range = text.range(of: #"tls on [^ ]+:(\d+)"#, options: .regularExpression),
+           let colon = text[range].lastIndex(of: ":"), let number = UInt16(text[range][text.index(after: colon)...]) {
+            tlsPort = number
+        }
     }
 
     /// What the server wrote to standard error so far (its log).

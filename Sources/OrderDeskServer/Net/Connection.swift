@@ -1,5 +1,6 @@
 import Dispatch
 import OrderDeskCore
+import OrderDeskTLS
 import OrderDeskWire
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +17,11 @@ import Glibc
 /// disk read) or has used its turn, and once they hold `inputBudget` bytes, or the peer has not
 /// read `outputHighWater` bytes of replies, reading stops until they drain. TCP then holds the
 /// peer back, so no connection can make the server hold more than its budget.
+///
+/// On a TLS port, `tls` stands between the socket and these buffers: reads and writes go through
+/// it, the handshake runs from the read source, and a read or write that wants the other
+/// readiness (OpenSSL's WANT_READ / WANT_WRITE) waits for it on the same two sources. Output
+/// queued before the handshake ends (the greeting) is sent once it ends.
 final class Connection: @unchecked Sendable {  // confined to the desk queue (see above)
     let id: Int
     let descriptor: Int32
@@ -58,6 +64,17 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     var onClose: ((Connection) -> Void)?
     private let inputBudget: Int
     private let outputHighWater: Int
+    /// The TLS session on a TLS port; nil on the plain port.
+    private let tls: TLSStream?
+    /// A TLS read that must wait until the socket is writable, and a TLS write until it is readable.
+    private var readWantsWrite = false
+    private var writeWantsRead = false
+    private var writeWantsWrite = false
+    /// Bytes of the TLS write that wanted I/O: it is repeated with at least these bytes.
+    private var pendingTLSWrite = 0
+    /// True until the first bytes arrive (a TLS hello on the plain port is refused at once).
+    private var isFirstRead = true
+    private var onInput: ((Connection) -> Void)?
 
     /// Bytes read per read event: one read per event, so a client that floods the desk cannot
     /// hold the queue; the buffer is reused.
@@ -65,7 +82,8 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     private var readBuffer = [UInt8](repeating: 0, count: Connection.readSize)
 
     init(id: Int, descriptor: Int32, peerAddress: String, queue: DispatchQueue, maximumLineLength: Int,
-         inputBudget: Int, outputHighWater: Int, now: Instant) {
+         inputBudget: Int, outputHighWater: Int, tls: TLSStream? = nil, now: Instant) {
+        self.tls = tls
         lastInput = now
         connectedAt = now
         self.id = id
@@ -87,27 +105,113 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     /// inbox), and once more when the peer ends its input.
     func start(onInput: @escaping (Connection) -> Void) {
         dispatchPrecondition(condition: .onQueue(queue))
+        self.onInput = onInput
         let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
         source.setEventHandler { [weak self] in
             // Held strongly for the whole handler: closing from inside it must not free the connection.
-            guard let self, !self.isClosed else { return }
-            let count = self.readBuffer.withUnsafeMutableBytes { recv(self.descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                let frames = self.readBuffer.withUnsafeBytes { self.framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                for frame in frames { self.enqueue(frame) }
-                self.pauseReadingIfOverBudget()
-                onInput(self)
-            } else if count == 0 {
-                self.endInput()
-                onInput(self)
-            } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                self.close(reason: "read error: \(String(cString: strerror(errno)))")
-            }
+            guard let self else { return }
+            self.readReady()
         }
         source.setCancelHandler { [self] in self.sourceCancelled() }
         liveSources += 1
         readSource = source
         source.resume()
+    }
+
+    /// One read per event, so a client that floods the desk cannot hold the queue.
+    private func readReady() {
+        guard !isClosed, !isInputEnded else { return }
+        if let tls {
+            readTLS(tls)
+            return
+        }
+        let count = readBuffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        if count > 0 {
+            if isFirstRead {
+                isFirstRead = false
+                // 0x16 opens a TLS handshake record: a TLS client dialled the plain port.
+                if readBuffer[0] == 0x16 {
+                    close(reason: "tls on the plain port")
+                    return
+                }
+            }
+            received(count)
+        } else if count == 0 {
+            endInput()
+            onInput?(self)
+        } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
+            close(reason: "read error: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private func received(_ count: Int) {
+        let frames = readBuffer.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        for frame in frames { enqueue(frame) }
+        pauseReadingIfOverBudget()
+        onInput?(self)
+    }
+
+    private func readTLS(_ tls: TLSStream) {
+        if writeWantsRead {
+            writeWantsRead = false
+            flush()
+            guard !isClosed else { return }
+        }
+        if !tls.isHandshakeComplete {
+            if isFirstRead {
+                isFirstRead = false
+                var first: UInt8 = 0
+                // Plain text on the TLS port: say so in plain text (for someone trying nc) and close.
+                if recv(descriptor, &first, 1, Int32(MSG_PEEK)) == 1 && first != 0x16 {
+                    _ = "BYE tls-required this port speaks TLS; connect with desk --tls\n".withCString {
+                        Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL))
+                    }
+                    close(reason: "plain text on the tls port")
+                    return
+                }
+            }
+            switch tls.handshake() {
+            case .done:
+                flush()  // the greeting waited for the handshake
+                guard !isClosed else { return }
+            case .wantRead: return
+            case .wantWrite:
+                readWantsWrite = true
+                armWriteSource()
+                return
+            case .closed:
+                close(reason: "tls: the peer left during the handshake")
+                return
+            case .failed(let why):
+                close(reason: "tls handshake failed: \(why)")
+                return
+            }
+        }
+        let outcome = readBuffer.withUnsafeMutableBytes { tls.read(into: $0) }
+        switch outcome {
+        case .done(let count):
+            received(count)
+            // Bytes already inside the session will not make the socket readable again.
+            if tls.hasBufferedInput { scheduleBufferedRead() }
+        case .wantRead: break
+        case .wantWrite:
+            readWantsWrite = true
+            armWriteSource()
+        case .closed:
+            endInput()
+            onInput?(self)
+        case .failed(let why):
+            close(reason: "tls error: \(why)")
+        }
+    }
+
+    /// Reads again soon, after other work, for input the TLS session holds.
+    private func scheduleBufferedRead() {
+        guard !isReadingPaused, !isClosed, !isInputEnded else { return }
+        queue.async { [weak self] in
+            guard let self, !self.isReadingPaused else { return }
+            self.readReady()
+        }
     }
 
     // MARK: Input
@@ -152,7 +256,8 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         readSource = nil
     }
 
-    private var isOverBudget: Bool { inboxByteCount >= inputBudget || unsentByteCount >= outputHighWater }
+    /// Past the budget, reading stops, unless a TLS write waits to read (it would never finish).
+    private var isOverBudget: Bool { (inboxByteCount >= inputBudget || unsentByteCount >= outputHighWater) && !writeWantsRead }
 
     private func pauseReadingIfOverBudget() {
         guard !isReadingPaused, isOverBudget, let source = readSource else { return }
@@ -164,6 +269,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         guard isReadingPaused, inboxByteCount < inputBudget / 2, unsentByteCount < outputHighWater / 2, let source = readSource else { return }
         isReadingPaused = false
         source.resume()
+        if tls?.hasBufferedInput == true { scheduleBufferedRead() }
     }
 
     // MARK: Output
@@ -185,6 +291,10 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
 
     /// Sends what the kernel will take now; arms a write source for the rest.
     private func flush() {
+        if let tls {
+            guard tls.isHandshakeComplete else { return }  // sent once the handshake is done
+            guard flushTLS(tls) else { return }
+        }
         while outputStart < output.count {
             let sent = output.withUnsafeBytes { bytes in
                 send(descriptor, bytes.baseAddress! + outputStart, bytes.count - outputStart, Int32(MSG_NOSIGNAL))
@@ -214,10 +324,57 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         resumeReadingIfDrained()
     }
 
+    /// Writes through TLS; true once everything is sent, false while it waits (or on close).
+    private func flushTLS(_ tls: TLSStream) -> Bool {
+        while outputStart < output.count {
+            // At most one record's worth per call; a retry repeats at least the same bytes.
+            let length = max(pendingTLSWrite, min(output.count - outputStart, 16 * 1024))
+            let outcome = output.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[outputStart..<(outputStart + length)])) }
+            switch outcome {
+            case .done(let sent):
+                outputStart += sent
+                pendingTLSWrite = 0
+                writeWantsWrite = false
+            case .wantWrite:
+                pendingTLSWrite = length
+                writeWantsWrite = true
+                armWriteSource()
+                return false
+            case .wantRead:
+                pendingTLSWrite = length
+                writeWantsRead = true
+                if isReadingPaused, let source = readSource {
+                    isReadingPaused = false
+                    source.resume()
+                }
+                return false
+            case .closed:
+                close(reason: "tls: the peer closed the session")
+                return false
+            case .failed(let why):
+                close(reason: "tls write error: \(why)")
+                return false
+            }
+        }
+        return true
+    }
+
     private func armWriteSource() {
         guard writeSource == nil, !isClosed else { return }
         let source = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
-        source.setEventHandler { [weak self] in self?.flush() }
+        source.setEventHandler { [weak self] in
+            guard let self else { return }
+            let readWaited = self.readWantsWrite
+            self.readWantsWrite = false
+            self.flush()
+            if readWaited { self.readReady() }
+            // The source is level-triggered: once nothing waits to write, it must go.
+            let waiting = self.readWantsWrite || (self.tls == nil ? self.unsentByteCount > 0 : self.writeWantsWrite)
+            if !waiting, let source = self.writeSource {
+                self.writeSource = nil
+                source.cancel()
+            }
+        }
         source.setCancelHandler { [self] in self.sourceCancelled() }
         liveSources += 1
         writeSource = source
@@ -232,7 +389,8 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         guard !isClosed else { return }
         closeWhenFlushed = true
         closeReason = reason
-        if unsentByteCount == 0 { close(reason: reason) }
+        // A TLS session still in its handshake will never take the bytes.
+        if unsentByteCount == 0 || tls?.isHandshakeComplete == false { close(reason: reason) }
     }
 
     /// Stops reading and writing now; the descriptor closes when both sources have finished cancelling.
@@ -241,6 +399,8 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         guard !isClosed else { return }
         isClosed = true
         closeReason = reason
+        tls?.shutdown()
+        onInput = nil
         output = []
         outputStart = 0
         inbox = []

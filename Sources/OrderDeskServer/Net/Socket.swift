@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Small wrappers over the BSD socket calls the server needs.
-enum Socket {
+public enum Socket {
     /// Why a socket call failed.
     struct Failure: Error, CustomStringConvertible {
         var call: String
@@ -40,6 +40,14 @@ enum Socket {
             throw Failure(call: "listen", code: code)
         }
         return (descriptor, boundPort(descriptor))
+    }
+
+    /// True for addresses only this machine can reach: 127.0.0.0/8, ::1 and `localhost`.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" || host == "::1" { return true }
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 
     static func boundPort(_ descriptor: Int32) -> UInt16 {
