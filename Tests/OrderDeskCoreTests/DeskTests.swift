@@ -169,7 +169,7 @@ struct DeskTests {
         #expect(fixture.desk.tick(now: fixture.now).pushes.isEmpty, "warned only once")
         fixture.advance(.minutes(2))
         let expired = fixture.desk.tick(now: fixture.now)
-        guard case .leaseExpired(_, _, let reason) = expired.pushes.first?.event.kind else {
+        guard case .leaseExpired(_, _, _, let reason) = expired.pushes.first?.event.kind else {
             Issue.record("no expiry: \(expired.pushes)")
             return
         }
@@ -178,6 +178,39 @@ struct DeskTests {
         #expect(fixture.desk.orders["SO-1"]?.lease == nil)
         #expect(fixture.run("HOLD SO-1 credit late", as: "ana").reply?.errorCode == "not-holder", "an expired holder cannot change the order")
         #expect(fixture.run("NEXT", as: "ben").reply?.summary.hasPrefix("order=SO-1") == true)
+    }
+
+    // Issue 11: the rep of an order saw "your claim ran out", with the bell, as an unread event.
+    @Test("a claim that ends names its holder and is personal to the holder alone")
+    func leaseExpiryNamesHolder() {
+        var fixture = DeskFixture()
+        _ = fixture.desk.sessionOpened(user: "ana", now: fixture.now)
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        _ = fixture.desk.sessionClosed(user: "ana", now: fixture.now)
+        fixture.advance(.minutes(2))
+        let expired = fixture.desk.tick(now: fixture.now).pushes
+        guard let event = expired.first?.event, case .leaseExpired(_, let holder, _, let reason) = event.kind else {
+            Issue.record("no expiry: \(expired)")
+            return
+        }
+        #expect(holder == "ana" && reason == "disconnected")
+        #expect(event.wireLine.contains(" holder=ana "))
+        #expect(event.isPersonal(for: "ana"))
+        #expect(!event.isPersonal(for: "sam"))
+        #expect(fixture.desk.unreadCount(of: "sam") == 0, "the rep is told, not pinged")
+        #expect(fixture.desk.unreadCount(of: "ana") == 1)
+    }
+
+    @Test("a reassignment is personal to the old and the new holder, not to the watchers")
+    func reassignmentIsPersonalToHolders() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        #expect(fixture.run("REASSIGN SO-1 ben ana is out", as: "ada").reply?.errorCode == nil)
+        #expect(fixture.desk.unreadCount(of: "ana") == 1)
+        #expect(fixture.desk.unreadCount(of: "ben") == 1)
+        #expect(fixture.desk.unreadCount(of: "sam") == 0)
     }
 
     @Test("any action of the holder renews the lease")

@@ -185,7 +185,7 @@ public struct Desk: Sendable {
         counters.nextEventID += 1
         let line = event.wireLine
         for user in targets {
-            let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal,
+            let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal(for: user),
                                      isRead: false, isDelivered: !event.waitsForLogin || isOnline(user))
             mailboxes[user, default: Mailbox()].append(entry)
             changes.append(.mailbox(user: user, entry))

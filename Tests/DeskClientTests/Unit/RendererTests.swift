@@ -156,4 +156,20 @@ struct RendererTests {
                                 outcome: .ok(summary: "NEXT"))
         #expect(renderer(colour: false).lines(for: reply) == ["NEXT [queue]", "  claim the next order", "  roles    admin, processor", "  example  NEXT pricing"])
     }
+
+    // Issue 11: the rep saw "» your claim on SO-10060 ran out (disconnected)" with the bell.
+    @Test("a claim that ran out is 'your claim' and a ping only for its holder; watchers read whose it was")
+    func leaseExpiredNamesHolder() {
+        let event = ServerEvent(id: 9, kind: "lease-expired", fields: ["order": "SO-10060", "holder": "ben", "token": "3",
+                                                                      "reason": "disconnected", "at": "2026-11-22T14:30:00Z"])
+        let rep = renderer(colour: false, user: "sam")
+        #expect(rep.describe(event) == "SO-10060 ben's claim ran out (disconnected); it went back to its queue")
+        #expect(!event.isPing(for: "sam"))
+        #expect(!event.isPersonal(for: "sam"))
+        #expect(!rep.line(for: event).contains("»"))
+        let holder = renderer(colour: false, user: "ben")
+        #expect(holder.describe(event) == "your claim on SO-10060 ran out (disconnected); it went back to its queue")
+        #expect(event.isPing(for: "ben"))
+        #expect(holder.line(for: event).contains("» your claim"))
+    }
 }

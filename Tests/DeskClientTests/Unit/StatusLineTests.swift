@@ -69,4 +69,16 @@ struct StatusLineTests {
         status.learn(ServerEvent(id: 5, kind: "mention", fields: ["order": "SO-5", "by": "ben", "text": "@ana"]), isReplayed: true, now: Self.now)
         #expect(status.unread == 3, "the lease warning, the expiry and the reassignment count; a note does not; a replay was counted at login")
     }
+
+    // Issue 11: a watcher's unread count grew, and its claim on another order vanished, when someone else's claim ended.
+    @Test("someone else's claim running out neither counts as unread nor ends a claim of ours")
+    func othersLeaseExpiry() {
+        var status = StatusLine(user: "sam")
+        status.loggedIn(user: "sam", claimLines: [], unread: 0)
+        status.learn(ServerEvent(id: 2, kind: "lease-expired", fields: ["order": "SO-1", "holder": "ben", "reason": "timeout"]),
+                     isReplayed: false, now: Self.now)
+        status.learn(ServerEvent(id: 3, kind: "reassigned", fields: ["order": "SO-5", "from": "ben", "to": "ana", "by": "ada"]),
+                     isReplayed: false, now: Self.now)
+        #expect(status.unread == 0)
+    }
 }

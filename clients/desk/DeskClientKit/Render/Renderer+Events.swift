@@ -33,11 +33,16 @@ extension Renderer {
             return "\(order) reassigned \(from) → \(to) by \(by)" + because("reason")
         case "lease-warning":
             let until = f["until"].map(shortTime) ?? "soon"
+            if let holder = event.otherHolder(than: user) { return "\(order) \(holder)'s claim runs out at \(until)" }
             return "your claim on \(order) runs out at \(until); TOUCH \(order) to keep it"
         case "lease-expired":
-            return "your claim on \(order) ran out" + (f["reason"].map { " (\($0))" } ?? "") + "; it went back to its queue"
+            let why = f["reason"].map { " (\($0))" } ?? ""
+            if let holder = event.otherHolder(than: user) { return "\(order) \(holder)'s claim ran out\(why); it went back to its queue" }
+            return "your claim on \(order) ran out\(why); it went back to its queue"
         case "queue": return "\(order) \(f["change"] ?? "changed") \(f["queue"] ?? "?")"
-        case "stuck-warning": return "\(order) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
+        case "stuck-warning":
+            if let holder = event.otherHolder(than: user) { return "\(order) held by \(holder) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))" }
+            return "\(order) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
         case "stuck": return "\(order) is stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
         case "escalated": return "\(order) stuck in \(f["queue"] ?? "?") since \(shortTime(f["since"] ?? "")): escalated to admins"
         case "message": return "\(f["from"] ?? "?") → you: \(f["text"] ?? "")"

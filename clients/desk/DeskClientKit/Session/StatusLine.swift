@@ -23,10 +23,6 @@ public struct StatusLine: Sendable, Equatable {
     /// The lease length from the greeting, for lease ends the server did not state.
     public var leaseSeconds: Double = 900
 
-    /// Push kinds that count as unread personal events (protocol.md, section 11).
-    static let personalKinds: Set<String> = ["mention", "reassigned", "lease-warning", "lease-expired", "stuck-warning", "stuck",
-                                             "escalated", "message"]
-
     public init(user: String? = nil) { self.user = user }
 
     /// After login: the claims listed with the LOGIN reply and its unread count.
@@ -74,14 +70,17 @@ public struct StatusLine: Sendable, Equatable {
 
     /// Learns from a push; `isReplayed` pushes were counted in the unread number already.
     public mutating func learn(_ event: ServerEvent, isReplayed: Bool, now: Date) {
-        if !isReplayed, Self.personalKinds.contains(event.kind), event.kind != "message" || event.fields["from"] != user {
+        if !isReplayed, event.isPersonal(for: user) {
             unread = (unread ?? 0) + 1
         }
         guard let order = event.order else { return }
         switch event.kind {
         case "lease-warning":
             if let until = event.fields["until"].flatMap(Timestamps.date) { claims[order] = until }
-        case "lease-expired", "stage":
+        case "lease-expired":
+            // One claim per order: if it was ours, it is over (an older server named no holder).
+            if event.fields["holder"].map({ $0 == user }) ?? true { claims[order] = nil }
+        case "stage":
             // One claim per order: if it was ours, it is over.
             claims[order] = nil
         case "reassigned":
