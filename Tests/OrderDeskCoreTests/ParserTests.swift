@@ -12,7 +12,9 @@ struct CommandParserTests {
         ("NEXT", .next(.new)),
         ("NEXT pricing", .next(.hold(.pricing))),
         ("CLAIM so-10042", .claim(order: "SO-10042")),
-        ("RELEASE SO-1 customer will call back", .handBack(order: "SO-1", reason: "customer will call back")),
+        ("HANDBACK SO-1 customer will call back", .handBack(order: "SO-1", reason: "customer will call back")),
+        // RELEASE: the hand-back's deprecated first name, kept for existing scripts.
+        ("release SO-1 customer will call back", .handBack(order: "SO-1", reason: "customer will call back")),
         ("HOLD SO-1 credit over limit, @sam please check", .hold(order: "SO-1", type: .credit, reason: "over limit, @sam please check")),
         ("UNHOLD SO-1 credit \"paid in full\"", .unhold(order: "SO-1", type: .credit, reason: "paid in full")),
         ("MOVE SO-1 released", .move(order: "SO-1", to: .released, reason: nil)),

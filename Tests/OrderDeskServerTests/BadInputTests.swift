@@ -71,4 +71,26 @@ struct BadInputTests {
         #expect(try client.command("QUIT").last == "OK bye")
         #expect(client.waitForClose())
     }
+
+    // Issue 11: RELEASE handed an order back, while in order work "release" means MOVE ... released.
+    @Test("HANDBACK hands an order back; RELEASE still works as its deprecated alias but HELP lists only HANDBACK")
+    func handBack() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        let sam = try desk.client("sam")
+        let ana = try desk.client("ana")
+        try ana.ok("CLAIM SO-1")
+        #expect(try ana.command("HANDBACK SO-1 waiting for the customer").last == "OK order=SO-1 queue=new")
+        let told = try sam.waitForEvent { $0.contains(" handed-back ") }
+        #expect(field("by", in: told) == "ana")
+        try ana.ok("CLAIM SO-1")
+        #expect(try ana.command("RELEASE SO-1 old scripts").last == "OK order=SO-1 queue=new")
+        #expect(try ana.command("HISTORY SO-1").filter { $0.contains("action=handed-back") }.count == 2)
+        let help = try ana.command("HELP")
+        #expect(help.contains { $0.contains("command=HANDBACK ") })
+        #expect(!help.contains { $0.contains("command=RELEASE ") })
+        #expect(try ana.command("HELP release").last == "OK HANDBACK")
+    }
 }

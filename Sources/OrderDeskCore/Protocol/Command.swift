@@ -64,7 +64,7 @@ public enum Command: Sendable, Equatable {
         case .history: "HISTORY"
         case .next: "NEXT"
         case .claim: "CLAIM"
-        case .handBack: "RELEASE"
+        case .handBack: "HANDBACK"
         case .touch: "TOUCH"
         case .hold: "HOLD"
         case .unhold: "UNHOLD"
@@ -147,6 +147,9 @@ public struct CommandSpec: Sendable {
     public var example: String
     /// Roles allowed; nil means anyone, even before login.
     public var roles: Set<Role>?
+    /// Old names the parser still accepts for this command, for existing scripts. HELP lists
+    /// only `name`; completion offers only `name`.
+    public var deprecatedAliases: [String] = []
 
     /// Every command, in the order HELP lists them.
     public static let all: [CommandSpec] = {
@@ -170,7 +173,9 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "HISTORY", usage: "HISTORY <number>", summary: "every change of an order, oldest first", example: "HISTORY SO-10042", roles: everyone),
             CommandSpec(name: "NEXT", usage: "NEXT [queue]", summary: "claim the most urgent unclaimed order of a queue (default new)", example: "NEXT pricing", roles: workers),
             CommandSpec(name: "CLAIM", usage: "CLAIM <number>", summary: "claim one order", example: "CLAIM SO-10042", roles: workers),
-            CommandSpec(name: "RELEASE", usage: "RELEASE <number> <reason>", summary: "hand a claimed order back to its queue", example: "RELEASE SO-10042 waiting for the customer to call back", roles: workers),
+            // RELEASE was this command's name in the first servers; in order work "release" means MOVE ... released.
+            CommandSpec(name: "HANDBACK", usage: "HANDBACK <number> <reason>", summary: "hand a claimed order back to its queue (not a release to fulfilment: see MOVE)", example: "HANDBACK SO-10042 waiting for the customer to call back", roles: workers,
+                        deprecatedAliases: ["RELEASE"]),
             CommandSpec(name: "TOUCH", usage: "TOUCH <number>", summary: "renew your claim's lease", example: "TOUCH SO-10042", roles: workers),
             CommandSpec(name: "HOLD", usage: "HOLD <number> <credit|pricing|inventory|address|other> <reason>", summary: "put an order on hold", example: "HOLD SO-10042 pricing list price changed, @sam please confirm", roles: workers),
             CommandSpec(name: "UNHOLD", usage: "UNHOLD <number> <type> <reason>", summary: "release a hold", example: "UNHOLD SO-10042 pricing customer agreed the new price", roles: workers),
@@ -202,5 +207,8 @@ public struct CommandSpec: Sendable {
         ]
     }()
 
-    public static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
+    /// The command called `name` (upper-case), or of which `name` is a deprecated alias.
+    public static func named(_ name: String) -> CommandSpec? {
+        all.first { $0.name == name } ?? all.first { $0.deprecatedAliases.contains(name) }
+    }
 }

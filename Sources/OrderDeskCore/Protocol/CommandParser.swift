@@ -32,7 +32,7 @@ public struct CommandParser: Sendable {
         }
         var arguments = Arguments(line: line, tokens: Array(tokens.dropFirst()), spec: spec)
         let command: Command
-        switch name {
+        switch spec.name {
         case "LOGIN":
             // The name's form is checked before anything else: a malformed name is never hashed,
             // tracked or logged in full.
@@ -63,7 +63,7 @@ public struct CommandParser: Sendable {
             }
             command = .next(queue)
         case "CLAIM": command = .claim(order: try arguments.orderNumber())
-        case "RELEASE": command = .handBack(order: try arguments.orderNumber(), reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+        case "HANDBACK": command = .handBack(order: try arguments.orderNumber(), reason: try arguments.text("reason", limit: limits.maximumNoteLength))
         case "TOUCH": command = .touch(order: try arguments.orderNumber())
         case "HOLD", "UNHOLD":
             let order = try arguments.orderNumber()

@@ -82,7 +82,7 @@ public struct Event: Sendable, Equatable {
         case .unhold: "unhold"
         case .stage: "stage"
         case .claimed: "claimed"
-        case .handedBack: "released"
+        case .handedBack: "handed-back"
         case .reassigned: "reassigned"
         case .leaseWarning: "lease-warning"
         case .leaseExpired: "lease-expired"

@@ -40,7 +40,7 @@ struct StatusLineTests {
         #expect(status.claims["SO-2"] == at(20), "a NOTE renews the lease by the greeting's lease")
         status.learn(ok("NOTE SO-9 hi", "order=SO-9 notes=1"), now: Self.now)
         #expect(status.claims["SO-9"] == nil, "a note on an order not held claims nothing")
-        status.learn(ok("RELEASE SO-1 later", "order=SO-1 queue=credit"), now: Self.now)
+        status.learn(ok("HANDBACK SO-1 later", "order=SO-1 queue=credit"), now: Self.now)
         status.learn(ok("MOVE SO-2 released", "order=SO-2 stage=released"), now: Self.now)
         status.learn(ServerReply(command: "TOUCH SO-3", data: [], outcome: .failure(code: "not-holder", message: "order=SO-3 you do not hold this order")), now: Self.now)
         #expect(status.claims.isEmpty)

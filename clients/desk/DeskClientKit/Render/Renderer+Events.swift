@@ -24,7 +24,7 @@ extension Renderer {
         case "unhold": return "\(order) \(f["type"] ?? "?") hold released by \(by)" + because("reason")
         case "stage": return "\(order) \(f["from"] ?? "?") → \(f["to"] ?? "?") by \(by)" + because("reason")
         case "claimed": return "\(order) claimed by \(by)"
-        case "released": return "\(order) handed back by \(by)" + because("reason")
+        case "handed-back", "released": return "\(order) handed back by \(by)" + because("reason")
         case "reassigned":
             let from = f["from"] ?? "nobody"
             let to = f["to"] ?? "nobody"

@@ -56,7 +56,7 @@ public struct StatusLine: Sendable, Equatable {
             if claims[order] != nil, let until = fields["until"].flatMap(Timestamps.date) { claims[order] = until }
         case "NOTE":
             if claims[order] != nil { claims[order] = now.addingTimeInterval(leaseSeconds) }
-        case "RELEASE", "MOVE":
+        case "HANDBACK", "RELEASE", "MOVE":
             claims[order] = nil
         case "REASSIGN":
             if fields["to"] == user {
