@@ -213,6 +213,27 @@ struct DeskTests {
         #expect(fixture.desk.unreadCount(of: "sam") == 0)
     }
 
+    @Test("opening an order's card marks that order's events read for that user, and READ <number> does too")
+    func readingAnOrderReadsItsEvents() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.capture("SO-2")
+        fixture.run("NOTE SO-1 @sam first", as: "ana")
+        fixture.run("NOTE SO-1 @sam second", as: "ana")
+        fixture.run("NOTE SO-2 @sam other", as: "ana")
+        #expect(fixture.desk.unreadCount(of: "sam") == 3)
+        #expect(fixture.run("INBOX", as: "sam").reply?.summary.hasSuffix(" unread-orders=SO-1:2,SO-2:1") == true)
+        let card = fixture.run("ORDER so-1", as: "sam")
+        #expect(card.reply?.summary == "order=SO-1 marked=2 unread=1")
+        #expect(card.changes.count == 2, "the read marks are kept")
+        #expect(fixture.run("ORDER SO-1", as: "sam").reply?.summary == "order=SO-1", "nothing left to mark")
+        #expect(fixture.run("ORDER SO-2", as: "cora").reply?.summary == "order=SO-2", "another user's card reads only their events")
+        #expect(fixture.desk.unreadCount(of: "sam") == 1)
+        #expect(fixture.run("READ SO-2", as: "sam").reply?.summary == "order=SO-2 marked=1 unread=0")
+        #expect(fixture.run("READ SO-404", as: "sam").reply?.errorCode == "not-found")
+        #expect(fixture.run("INBOX", as: "sam").reply?.summary == "unread=0 shown=3")
+    }
+
     @Test("any action of the holder renews the lease")
     func renewal() {
         var settings = DeskSettings()

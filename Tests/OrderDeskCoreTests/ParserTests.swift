@@ -25,6 +25,9 @@ struct CommandParserTests {
         ("FIND customer=\"Acme Corp\" stage=captured hold=pricing", .find(OrderQuery(customer: "Acme Corp", stage: .captured, hold: .pricing))),
         ("REASSIGN SO-1 nobody stuck for a day", .reassign(order: "SO-1", to: "nobody", reason: "stuck for a day")),
         ("HELP next", .help(topic: "NEXT")),
+        ("READ so-10089", .readOrder("SO-10089")),
+        ("READ 12 15", .read([12, 15])),
+        ("READ all", .read(nil)),
     ])
     func valid(line: String, expected: Command) {
         #expect(parser.parse(line) == .success(expected))
@@ -56,6 +59,8 @@ struct CommandParserTests {
         ("HOLD SO-1 credit", "bad-arguments"),
         ("MOVE SO-1 captured", "bad-arguments"),
         ("NEXT mine", "bad-arguments"),
+        ("READ SO-1 SO-2", "bad-arguments"),
+        ("READ SO/1", "bad-arguments"),
         ("QUEUE nowhere", "bad-arguments"),
         ("QUEUE new 0", "bad-arguments"),
         ("FIND", "bad-arguments"),

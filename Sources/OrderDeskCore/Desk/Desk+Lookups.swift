@@ -14,9 +14,11 @@ extension Desk {
         return .ok(Rendering.join([("users", String(lines.count))]), data: lines)
     }
 
-    func show(_ number: String, now: Instant) throws(DeskError) -> Reply {
+    /// ORDER: the card. Reading an order's card reads its events: the user's unread ones about
+    /// it are marked read (the only change a look-up makes; it takes no claim).
+    mutating func show(_ number: String, for user: User, now: Instant) throws(DeskError) -> Reply {
         let order = try existingOrder(number)
-        return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
+        return .ok(Rendering.join([("order", number)] + markReadFields(order: number, user: user)), data: Rendering.card(order, now: now))
     }
 
     /// True when showing `command` needs the order's full thread from the store first
@@ -29,18 +31,19 @@ extension Desk {
     }
 
     /// Answers ORDER or HISTORY of an archived order with the thread the store read.
-    public func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Reply {
-        guard let user = users[userName] else { return .failure(.notLoggedIn) }
-        guard let number = command.orderNumber, var order = orders[number] else { return .failure(.orderNotFound(command.orderNumber ?? "")) }
+    /// As ORDER, it marks the order's events read.
+    public mutating func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Outcome {
+        guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
+        guard let number = command.orderNumber, var order = orders[number] else { return finish(reply: .failure(.orderNotFound(command.orderNumber ?? ""))) }
         if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return .failure(.denied(command: command.name, role: user.role))
+            return finish(reply: .failure(.denied(command: command.name, role: user.role)))
         }
         order.notes = thread.notes
         order.history = thread.history
         if case .history = command {
-            return .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine))
+            return finish(reply: .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine)))
         }
-        return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
+        return finish(reply: .ok(Rendering.join([("order", number)] + markReadFields(order: number, user: user)), data: Rendering.card(order, now: now)))
     }
 
     func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) throws(DeskError) -> Reply {

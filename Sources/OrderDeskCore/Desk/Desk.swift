@@ -95,7 +95,7 @@ public struct Desk: Sendable {
         case .whoami: return whoami(user, now: now)
         case .users: return listUsers()
         case .capture(let draft): return try capture(draft, by: user, now: now)
-        case .show(let number): return try show(number, now: now)
+        case .show(let number): return try show(number, for: user, now: now)
         case .queue(let queue, let limit): return try listQueue(queue, limit: limit, for: user, now: now)
         case .find, .stuck, .metrics: return try scanToEnd(command, as: user, now: now)
         case .history(let number): return try history(number)
@@ -111,6 +111,7 @@ public struct Desk: Sendable {
         case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
+        case .readOrder(let number): return try markOrderRead(number, user: user)
         case .resume, .unlock, .addUser, .audit: return .ok("")  // answered by the server: sessions, login records, hashing, the store
         case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
         case .thresholds: return thresholdListing()

@@ -25,6 +25,8 @@ public enum Command: Sendable, Equatable {
     case inbox(onlyUnread: Bool, limit: Int, before: UInt64?)
     /// Marks events read: the given ids, or all when nil.
     case read([UInt64]?)
+    /// Marks every event about one order read.
+    case readOrder(String)
     case resume(after: UInt64)
     case stuck(StuckFilter)
     case thresholds
@@ -74,7 +76,7 @@ public enum Command: Sendable, Equatable {
         case .unwatch: "UNWATCH"
         case .reassign: "REASSIGN"
         case .inbox: "INBOX"
-        case .read: "READ"
+        case .read, .readOrder: "READ"
         case .resume: "RESUME"
         case .stuck: "STUCK"
         case .thresholds: "THRESHOLDS"
@@ -101,7 +103,7 @@ public enum Command: Sendable, Equatable {
         switch self {
         case .show(let order), .history(let order), .claim(let order), .handBack(let order, _), .touch(let order),
              .hold(let order, _, _), .unhold(let order, _, _), .move(let order, _, _), .note(let order, _),
-             .watch(let order), .unwatch(let order), .reassign(let order, _, _):
+             .watch(let order), .unwatch(let order), .reassign(let order, _, _), .readOrder(let order):
             order
         case .capture(let draft): draft.number
         default: nil
@@ -185,7 +187,7 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "UNWATCH", usage: "UNWATCH <number>", summary: "stop getting pushes about an order", example: "UNWATCH SO-10042", roles: people),
             CommandSpec(name: "REASSIGN", usage: "REASSIGN <number> <user|nobody> <reason>", summary: "give a claimed or free order to a processor, or force-release it", example: "REASSIGN SO-10042 ben ana is out sick", roles: [.admin]),
             CommandSpec(name: "INBOX", usage: "INBOX [unread] [limit] [before=<event id>]", summary: "events addressed to you, newest first", example: "INBOX unread 10", roles: everyone),
-            CommandSpec(name: "READ", usage: "READ <event id>... | READ all", summary: "mark inbox events read", example: "READ 212 215", roles: everyone),
+            CommandSpec(name: "READ", usage: "READ <event id>... | READ <number> | READ all", summary: "mark inbox events read: by id, every event of an order, or all", example: "READ SO-10089", roles: everyone),
             CommandSpec(name: "RESUME", usage: "RESUME <last event id seen>", summary: "replay the events you missed since that id, then continue live", example: "RESUME 1187", roles: everyone),
             CommandSpec(name: "STUCK", usage: "STUCK [rep=<user>] [queue=<queue>] [holder=<user>] [limit=<n>]", summary: "orders stuck past their queue's threshold, and who was told", example: "STUCK rep=sam", roles: everyone),
             CommandSpec(name: "THRESHOLDS", usage: "THRESHOLDS", summary: "each queue's escalation thresholds", example: "THRESHOLDS", roles: everyone),

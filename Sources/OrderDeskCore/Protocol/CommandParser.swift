@@ -113,6 +113,13 @@ public struct CommandParser: Sendable {
         case "READ":
             var ids: [UInt64] = []
             var all = false
+            // READ SO-10089: one order's events. Bare numbers stay event ids, as they always were.
+            if let first = arguments.peekWord(), UInt64(first) == nil, first.lowercased() != "all" {
+                let order = try arguments.orderNumber()
+                guard arguments.isAtEnd else { throw arguments.usageError("READ takes one order number") }
+                command = .readOrder(order)
+                break
+            }
             while let word = arguments.optionalWord() {
                 if word.lowercased() == "all" { all = true } else if let id = UInt64(word) { ids.append(id) } else { throw arguments.usageError("\(word) is not an event id") }
             }
@@ -343,6 +350,12 @@ private struct Arguments {
         guard token.key == nil else { throw usageError("expected \(what), found a field") }
         position += 1
         return token.value
+    }
+
+    /// The next argument when it is a word, without taking it.
+    func peekWord() -> String? {
+        guard position < tokens.count, tokens[position].key == nil else { return nil }
+        return tokens[position].value
     }
 
     mutating func optionalWord() -> String? {

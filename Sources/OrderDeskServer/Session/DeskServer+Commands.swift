@@ -207,7 +207,8 @@ extension DeskServer {
             let opened = desk.sessionOpened(user: name, now: now)
             var outcome = opened.outcome
             if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: now).reply {
-                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))]), data: data)
+                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))] + desk.unreadOrdersField(of: name)),
+                                    data: data)
             }
             apply(outcome, replyTo: connection)
             // Direct messages that waited for this user arrive right after the login reply.
@@ -256,7 +257,7 @@ extension DeskServer {
                     guard let self else { return }
                     connection.isBusy = false
                     switch thread {
-                    case .success(let thread): self.send(self.desk.answer(command, as: user, thread: thread, now: self.clockNow()), to: connection)
+                    case .success(let thread): self.apply(self.desk.answer(command, as: user, thread: thread, now: self.clockNow()), replyTo: connection)
                     case .failure(let error):
                         self.log(.error, "reading a thread failed", [("order", number), ("error", "\(error)")])
                         self.send(.failure(.storageFailed), to: connection)

@@ -81,4 +81,22 @@ struct StatusLineTests {
                      isReplayed: false, now: Self.now)
         #expect(status.unread == 0)
     }
+
+    @Test("unread per order: from LOGIN and INBOX, grown by personal pushes, cleared by reading the order; shown while it fits")
+    func unreadByOrder() {
+        var status = StatusLine(user: "ana")
+        status.loggedIn(user: "ana", claimLines: [], unread: 3,
+                        unreadOrders: StatusLine.unreadOrders(fromField: "SO-10089:2,bad,SO-7:x,:4,SO-10060:1"))
+        #expect(status.unreadByOrder == ["SO-10089": 2, "SO-10060": 1], "malformed items are skipped")
+        status.learn(ServerEvent(id: 4, kind: "mention", fields: ["order": "SO-10060", "by": "ben", "text": "@ana"]), isReplayed: false, now: Self.now)
+        #expect(status.unreadByOrder["SO-10060"] == 2)
+        #expect(status.text(now: Self.now, width: 80, style: Style(isEnabled: false)) == "● online · no claims · 4 unread: SO-10060 2, SO-10089 2")
+        #expect(status.text(now: Self.now, width: 40, style: Style(isEnabled: false)) == "● online · no claims · 4 unread", "the orders give way first")
+        status.learn(ok("ORDER SO-10089", "order=SO-10089 marked=2 unread=2"), now: Self.now)
+        #expect(status.unreadByOrder == ["SO-10060": 2])
+        status.learn(ok("READ SO-10060", "order=SO-10060 marked=2 unread=0"), now: Self.now)
+        #expect(status.unreadByOrder.isEmpty && status.unread == 0)
+        status.learn(ok("INBOX", "unread=1 shown=1 unread-orders=SO-3:1"), now: Self.now)
+        #expect(status.unreadByOrder == ["SO-3": 1])
+    }
 }

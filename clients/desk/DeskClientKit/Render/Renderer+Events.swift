@@ -69,7 +69,14 @@ extension Renderer {
             out.append((isRead ? "  " : style.bold("• ")) + self.line(for: event) + style.dim("  #\(id)"))
         }
         if out.isEmpty { out.append(style.dim("nothing in your inbox")) }
-        out.append(style.dim("(") + describe(Record(summary)) + style.dim(")"))
+        let byOrder = StatusLine.unreadOrders(fromField: Record(summary)["unread-orders"])
+        if !byOrder.isEmpty {
+            out.append(style.bold("unread by order: ") + byOrder.map { "\($0.order) \($0.count)" }.joined(separator: " · ")
+                       + style.dim("  (ORDER or READ <number> reads them)"))
+        }
+        var rest = Record(summary)
+        rest.fields.removeAll { $0.key == "unread-orders" }
+        out.append(style.dim("(") + describe(rest) + style.dim(")"))
         return out
     }
 }

@@ -39,6 +39,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         public var unread: Int?
         /// Summary lines of the user's claimed orders.
         public var claimLines: [String]
+        /// Unread events per order (`unread-orders=` of the LOGIN reply), most first.
+        public var unreadOrders: [(order: String, count: Int)] = []
         /// True after a reconnect.
         public var isReconnect: Bool
     }
@@ -350,7 +352,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         backoff.reset()
         state = .ready
         onNotice(.loggedIn(Greeting(user: fields["user"] ?? account.user, role: fields["role"], claims: fields["claims"].flatMap { Int($0) },
-                                    unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data, isReconnect: isReconnect)))
+                                    unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data,
+                                    unreadOrders: StatusLine.unreadOrders(fromField: fields["unread-orders"]), isReconnect: isReconnect)))
         // A first login resumes too when an earlier run left the id of the last push it saw.
         guard isReconnect || lastEventID != nil else { return }
         if supportsResume, let lastEventID, let connection {
