@@ -234,6 +234,20 @@ struct DeskTests {
         #expect(fixture.run("INBOX", as: "sam").reply?.summary == "unread=0 shown=3")
     }
 
+    @Test("a disabled admin does not count: the desk keeps one enabled admin, whatever USER ROLE or USER DISABLE is asked")
+    func lastEnabledAdmin() {
+        var fixture = DeskFixture()
+        _ = fixture.desk.put(User(name: "root", role: .admin, credential: Credential(salt: [], hash: [], iterations: 1)))
+        #expect(fixture.run("USER DISABLE root gone", as: "ada").reply?.summary == "user=root disabled=yes handed-back=0")
+        #expect(fixture.run("USER ROLE ada processor", as: "ada").reply?.errorCode == "last-admin")
+        #expect(fixture.run("USER DISABLE ada me", as: "ada").reply?.errorCode == "last-admin")
+        #expect(fixture.run("USER ENABLE root", as: "ada").reply?.summary == "user=root disabled=no")
+        #expect(fixture.run("USER DISABLE ada me", as: "ada").reply?.errorCode == "bad-arguments", "never yourself")
+        let refused = fixture.run("USER DISABLE ana x", as: "ben")
+        #expect(refused.reply?.errorCode == "denied" && refused.changes.isEmpty)
+        #expect(fixture.desk.users["ana"]?.isDisabled == false)
+    }
+
     @Test("any action of the holder renews the lease")
     func renewal() {
         var settings = DeskSettings()

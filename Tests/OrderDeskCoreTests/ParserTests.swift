@@ -28,6 +28,10 @@ struct CommandParserTests {
         ("READ so-10089", .readOrder("SO-10089")),
         ("READ 12 15", .read([12, 15])),
         ("READ all", .read(nil)),
+        ("USER DISABLE ben left the company", .disableUser(name: "ben", reason: "left the company")),
+        ("user enable ben", .enableUser(name: "ben")),
+        ("USER PASSWORD ben \"new pass 1\"", .resetPassword(user: "ben", password: "new pass 1")),
+        ("PASSWORD old new-secret-9", .changePassword(old: "old", new: "new-secret-9")),
     ])
     func valid(line: String, expected: Command) {
         #expect(parser.parse(line) == .success(expected))
@@ -61,6 +65,11 @@ struct CommandParserTests {
         ("NEXT mine", "bad-arguments"),
         ("READ SO-1 SO-2", "bad-arguments"),
         ("READ SO/1", "bad-arguments"),
+        ("USER DISABLE ben", "bad-arguments"),
+        ("USER ENABLE ben now", "bad-arguments"),
+        ("USER PASSWORD ben short", "bad-arguments"),
+        ("USER FREEZE ben", "bad-arguments"),
+        ("PASSWORD only-one", "bad-arguments"),
         ("QUEUE nowhere", "bad-arguments"),
         ("QUEUE new 0", "bad-arguments"),
         ("FIND", "bad-arguments"),

@@ -69,6 +69,7 @@ extension Desk {
         if let newHolder {
             guard let targetUser = users[newHolder] else { throw .userNotFound(newHolder) }
             guard targetUser.role == .processor || targetUser.role == .admin else { throw .notAProcessor(newHolder) }
+            guard !targetUser.isDisabled else { throw .userDisabled(newHolder) }
         }
         let oldHolder = order.lease?.holder
         guard oldHolder != nil || newHolder != nil else {

@@ -9,7 +9,8 @@ extension Desk {
     func listUsers() -> Reply {
         let lines = users.values.sorted { $0.name < $1.name }.map { user in
             Rendering.join([("user", user.name), ("role", user.role.rawValue), ("online", isOnline(user.name) ? "yes" : "no"),
-                            ("claims", String(index.claimsByHolder[user.name]?.count ?? 0))])
+                            ("claims", String(index.claimsByHolder[user.name]?.count ?? 0)), ("disabled", user.isDisabled ? "yes" : "no"),
+                            ("last-login", user.lastLogin?.iso8601 ?? "never")])
         }
         return .ok(Rendering.join([("users", String(lines.count))]), data: lines)
     }

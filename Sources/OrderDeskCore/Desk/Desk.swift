@@ -9,7 +9,7 @@ public struct Desk: Sendable {
     /// Every order's number in the order it came to the desk (orders are never removed): the
     /// stable sequence a scan walks a slice at a time.
     var orderNumbers: [String] = []
-    public private(set) var users: [String: User] = [:]
+    public internal(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
     /// Open sessions per user; a user with none has their claims in the grace window.
@@ -112,8 +112,11 @@ public struct Desk: Sendable {
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
         case .readOrder(let number): return try markOrderRead(number, user: user)
-        case .resume, .unlock, .addUser, .audit: return .ok("")  // answered by the server: sessions, login records, hashing, the store
+        case .resume, .unlock, .addUser, .audit, .resetPassword, .changePassword:
+            return .ok("")  // answered by the server: sessions, login records, hashing, the store
         case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
+        case .disableUser(let name, let reason): return try disable(name, reason: reason, by: user, now: now)
+        case .enableUser(let name): return try enable(name, by: user, now: now)
         case .thresholds: return thresholdListing()
         case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
         case .who: return who()
@@ -270,7 +273,7 @@ public struct Desk: Sendable {
     mutating func setRole(of name: String, to role: Role, by admin: User, now: Instant) throws(DeskError) -> Reply {
         guard var user = users[name] else { throw .userNotFound(name) }
         let old = user.role
-        if old == .admin, role != .admin, !users.values.contains(where: { $0.role == .admin && $0.name != name }) {
+        if old == .admin, role != .admin, !hasOtherEnabledAdmin(than: name) {
             throw .lastAdmin(name)
         }
         user.role = role

@@ -49,6 +49,14 @@ public enum Command: Sendable, Equatable {
     /// Adds a user (the server hashes the password off the desk queue).
     case addUser(name: String, role: Role, password: String)
     case setRole(user: String, role: Role)
+    /// USER DISABLE: the user cannot log in; their sessions end and their claims are handed back.
+    case disableUser(name: String, reason: String)
+    /// USER ENABLE: a disabled user may log in again.
+    case enableUser(name: String)
+    /// USER PASSWORD: an admin sets a user's password (hashed by the server, off the desk queue).
+    case resetPassword(user: String, password: String)
+    /// PASSWORD: a user changes their own password, proving the old one.
+    case changePassword(old: String, new: String)
 
     /// The command's wire name, as in protocol.md.
     public var name: String {
@@ -94,7 +102,8 @@ public enum Command: Sendable, Equatable {
         case .audit: "AUDIT"
         case .metrics: "METRICS"
         case .unlock: "UNLOCK"
-        case .addUser, .setRole: "USER"
+        case .addUser, .setRole, .disableUser, .enableUser, .resetPassword: "USER"
+        case .changePassword: "PASSWORD"
         }
     }
 
@@ -203,7 +212,9 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "SUBSCRIBE", usage: "SUBSCRIBE <queue|stuck>", summary: "get a push when an order enters or leaves a queue", example: "SUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "UNSUBSCRIBE", usage: "UNSUBSCRIBE <queue|stuck>", summary: "stop those pushes", example: "UNSUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "AUDIT", usage: "AUDIT [limit] [before=<id>] [user=<name>] [action=<action>]", summary: "administrator actions, newest first; pages back with before=", example: "AUDIT 20 action=reassign", roles: [.admin]),
-            CommandSpec(name: "USER", usage: "USER ADD <name> <role> <password> | USER ROLE <name> <role>", summary: "add a user, or change a user's role", example: "USER ADD dana processor s3cret-pass", roles: [.admin]),
+            CommandSpec(name: "USER", usage: "USER ADD <name> <role> <password> | USER ROLE <name> <role> | USER DISABLE <name> <reason> | USER ENABLE <name> | USER PASSWORD <name> <password>",
+                        summary: "add a user, change a role, disable or enable a user, reset a password", example: "USER DISABLE ben left the company", roles: [.admin]),
+            CommandSpec(name: "PASSWORD", usage: "PASSWORD <old password> <new password>", summary: "change your own password", example: "PASSWORD old-secret-1 new-secret-2", roles: everyone),
             CommandSpec(name: "UNLOCK", usage: "UNLOCK <user>", summary: "clear a user's lockout after too many failed logins", example: "UNLOCK ben", roles: [.admin]),
             CommandSpec(name: "METRICS", usage: "METRICS [window=<d>]", summary: "queue depths, cycle and hold resolution times, throughput, server counters", example: "METRICS window=7d", roles: [.admin]),
         ]

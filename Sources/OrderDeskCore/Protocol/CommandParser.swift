@@ -175,18 +175,34 @@ public struct CommandParser: Sendable {
             guard UserName.isValid(user) else {
                 throw arguments.usageError("a user name starts with a letter and holds letters, digits, _ . - (at most \(UserName.maximumLength))")
             }
-            let roleWord = try arguments.word("role")
-            guard let role = Role(rawValue: roleWord.lowercased()) else {
-                throw arguments.usageError("unknown role \(roleWord); one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
+            func role() throws(DeskError) -> Role {
+                let roleWord = try arguments.word("role")
+                guard let role = Role(rawValue: roleWord.lowercased()) else {
+                    throw arguments.usageError("unknown role \(roleWord); one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return role
+            }
+            func newPassword() throws(DeskError) -> String {
+                let password = try arguments.word("password")
+                if let problem = PasswordRule.problem(with: password) { throw arguments.usageError(problem) }
+                return password
             }
             switch action {
             case "ADD":
-                let password = try arguments.word("password")
-                if let problem = PasswordRule.problem(with: password) { throw arguments.usageError(problem) }
-                command = .addUser(name: user, role: role, password: password)
-            case "ROLE": command = .setRole(user: user, role: role)
-            default: throw arguments.usageError("USER takes ADD or ROLE")
+                let role = try role()
+                command = .addUser(name: user, role: role, password: try newPassword())
+            case "ROLE": command = .setRole(user: user, role: try role())
+            case "DISABLE": command = .disableUser(name: user, reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+            case "ENABLE": command = .enableUser(name: user)
+            case "PASSWORD": command = .resetPassword(user: user, password: try newPassword())
+            default: throw arguments.usageError("USER takes ADD, ROLE, DISABLE, ENABLE or PASSWORD")
             }
+        case "PASSWORD":
+            let old = try arguments.word("old password")
+            guard old.utf8.count <= PasswordRule.maximumLength else { throw .tooLarge(what: "password", limit: PasswordRule.maximumLength) }
+            let new = try arguments.word("new password")
+            if let problem = PasswordRule.problem(with: new) { throw arguments.usageError(problem) }
+            command = .changePassword(old: old, new: new)
         case "AUDIT":
             let limit = try arguments.optionalCount() ?? 50
             let fields = try arguments.fields(allowed: ["before", "user", "action"])

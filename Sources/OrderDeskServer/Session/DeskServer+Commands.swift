@@ -119,6 +119,8 @@ extension DeskServer {
             } else {
                 send(.failure(.busy("too many password checks are waiting")), to: connection)
             }
+        case .resetPassword(let name, let password): resetPassword(of: name, to: password, on: connection)
+        case .changePassword(let old, let new): changePassword(from: old, to: new, on: connection)
         default:
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
@@ -139,7 +141,9 @@ extension DeskServer {
                 }
                 return
             }
-            apply(desk.execute(command, as: user, now: clockNow()), replyTo: connection)
+            let outcome = desk.execute(command, as: user, now: clockNow())
+            apply(outcome, replyTo: connection)
+            if case .disableUser(let name, _) = command, case .ok? = outcome.reply { endSessions(of: name) }
         }
     }
 
@@ -198,8 +202,13 @@ extension DeskServer {
         connection.isBusy = false
         guard !connection.isClosed else { return }
         let now = clockNow()
-        if matches, let user = desk.users[name] {
+        if matches, let user = desk.users[name], user.isDisabled {
+            // The right password for a disabled user: no login, and not a failure to throttle.
+            log(.info, "login refused", [("user", name), ("reason", "disabled"), ("peer", connection.peerAddress)])
+            send(.failure(.userDisabled(name)), to: connection)
+        } else if matches, let user = desk.users[name] {
             throttle.recordSuccess(from: key, now: now)
+            apply(desk.recordLogin(of: name, now: now), replyTo: nil)
             forgetStranger(connection)
             connection.user = name
             sessionsByUser[name, default: [:]][connection.id] = connection

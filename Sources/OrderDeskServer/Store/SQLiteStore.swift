@@ -72,7 +72,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             """)
         insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
         insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
-        upsertUser = try database.prepare("INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
+        upsertUser = try database.prepare("INSERT OR REPLACE INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES(?,?,?,?,?,?,?)")
         upsertMeta = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)")
         upsertMailbox = try database.prepare("""
             INSERT OR REPLACE INTO mailbox(user, id, at, kind, line, personal, read, delivered) VALUES(?,?,?,?,?,?,?,?)
@@ -97,7 +97,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                                            .text(entry.action), .text(entry.detail)])
                 case .user(let user):
                     try upsertUser.run([.text(user.name), .text(user.role.rawValue), .blob(user.credential.salt),
-                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations))])
+                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations)),
+                                        .integer(user.isDisabled ? 1 : 0), .optional(user.lastLogin?.milliseconds)])
                 case .counters(let latest): counters = latest
                 case .mailbox(let user, let entry):
                     try upsertMailbox.run([.text(user), .integer(Int64(entry.id)), .integer(entry.at.milliseconds), .text(entry.kind),
@@ -211,11 +212,12 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             default: break
             }
         }
-        let users = try database.prepare("SELECT name, role, salt, hash, iterations FROM users")
+        let users = try database.prepare("SELECT name, role, salt, hash, iterations, disabled, last_login FROM users")
         while try users.step() {
             guard let role = Role(rawValue: users.text(1)) else { throw StoreError.corrupt("role of \(users.text(0))") }
             snapshot.users.append(User(name: users.text(0), role: role,
-                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4)))))
+                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4))),
+                                       isDisabled: users.int(5) != 0, lastLogin: users.optionalInt(6).map { Instant(milliseconds: $0) }))
         }
         var holds: [String: [Hold]] = [:]
         let holdRows = try database.prepare("""

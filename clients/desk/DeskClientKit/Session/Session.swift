@@ -248,7 +248,9 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         let unanswered = assembler.abandon()
         let previous = state
         let wasWorking = previous == .ready || previous == .loggingIn
-        let willRetry = reconnects && hasLoggedIn && wasWorking
+        // `BYE disabled`: an administrator disabled the account; logging in again would be refused.
+        let isShutOut = byeReason.map { $0 == "disabled" || $0.hasPrefix("disabled ") } ?? false
+        let willRetry = reconnects && hasLoggedIn && wasWorking && !isShutOut
         if wasWorking {
             onNotice(.connectionLost(reason: byeReason.map { "the server said: " + $0 } ?? reason, willRetry: willRetry))
         }
