@@ -70,6 +70,8 @@ public struct Desk: Sendable {
         // that is refused.
         if let due = leaseDeadlines.peek()?.due, due <= now { expireLeases(now: now) }
         guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
+        // A session of a user just disabled, before its BYE: it may do nothing more.
+        guard !user.isDisabled else { return finish(reply: .failure(.userDisabled(userName))) }
         if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
             return finish(reply: .failure(.denied(command: command.name, role: user.role)))
         }
