@@ -248,6 +248,44 @@ struct DeskTests {
         #expect(fixture.desk.users["ana"]?.isDisabled == false)
     }
 
+    @Test("CARD reads the order in plain words: stage, what holds it up, who is on it, shipping; no internal reason")
+    func plainCard() throws {
+        var fixture = DeskFixture()
+        fixture.capture("SO-10089")
+        fixture.run("CLAIM SO-10089", as: "ana")
+        fixture.run("HOLD SO-10089 pricing list price changed, @sam please confirm", as: "ana")
+        fixture.advance(.minutes(300))
+        fixture.run("CLAIM SO-10089", as: "ana")  // the first lease ran out meanwhile
+        let reply = fixture.run("CARD SO-10089", as: "cora").reply
+        guard case .ok(let summary, let data)? = reply else {
+            Issue.record("no card: \(String(describing: reply))")
+            return
+        }
+        #expect(summary == "order=SO-10089")
+        #expect(data.first?.hasPrefix("card order=SO-10089 customer=Acme po=PO-SO-10089 stage=captured") == true)
+        #expect(data.contains { $0.hasPrefix("stage text=\"Received on ") && $0.contains("cannot go to the warehouse") })
+        #expect(data.contains { $0.hasPrefix("blocked text=\"Waiting for a price to be confirmed since ") && $0.hasSuffix("(5 hours).\"") })
+        #expect(data.contains("people text=\"ana is working on it now. The customer's sales rep is sam.\""))
+        #expect(data.contains("ship text=\"The customer did not ask for a ship date.\""))
+        #expect(!data.contains { $0.contains("@sam") || $0.contains("list price") }, "hold reasons are internal")
+    }
+
+    @Test("a bare number finds the one order ending in it; several are ambiguous; a whole number is kept")
+    func bareNumbers() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-10089")
+        fixture.capture("SO-10090")
+        fixture.capture("PO-10090")
+        fixture.capture("777")
+        #expect(fixture.run("ORDER 10089", as: "cora").reply?.summary == "order=SO-10089")
+        #expect(fixture.run("CARD 10089", as: "cora").reply?.summary == "order=SO-10089")
+        #expect(fixture.run("HISTORY 10089", as: "cora").reply?.summary.hasPrefix("order=SO-10089 ") == true)
+        #expect(fixture.run("ORDER 10090", as: "cora").reply?.errorCode == "ambiguous")
+        #expect(fixture.run("ORDER 777", as: "cora").reply?.summary == "order=777")
+        #expect(fixture.run("ORDER 0089", as: "cora").reply?.errorCode == "not-found")
+        #expect(fixture.run("CLAIM 10089", as: "ana").reply?.errorCode == "not-found", "changes need the whole number")
+    }
+
     @Test("any action of the holder renews the lease")
     func renewal() {
         var settings = DeskSettings()

@@ -93,4 +93,21 @@ struct BadInputTests {
         #expect(!help.contains { $0.contains("command=RELEASE ") })
         #expect(try ana.command("HELP release").last == "OK HANDBACK")
     }
+
+    // Issue 11: customer service types the number the caller reads out, without its prefix.
+    @Test("ORDER and CARD find SO-10089 from 10089 for a logged-in user; a stranger learns nothing")
+    func bareNumber() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-10089", using: shop)
+        let cora = try desk.client("cora")
+        #expect(try cora.command("ORDER 10089").last == "OK order=SO-10089")
+        let card = try cora.command("CARD 10089")
+        #expect(card.last == "OK order=SO-10089")
+        #expect(card.first?.hasPrefix("* card order=SO-10089 ") == true)
+        #expect(card.contains { $0.hasPrefix("* people text=") })
+        let stranger = try LineClient(port: desk.port)
+        #expect(try stranger.command("ORDER 10089").last?.hasPrefix("ERR not-logged-in") == true)
+    }
 }

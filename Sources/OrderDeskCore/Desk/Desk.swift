@@ -9,6 +9,9 @@ public struct Desk: Sendable {
     /// Every order's number in the order it came to the desk (orders are never removed): the
     /// stable sequence a scan walks a slice at a time.
     var orderNumbers: [String] = []
+    /// Order numbers by their trailing digits (`10089` -> `SO-10089`), so a caller's bare number
+    /// finds the order when only one ends so.
+    var numbersByDigits: [String: [String]] = [:]
     public internal(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
@@ -56,6 +59,7 @@ public struct Desk: Sendable {
                 scheduleEscalations(of: order)
             }
             orderNumbers.append(order.number)
+            indexDigits(of: order.number)
             orders[order.number] = order
         }
         for number in index.claimedOrders {
@@ -65,11 +69,16 @@ public struct Desk: Sendable {
     }
 
     /// Runs one command for the logged-in `userName`. On failure nothing changes.
-    public mutating func execute(_ command: Command, as userName: String, now: Instant) -> Outcome {
+    public mutating func execute(_ given: Command, as userName: String, now: Instant) -> Outcome {
         // Leases that ran out by this instant are over before any command sees them, even one
         // that is refused.
         if let due = leaseDeadlines.peek()?.due, due <= now { expireLeases(now: now) }
         guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
+        let command: Command
+        switch resolvingNumber(in: given) {
+        case .success(let resolved): command = resolved
+        case .failure(let error): return finish(reply: .failure(error))
+        }
         // A session of a user just disabled, before its BYE: it may do nothing more.
         guard !user.isDisabled else { return finish(reply: .failure(.userDisabled(userName))) }
         if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
@@ -98,6 +107,7 @@ public struct Desk: Sendable {
         case .users: return listUsers()
         case .capture(let draft): return try capture(draft, by: user, now: now)
         case .show(let number): return try show(number, for: user, now: now)
+        case .card(let number): return try plainCard(number, now: now)
         case .queue(let queue, let limit): return try listQueue(queue, limit: limit, for: user, now: now)
         case .find, .stuck, .metrics: return try scanToEnd(command, as: user, now: now)
         case .history(let number): return try history(number)
@@ -159,7 +169,10 @@ public struct Desk: Sendable {
             for queue in entered { notifySubscribers(of: queue.wireName, order: order.number, change: "entered", now: now) }
         }
         let previous = orders.updateValue(order, forKey: order.number)
-        if previous == nil { orderNumbers.append(order.number) }
+        if previous == nil {
+            orderNumbers.append(order.number)
+            indexDigits(of: order.number)
+        }
         let previousLease = previous?.lease
         index.update(order)
         if before != after { scheduleEscalations(of: order, queues: after.filter { !before.contains($0) }) }

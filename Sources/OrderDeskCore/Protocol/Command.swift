@@ -8,6 +8,8 @@ public enum Command: Sendable, Equatable {
     case users
     case capture(OrderDraft)
     case show(order: String)
+    /// The order in plain words, for customer service to read to a caller.
+    case card(order: String)
     case queue(QueueName, limit: Int)
     case find(OrderQuery)
     case history(order: String)
@@ -69,6 +71,7 @@ public enum Command: Sendable, Equatable {
         case .users: "USERS"
         case .capture: "CAPTURE"
         case .show: "ORDER"
+        case .card: "CARD"
         case .queue: "QUEUE"
         case .find: "FIND"
         case .history: "HISTORY"
@@ -110,7 +113,7 @@ public enum Command: Sendable, Equatable {
     /// The order the command acts on, if any.
     public var orderNumber: String? {
         switch self {
-        case .show(let order), .history(let order), .claim(let order), .handBack(let order, _), .touch(let order),
+        case .show(let order), .card(let order), .history(let order), .claim(let order), .handBack(let order, _), .touch(let order),
              .hold(let order, _, _), .unhold(let order, _, _), .move(let order, _, _), .note(let order, _),
              .watch(let order), .unwatch(let order), .reassign(let order, _, _), .readOrder(let order):
             order
@@ -178,6 +181,7 @@ public struct CommandSpec: Sendable {
                         summary: "capture a new order", example: "CAPTURE SO-20001 customer=\"Acme Corp\" rep=sam po=PO-7781 lines=WID-1:2:10.50,GAD-9:1:99.00 priority=high",
                         roles: [.integration, .admin]),
             CommandSpec(name: "ORDER", usage: "ORDER <number>", summary: "one order in full: lines, holds, claim, watchers, thread", example: "ORDER SO-10042", roles: everyone),
+            CommandSpec(name: "CARD", usage: "CARD <number>", summary: "an order in plain words to read to a caller: stage, what holds it up, who is on it, shipping", example: "CARD 10089", roles: everyone),
             CommandSpec(name: "QUEUE", usage: "QUEUE <queue> [limit]", summary: "list a queue: new, credit, pricing, inventory, address, other, released, mine", example: "QUEUE new 10", roles: everyone),
             CommandSpec(name: "FIND", usage: "FIND [text] [customer=<text>] [po=<text>] [rep=<user>] [stage=<stage>] [hold=<type>] [holder=<user>] [limit=<n>]",
                         summary: "search orders; text matches number, customer or PO", example: "FIND customer=acme stage=captured", roles: everyone),

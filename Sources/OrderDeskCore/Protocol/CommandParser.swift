@@ -50,6 +50,7 @@ public struct CommandParser: Sendable {
         case "USERS": command = .users
         case "CAPTURE": command = .capture(try parseDraft(&arguments))
         case "ORDER": command = .show(order: try arguments.orderNumber())
+        case "CARD": command = .card(order: try arguments.orderNumber())
         case "QUEUE":
             let queue = try arguments.queue()
             let limit = try arguments.optionalCount() ?? 20

@@ -30,6 +30,8 @@ public enum DeskError: Error, Sendable, Equatable {
     case denied(command: String, role: Role)
     /// No order with that number.
     case orderNotFound(String)
+    /// A bare number (`ORDER 10089`) that ends more than one order's number.
+    case ambiguousOrder(String, candidates: [String])
     /// No user with that name.
     case userNotFound(String)
     /// CAPTURE of a number that exists; orders are never merged.
@@ -80,6 +82,7 @@ public enum DeskError: Error, Sendable, Equatable {
         case .userDisabled: "disabled"
         case .denied: "denied"
         case .orderNotFound, .userNotFound: "not-found"
+        case .ambiguousOrder: "ambiguous"
         case .orderExists, .userExists: "exists"
         case .claimedByOther: "claimed"
         case .notHolder: "not-holder"
@@ -120,6 +123,9 @@ public enum DeskError: Error, Sendable, Equatable {
         case .userDisabled(let name): return "user=\(Quoting.word(name)) this user is disabled; an administrator can USER ENABLE them"
         case .denied(let command, let role): return "\(command) is not allowed for role \(role.rawValue)"
         case .orderNotFound(let number): return "order=\(number) no such order"
+        case .ambiguousOrder(let number, let candidates):
+            let shown = candidates.prefix(10).joined(separator: ",") + (candidates.count > 10 ? ",..." : "")
+            return "order=\(number) orders=\(shown) \(number) could be any of these; give the whole number"
         case .userNotFound(let name): return "user=\(Quoting.word(name)) no such user"
         case .orderExists(let number): return "order=\(number) an order with this number exists; orders are never merged"
         case .userExists(let name): return "user=\(name) a user with this name exists; USER ROLE changes a role"

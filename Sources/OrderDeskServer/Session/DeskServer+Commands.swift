@@ -56,7 +56,16 @@ extension DeskServer {
         }
     }
 
-    private func run(_ command: Command, on connection: Connection) {
+    private func run(_ given: Command, on connection: Connection) {
+        // `ORDER 10089` finds SO-10089 before anything looks the number up (for a logged-in
+        // user only: a stranger learns nothing about which orders exist).
+        var command = given
+        if connection.user != nil {
+            switch desk.resolvingNumber(in: given) {
+            case .success(let resolved): command = resolved
+            case .failure(let error): return send(.failure(error), to: connection)
+            }
+        }
         switch command {
         case .login(let user, let password): logIn(user, password: password, on: connection)
         case .logout:

@@ -32,6 +32,7 @@ public struct Renderer: Sendable {
             if reply.commandName == "INBOX" { return inboxLines(reply.data, summary: summary) }
             if reply.data.isEmpty { return [style.green("ok") + "  " + describe(Record(summary))] }
             if reply.data.first?.hasPrefix("order ") == true { return cardLines(reply.data) + cardFooter(summary) }
+            if reply.data.first?.hasPrefix("card ") == true { return plainCardLines(reply.data) }
             return dataLines(reply.data) + footer(summary)
         }
     }
