@@ -44,6 +44,7 @@ extension Desk {
         save(order, now: now)
         notify([lease.holder] + order.watchers.sorted(), except: nil,
                .leaseExpired(order: order.number, holder: lease.holder, token: lease.token, reason: reason), now: now)
+        flow.leasesExpired[reason, default: 0] &+= 1
     }
 
     /// When the desk must next look at `lease`: its warning, its end or its grace end.

@@ -31,6 +31,9 @@ public struct Desk: Sendable {
     var escalations = MinHeap<EscalationDeadline>()
     /// Lease warnings, lease ends and grace ends, soonest first (lazy, like `escalations`).
     var leaseDeadlines = MinHeap<LeaseDeadline>()
+    /// Counters since start, for the Prometheus endpoint; each is bumped once its command can no
+    /// longer fail (a failed command changes nothing, this included).
+    public internal(set) var flow = FlowCounters()
     /// Effects of the operation in progress; taken by `finish`.
     var changes: [StoreChange] = []
     var pushes: [Push] = []
