@@ -21,6 +21,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private let insertAudit: SQLiteStatement
     /// How long the store keeps what `maintain` may drop.
     public let retention: Retention
+    /// False for a file opened read-only below schema version 3 (check, export, backup of an
+    /// old file): its users have no `disabled` or `last_login` column, and read as enabled.
+    private var hasUserStates = true
 
     /// Opens (creating it, mode 0600, if missing) the data file at `path` and migrates it to
     /// the newest schema version. Refuses a file made by a newer orderdesk; when a migration
@@ -47,6 +50,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             let newest = migrations.last?.version ?? 0
             guard version <= newest else { throw StoreError.newerSchema(path: path, fileVersion: version, supported: newest) }
             guard version >= 1 else { throw StoreError.corrupt("\(path) is not an orderdesk data file (schema version 0)") }
+            hasUserStates = version >= SchemaMigration.version3.version
         } else {
             try DataFile.createIfMissing(path)
             database = try SQLiteDatabase(path: path)
@@ -72,7 +76,10 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             """)
         insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
         insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
-        upsertUser = try database.prepare("INSERT OR REPLACE INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES(?,?,?,?,?,?,?)")
+        // A read-only store never writes: for an old file, a statement that prepares is enough.
+        upsertUser = try database.prepare(hasUserStates
+            ? "INSERT OR REPLACE INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES(?,?,?,?,?,?,?)"
+            : "INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
         upsertMeta = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)")
         upsertMailbox = try database.prepare("""
             INSERT OR REPLACE INTO mailbox(user, id, at, kind, line, personal, read, delivered) VALUES(?,?,?,?,?,?,?,?)
@@ -212,7 +219,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             default: break
             }
         }
-        let users = try database.prepare("SELECT name, role, salt, hash, iterations, disabled, last_login FROM users")
+        let users = try database.prepare(hasUserStates ? "SELECT name, role, salt, hash, iterations, disabled, last_login FROM users"
+                                                        : "SELECT name, role, salt, hash, iterations, 0, NULL FROM users")
         while try users.step() {
             guard let role = Role(rawValue: users.text(1)) else { throw StoreError.corrupt("role of \(users.text(0))") }
             snapshot.users.append(User(name: users.text(0), role: role,
