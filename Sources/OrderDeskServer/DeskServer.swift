@@ -118,6 +118,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         pipeline.onCommit = { [weak self] microseconds, _ in
             self?.stats.commits += 1
             self?.stats.commitLatencies.record(microseconds)
+            self?.stats.commitHistogram.record(microseconds)
         }
     }
 
@@ -506,6 +507,8 @@ struct ServerStats {
     var commitFailures = 0
     /// Commit durations in microseconds.
     var commitLatencies = LatencySample()
+    /// Every commit since start, in microseconds, for the Prometheus endpoint's histogram.
+    var commitHistogram = Histogram(bounds: [250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000])
     /// Commands per second over the last minute.
     var commandRate = RateCounter()
 }

@@ -40,6 +40,7 @@ enum Commands {
         usage: orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                                [--mailbox-retention-days N] [--audit-retention-days N]
                                [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
+                               [--metrics-listen HOST:PORT]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N|off      clear-text port (default 7878; 0 picks a free one; off for none); the bound port is printed.
@@ -63,13 +64,16 @@ enum Commands {
                             drop mailbox events (INBOX, RESUME) older than N days (default 14)
           --audit-retention-days N
                             drop audit entries older than N days; 0 (the default) keeps them as long as the orders
+          --metrics-listen HOST:PORT
+                            serve GET /metrics (Prometheus) and GET /ready over HTTP there (off by default;
+                            [::1]:9100 for IPv6). NOTIFY_SOCKET set: READY=1 is sent once the desk serves
         """
 
     static func serve(_ options: Options) throws {
         if options.has("help") { print(serveUsage); return }
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help",
                                               "mailbox-retention-days", "audit-retention-days", "tls-port", "tls-cert", "tls-key",
-                                              "tls-host", "tls-client-ca", "allow-plaintext"])
+                                              "tls-host", "tls-client-ca", "allow-plaintext", "metrics-listen"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
         configuration.onFatalError = { message in
@@ -88,6 +92,9 @@ enum Commands {
             guard let level = Log.Level(name: name) else { throw UsageError("--log-level is error, warning, info or debug") }
             configuration.log = Log(level: level)
         }
+        // The metrics port listens before the store loads, so a service manager polling /ready
+        // sees 503 through a long start (a migration, a big file) and 200 once the desk serves.
+        let metrics = try startMetrics(options)
         let path = options.value("data") ?? defaultDataPath
         let lock = try DataFileLock(dataPath: path)
         var retention = SQLiteStore.Retention()
@@ -108,7 +115,25 @@ enum Commands {
         if options.has("demo") {
             say("demo logins (password \"\(DemoData.password)\"): " + DemoData.users.map { "\($0.name) (\($0.role.rawValue))" }.joined(separator: ", "))
         }
-        waitForStopSignal(server) { withExtendedLifetime(lock) {} }
+        if let metrics {
+            let host = options.value("metrics-listen").flatMap(MetricsListener.parseAddress)?.host ?? "?"
+            say("metrics on http://\(host.contains(":") ? "[\(host)]" : host):\(metrics.port)/metrics (and /ready)")
+            metrics.listener.ready(serving: server)
+        }
+        ServiceNotify.send("READY=1\nSTATUS=serving " + listening.joined(separator: ", "))
+        waitForStopSignal(server, beforeShutdown: { metrics?.listener.notReady() }) { withExtendedLifetime(lock) {} }
+    }
+
+    /// `--metrics-listen HOST:PORT`: the HTTP endpoint for scrapers, started (not yet ready).
+    static func startMetrics(_ options: Options) throws -> (listener: MetricsListener, port: UInt16)? {
+        guard let text = options.value("metrics-listen") else { return nil }
+        guard let address = MetricsListener.parseAddress(text) else {
+            throw UsageError("--metrics-listen takes HOST:PORT, e.g. 127.0.0.1:9100 or [::1]:9100")
+        }
+        let listener = MetricsListener(host: address.host, port: address.port)
+        let port: UInt16
+        do { port = try listener.start() } catch { throw UsageError("\(error)") }
+        return (listener, port)
     }
 
     /// The TLS port's settings, or nil without --tls-port.
@@ -148,7 +173,7 @@ enum Commands {
     /// Takes SIGTERM or SIGINT with sigwait on the main thread (the server runs on its own
     /// queues), then shuts down cleanly and exits 0; a SIGHUP before then reloads the TLS
     /// certificate and key. Never returns.
-    static func waitForStopSignal(_ server: DeskServer, onExit: @escaping @Sendable () -> Void) -> Never {
+    static func waitForStopSignal(_ server: DeskServer, beforeShutdown: () -> Void = {}, onExit: @escaping @Sendable () -> Void) -> Never {
         var set = stopSignals
         var number: Int32 = 0
         while sigwait(&set, &number) != 0 || number == SIGHUP {
@@ -161,6 +186,8 @@ enum Commands {
             }
         }
         server.log(.info, "signal received; shutting down", [("signal", number == SIGTERM ? "TERM" : "INT")])
+        ServiceNotify.send("STOPPING=1")
+        beforeShutdown()
         server.shutdown {
             onExit()
             exit(0)

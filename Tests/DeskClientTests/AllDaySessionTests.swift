@@ -145,8 +145,12 @@ struct AllDaySessionTests {
         terminal.type("CLAIM SO-1\r")
         try terminal.waitFor("the claim in the status line") { status($0).contains("1 claim: SO-1 15m") || status($0).contains("1 claim: SO-1 14m") }
         try desk.client("ben").ok("NOTE SO-1 @ana look")
-        try terminal.waitFor("the ping counted") { status($0).hasSuffix("· 1 unread") }
+        try terminal.waitFor("the ping counted, by order") { status($0).hasSuffix("· 1 unread: SO-1 1") }
         #expect(terminal.screen.currentLine == "ana>", "the input line stays the cursor's line")
+        // Issue 11: opening the order's card reads its events; the count clears by itself.
+        terminal.type("ORDER SO-1\r")
+        try terminal.waitFor("the card's read mark") { $0.contains("(1 unread event on this order marked read · 0 unread left)") }
+        try terminal.waitFor("the unread count cleared") { status($0).hasSuffix("· 0 unread") }
         #expect(terminal.screen.lines.filter { $0.contains("● online") }.count == 1, "the status line never lands in the scrollback")
 
         desk.stop()

@@ -116,7 +116,7 @@ struct RandomDeskRun {
         case 0, 1, 2: return (pick(["shop", "shop", "ada", "sam"]), captureLine(number))
         case 3, 4: return (worker, "NEXT" + pick(["", " new", " credit", " pricing", " other"]))
         case 5, 6, 7: return (worker, "CLAIM \(number)")
-        case 8: return (worker, "RELEASE \(number) \(reason)")
+        case 8: return (worker, pick(["HANDBACK", "RELEASE"]) + " \(number) \(reason)")
         case 9, 10: return (worker, "TOUCH \(number)")
         case 11, 12: return (pick([worker, worker, anyone]), "HOLD \(number) \(hold) \(reason)")
         case 13: return (worker, "UNHOLD \(number) \(hold) \(reason)")

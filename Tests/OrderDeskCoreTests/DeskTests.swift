@@ -169,7 +169,7 @@ struct DeskTests {
         #expect(fixture.desk.tick(now: fixture.now).pushes.isEmpty, "warned only once")
         fixture.advance(.minutes(2))
         let expired = fixture.desk.tick(now: fixture.now)
-        guard case .leaseExpired(_, _, let reason) = expired.pushes.first?.event.kind else {
+        guard case .leaseExpired(_, _, _, let reason) = expired.pushes.first?.event.kind else {
             Issue.record("no expiry: \(expired.pushes)")
             return
         }
@@ -178,6 +178,112 @@ struct DeskTests {
         #expect(fixture.desk.orders["SO-1"]?.lease == nil)
         #expect(fixture.run("HOLD SO-1 credit late", as: "ana").reply?.errorCode == "not-holder", "an expired holder cannot change the order")
         #expect(fixture.run("NEXT", as: "ben").reply?.summary.hasPrefix("order=SO-1") == true)
+    }
+
+    // Issue 11: the rep of an order saw "your claim ran out", with the bell, as an unread event.
+    @Test("a claim that ends names its holder and is personal to the holder alone")
+    func leaseExpiryNamesHolder() {
+        var fixture = DeskFixture()
+        _ = fixture.desk.sessionOpened(user: "ana", now: fixture.now)
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        _ = fixture.desk.sessionClosed(user: "ana", now: fixture.now)
+        fixture.advance(.minutes(2))
+        let expired = fixture.desk.tick(now: fixture.now).pushes
+        guard let event = expired.first?.event, case .leaseExpired(_, let holder, _, let reason) = event.kind else {
+            Issue.record("no expiry: \(expired)")
+            return
+        }
+        #expect(holder == "ana" && reason == "disconnected")
+        #expect(event.wireLine.contains(" holder=ana "))
+        #expect(event.isPersonal(for: "ana"))
+        #expect(!event.isPersonal(for: "sam"))
+        #expect(fixture.desk.unreadCount(of: "sam") == 0, "the rep is told, not pinged")
+        #expect(fixture.desk.unreadCount(of: "ana") == 1)
+    }
+
+    @Test("a reassignment is personal to the old and the new holder, not to the watchers")
+    func reassignmentIsPersonalToHolders() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.run("CLAIM SO-1", as: "ana")
+        #expect(fixture.run("REASSIGN SO-1 ben ana is out", as: "ada").reply?.errorCode == nil)
+        #expect(fixture.desk.unreadCount(of: "ana") == 1)
+        #expect(fixture.desk.unreadCount(of: "ben") == 1)
+        #expect(fixture.desk.unreadCount(of: "sam") == 0)
+    }
+
+    @Test("opening an order's card marks that order's events read for that user, and READ <number> does too")
+    func readingAnOrderReadsItsEvents() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-1")
+        fixture.capture("SO-2")
+        fixture.run("NOTE SO-1 @sam first", as: "ana")
+        fixture.run("NOTE SO-1 @sam second", as: "ana")
+        fixture.run("NOTE SO-2 @sam other", as: "ana")
+        #expect(fixture.desk.unreadCount(of: "sam") == 3)
+        #expect(fixture.run("INBOX", as: "sam").reply?.summary.hasSuffix(" unread-orders=SO-1:2,SO-2:1") == true)
+        let card = fixture.run("ORDER so-1", as: "sam")
+        #expect(card.reply?.summary == "order=SO-1 marked=2 unread=1")
+        #expect(card.changes.count == 2, "the read marks are kept")
+        #expect(fixture.run("ORDER SO-1", as: "sam").reply?.summary == "order=SO-1", "nothing left to mark")
+        #expect(fixture.run("ORDER SO-2", as: "cora").reply?.summary == "order=SO-2", "another user's card reads only their events")
+        #expect(fixture.desk.unreadCount(of: "sam") == 1)
+        #expect(fixture.run("READ SO-2", as: "sam").reply?.summary == "order=SO-2 marked=1 unread=0")
+        #expect(fixture.run("READ SO-404", as: "sam").reply?.errorCode == "not-found")
+        #expect(fixture.run("INBOX", as: "sam").reply?.summary == "unread=0 shown=3")
+    }
+
+    @Test("a disabled admin does not count: the desk keeps one enabled admin, whatever USER ROLE or USER DISABLE is asked")
+    func lastEnabledAdmin() {
+        var fixture = DeskFixture()
+        _ = fixture.desk.put(User(name: "root", role: .admin, credential: Credential(salt: [], hash: [], iterations: 1)))
+        #expect(fixture.run("USER DISABLE root gone", as: "ada").reply?.summary == "user=root disabled=yes handed-back=0")
+        #expect(fixture.run("USER ROLE ada processor", as: "ada").reply?.errorCode == "last-admin")
+        #expect(fixture.run("USER DISABLE ada me", as: "ada").reply?.errorCode == "last-admin")
+        #expect(fixture.run("USER ENABLE root", as: "ada").reply?.summary == "user=root disabled=no")
+        #expect(fixture.run("USER DISABLE ada me", as: "ada").reply?.errorCode == "bad-arguments", "never yourself")
+        let refused = fixture.run("USER DISABLE ana x", as: "ben")
+        #expect(refused.reply?.errorCode == "denied" && refused.changes.isEmpty)
+        #expect(fixture.desk.users["ana"]?.isDisabled == false)
+    }
+
+    @Test("CARD reads the order in plain words: stage, what holds it up, who is on it, shipping; no internal reason")
+    func plainCard() throws {
+        var fixture = DeskFixture()
+        fixture.capture("SO-10089")
+        fixture.run("CLAIM SO-10089", as: "ana")
+        fixture.run("HOLD SO-10089 pricing list price changed, @sam please confirm", as: "ana")
+        fixture.advance(.minutes(300))
+        fixture.run("CLAIM SO-10089", as: "ana")  // the first lease ran out meanwhile
+        let reply = fixture.run("CARD SO-10089", as: "cora").reply
+        guard case .ok(let summary, let data)? = reply else {
+            Issue.record("no card: \(String(describing: reply))")
+            return
+        }
+        #expect(summary == "order=SO-10089")
+        #expect(data.first?.hasPrefix("card order=SO-10089 customer=Acme po=PO-SO-10089 stage=captured") == true)
+        #expect(data.contains { $0.hasPrefix("stage text=\"Received on ") && $0.contains("cannot go to the warehouse") })
+        #expect(data.contains { $0.hasPrefix("blocked text=\"Waiting for a price to be confirmed since ") && $0.hasSuffix("(5 hours).\"") })
+        #expect(data.contains("people text=\"ana is working on it now. The customer's sales rep is sam.\""))
+        #expect(data.contains("ship text=\"The customer did not ask for a ship date.\""))
+        #expect(!data.contains { $0.contains("@sam") || $0.contains("list price") }, "hold reasons are internal")
+    }
+
+    @Test("a bare number finds the one order ending in it; several are ambiguous; a whole number is kept")
+    func bareNumbers() {
+        var fixture = DeskFixture()
+        fixture.capture("SO-10089")
+        fixture.capture("SO-10090")
+        fixture.capture("PO-10090")
+        fixture.capture("777")
+        #expect(fixture.run("ORDER 10089", as: "cora").reply?.summary == "order=SO-10089")
+        #expect(fixture.run("CARD 10089", as: "cora").reply?.summary == "order=SO-10089")
+        #expect(fixture.run("HISTORY 10089", as: "cora").reply?.summary.hasPrefix("order=SO-10089 ") == true)
+        #expect(fixture.run("ORDER 10090", as: "cora").reply?.errorCode == "ambiguous")
+        #expect(fixture.run("ORDER 777", as: "cora").reply?.summary == "order=777")
+        #expect(fixture.run("ORDER 0089", as: "cora").reply?.errorCode == "not-found")
+        #expect(fixture.run("CLAIM 10089", as: "ana").reply?.errorCode == "not-found", "changes need the whole number")
     }
 
     @Test("any action of the holder renews the lease")

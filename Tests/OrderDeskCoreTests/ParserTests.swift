@@ -12,7 +12,9 @@ struct CommandParserTests {
         ("NEXT", .next(.new)),
         ("NEXT pricing", .next(.hold(.pricing))),
         ("CLAIM so-10042", .claim(order: "SO-10042")),
-        ("RELEASE SO-1 customer will call back", .handBack(order: "SO-1", reason: "customer will call back")),
+        ("HANDBACK SO-1 customer will call back", .handBack(order: "SO-1", reason: "customer will call back")),
+        // RELEASE: the hand-back's deprecated first name, kept for existing scripts.
+        ("release SO-1 customer will call back", .handBack(order: "SO-1", reason: "customer will call back")),
         ("HOLD SO-1 credit over limit, @sam please check", .hold(order: "SO-1", type: .credit, reason: "over limit, @sam please check")),
         ("UNHOLD SO-1 credit \"paid in full\"", .unhold(order: "SO-1", type: .credit, reason: "paid in full")),
         ("MOVE SO-1 released", .move(order: "SO-1", to: .released, reason: nil)),
@@ -23,6 +25,13 @@ struct CommandParserTests {
         ("FIND customer=\"Acme Corp\" stage=captured hold=pricing", .find(OrderQuery(customer: "Acme Corp", stage: .captured, hold: .pricing))),
         ("REASSIGN SO-1 nobody stuck for a day", .reassign(order: "SO-1", to: "nobody", reason: "stuck for a day")),
         ("HELP next", .help(topic: "NEXT")),
+        ("READ so-10089", .readOrder("SO-10089")),
+        ("READ 12 15", .read([12, 15])),
+        ("READ all", .read(nil)),
+        ("USER DISABLE ben left the company", .disableUser(name: "ben", reason: "left the company")),
+        ("user enable ben", .enableUser(name: "ben")),
+        ("USER PASSWORD ben \"new pass 1\"", .resetPassword(user: "ben", password: "new pass 1")),
+        ("PASSWORD old new-secret-9", .changePassword(old: "old", new: "new-secret-9")),
     ])
     func valid(line: String, expected: Command) {
         #expect(parser.parse(line) == .success(expected))
@@ -54,6 +63,13 @@ struct CommandParserTests {
         ("HOLD SO-1 credit", "bad-arguments"),
         ("MOVE SO-1 captured", "bad-arguments"),
         ("NEXT mine", "bad-arguments"),
+        ("READ SO-1 SO-2", "bad-arguments"),
+        ("READ SO/1", "bad-arguments"),
+        ("USER DISABLE ben", "bad-arguments"),
+        ("USER ENABLE ben now", "bad-arguments"),
+        ("USER PASSWORD ben short", "bad-arguments"),
+        ("USER FREEZE ben", "bad-arguments"),
+        ("PASSWORD only-one", "bad-arguments"),
         ("QUEUE nowhere", "bad-arguments"),
         ("QUEUE new 0", "bad-arguments"),
         ("FIND", "bad-arguments"),

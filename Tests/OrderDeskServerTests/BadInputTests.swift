@@ -71,4 +71,43 @@ struct BadInputTests {
         #expect(try client.command("QUIT").last == "OK bye")
         #expect(client.waitForClose())
     }
+
+    // Issue 11: RELEASE handed an order back, while in order work "release" means MOVE ... released.
+    @Test("HANDBACK hands an order back; RELEASE still works as its deprecated alias but HELP lists only HANDBACK")
+    func handBack() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        let sam = try desk.client("sam")
+        let ana = try desk.client("ana")
+        try ana.ok("CLAIM SO-1")
+        #expect(try ana.command("HANDBACK SO-1 waiting for the customer").last == "OK order=SO-1 queue=new")
+        let told = try sam.waitForEvent { $0.contains(" handed-back ") }
+        #expect(field("by", in: told) == "ana")
+        try ana.ok("CLAIM SO-1")
+        #expect(try ana.command("RELEASE SO-1 old scripts").last == "OK order=SO-1 queue=new")
+        #expect(try ana.command("HISTORY SO-1").filter { $0.contains("action=handed-back") }.count == 2)
+        let help = try ana.command("HELP")
+        #expect(help.contains { $0.contains("command=HANDBACK ") })
+        #expect(!help.contains { $0.contains("command=RELEASE ") })
+        #expect(try ana.command("HELP release").last == "OK HANDBACK")
+    }
+
+    // Issue 11: customer service types the number the caller reads out, without its prefix.
+    @Test("ORDER and CARD find SO-10089 from 10089 for a logged-in user; a stranger learns nothing")
+    func bareNumber() throws {
+        let desk = try TestDesk()
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-10089", using: shop)
+        let cora = try desk.client("cora")
+        #expect(try cora.command("ORDER 10089").last == "OK order=SO-10089")
+        let card = try cora.command("CARD 10089")
+        #expect(card.last == "OK order=SO-10089")
+        #expect(card.first?.hasPrefix("* card order=SO-10089 ") == true)
+        #expect(card.contains { $0.hasPrefix("* people text=") })
+        let stranger = try LineClient(port: desk.port)
+        #expect(try stranger.command("ORDER 10089").last?.hasPrefix("ERR not-logged-in") == true)
+    }
 }

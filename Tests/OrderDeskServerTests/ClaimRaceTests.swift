@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 import OrderDeskCore
 
-/// Many sessions race NEXT, CLAIM, RELEASE, TOUCH, HOLD/UNHOLD and REASSIGN on a handful of
+/// Many sessions race NEXT, CLAIM, HANDBACK, TOUCH, HOLD/UNHOLD and REASSIGN on a handful of
 /// orders while short leases expire; the server's own serial history is then checked.
 @Suite("End to end: no double claims", .serialized)
 struct ClaimRaceTests {
@@ -40,7 +40,7 @@ struct ClaimRaceTests {
                     switch Int.random(in: 0..<7, using: &random) {
                     case 0: command = "NEXT"
                     case 1: command = "CLAIM \(order)"
-                    case 2: command = "RELEASE \(order) done for now"
+                    case 2: command = "HANDBACK \(order) done for now"
                     case 3: command = "TOUCH \(order)"
                     case 4: command = "HOLD \(order) other race check"
                     case 5: command = "UNHOLD \(order) other race over"
@@ -94,7 +94,7 @@ struct ClaimRaceTests {
                         if value <= lastToken { violations.append("\(order): token \(value) after \(lastToken)") }
                         lastToken = value
                     }
-                case "released", "lease-expired":
+                case "handed-back", "lease-expired":
                     if holder == nil { violations.append("\(order): \(action) with no holder") }
                     holder = nil
                 case "hold", "unhold":

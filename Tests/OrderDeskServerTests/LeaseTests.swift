@@ -20,6 +20,7 @@ struct LeaseTests {
         let shop = try desk.client("shop")
         try desk.capture("SO-1", using: shop)
         let ana = try desk.client("ana")
+        let sam = try desk.client("sam")
         try ana.ok("NEXT")
         desk.clock?.advance(.seconds(51))
         desk.server.tickNow()
@@ -29,6 +30,12 @@ struct LeaseTests {
         desk.server.tickNow()
         let expired = try ana.waitForEvent { $0.contains(" lease-expired ") }
         #expect(field("reason", in: expired) == "timeout")
+        #expect(field("holder", in: expired) == "ana")
+        // Issue 11: the rep, a watcher, is told whose claim ended; it is not a personal event for them.
+        let told = try sam.waitForEvent { $0.contains(" lease-expired ") }
+        #expect(field("holder", in: told) == "ana")
+        #expect(try sam.command("INBOX unread").last?.hasPrefix("OK unread=0 ") == true)
+        #expect(try ana.command("INBOX unread").last?.hasPrefix("OK unread=2 ") == true, "the warning and the expiry")
         #expect(try ana.command("HOLD SO-1 credit too late").last?.hasPrefix("ERR not-holder") == true)
         let ben = try desk.client("ben")
         #expect(try ben.ok("NEXT").hasPrefix("OK order=SO-1 "))

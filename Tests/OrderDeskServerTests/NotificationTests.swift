@@ -30,6 +30,34 @@ struct NotificationTests {
         #expect(try login.command("INBOX unread").last == "OK unread=0 shown=0")
     }
 
+    // Issue 11: an admin started the day with 62 unread and had to mark them read by id.
+    @Test("opening an order's card reads its events, READ <number> reads an order's, and the marks survive a restart")
+    func readingAnOrder() throws {
+        let path = temporaryDirectory() + "/desk.sqlite"
+        do {
+            let desk = try TestDesk(store: try SQLiteStore(path: path))
+            defer { desk.stop() }
+            let shop = try desk.client("shop")
+            try desk.capture("SO-10089", using: shop)
+            try desk.capture("SO-10090", using: shop)
+            let ana = try desk.client("ana")
+            try ana.ok("NOTE SO-10089 @sam price?")
+            try ana.ok("NOTE SO-10089 @sam still waiting")
+            try ana.ok("NOTE SO-10090 @sam and this one")
+            let sam = try desk.client("sam")
+            #expect(field("unread-orders", in: try sam.command("INBOX").last ?? "") == "SO-10089:2,SO-10090:1")
+            let card = try sam.command("ORDER so-10089")
+            #expect(card.last == "OK order=SO-10089 marked=2 unread=1")
+            #expect(card.contains { $0.hasPrefix("* order SO-10089 ") })
+            #expect(try sam.command("ORDER SO-10089").last == "OK order=SO-10089")
+            #expect(try sam.command("READ SO-10090").last == "OK order=SO-10090 marked=1 unread=0")
+        }
+        let desk = try TestDesk(store: try SQLiteStore(path: path))
+        defer { desk.stop() }
+        let login = try LineClient(port: desk.port)
+        #expect(field("unread", in: try login.command("LOGIN sam sam").last ?? "") == "0")
+    }
+
     @Test("a client that reconnects with its last event id gets exactly the events it missed")
     func resume() throws {
         let desk = try TestDesk()

@@ -1,4 +1,4 @@
-/// Handlers for claims: NEXT, CLAIM, RELEASE (hand back), TOUCH, REASSIGN.
+/// Handlers for claims: NEXT, CLAIM, HANDBACK, TOUCH, REASSIGN.
 extension Desk {
     mutating func next(from queue: QueueName, by user: User, now: Instant) throws(DeskError) -> Reply {
         guard let number = index.nextCandidate(in: queue, orders: orders), let order = orders[number] else {
@@ -44,7 +44,7 @@ extension Desk {
             throw .notHolder(order: number)
         }
         order.claim = .unclaimed
-        record("released", "token \(lease.token): \(reason)", by: user.name, on: &order, now: now)
+        record("handed-back", "token \(lease.token): \(reason)", by: user.name, on: &order, now: now)
         save(order, now: now)
         notify(Array(order.watchers), except: user.name, .handedBack(order: number, by: user.name, reason: reason), now: now)
         return .ok(Rendering.join([("order", number), ("queue", QueueName.queues(of: order).first?.wireName ?? "none")]))
@@ -69,6 +69,7 @@ extension Desk {
         if let newHolder {
             guard let targetUser = users[newHolder] else { throw .userNotFound(newHolder) }
             guard targetUser.role == .processor || targetUser.role == .admin else { throw .notAProcessor(newHolder) }
+            guard !targetUser.isDisabled else { throw .userDisabled(newHolder) }
         }
         let oldHolder = order.lease?.holder
         guard oldHolder != nil || newHolder != nil else {

@@ -35,7 +35,7 @@ extension Desk {
                 record("stuck-warning", "\(queue) since \(episode.since.iso8601); told \(order.lease?.holder ?? "nobody")", by: "desk", on: &order, now: now)
                 save(order, now: now)
                 if let holder = order.lease?.holder {
-                    notify([holder], except: nil, .stuckWarning(order: order.number, queue: queue, since: episode.since), now: now)
+                    notify([holder], except: nil, .stuckWarning(order: order.number, queue: queue, since: episode.since, holder: holder), now: now)
                 }
             case .stuck:
                 record("stuck", "\(queue) since \(episode.since.iso8601); told \(order.rep)", by: "desk", on: &order, now: now)

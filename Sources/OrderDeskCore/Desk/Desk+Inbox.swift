@@ -3,6 +3,9 @@
 extension Desk {
     public func unreadCount(of user: String) -> Int { mailboxes[user]?.unreadCount ?? 0 }
 
+    /// Most orders INBOX names in `unread-orders=`.
+    static let unreadOrdersShown = 20
+
     /// INBOX: personal events, newest first, paged with `before`.
     func inbox(for user: User, onlyUnread: Bool, limit: Int, before: UInt64?) -> Reply {
         let entries = (mailboxes[user.name]?.entries ?? []).reversed().filter { entry in
@@ -14,6 +17,7 @@ extension Desk {
         }
         var summary = [("unread", String(unreadCount(of: user.name))), ("shown", String(shown.count))]
         if entries.count > shown.count, let last = shown.last { summary.append(("more-before", String(last.id))) }
+        summary += unreadOrdersField(of: user.name)
         return .ok(Rendering.join(summary), data: lines)
     }
 
@@ -33,6 +37,48 @@ extension Desk {
         }
         mailboxes[user.name] = mailbox
         return .ok(Rendering.join([("marked", String(marked)), ("unread", String(mailbox.unreadCount))]))
+    }
+
+    /// READ <number>: marks the user's unread events about that order read.
+    mutating func markOrderRead(_ number: String, user: User) throws(DeskError) -> Reply {
+        _ = try existingOrder(number)
+        let marked = markRead(order: number, user: user.name)
+        return .ok(Rendering.join([("order", number), ("marked", String(marked)), ("unread", String(unreadCount(of: user.name)))]))
+    }
+
+    /// `marked= unread=` for an ORDER reply that marked events read; nothing when none were unread.
+    mutating func markReadFields(order number: String, user: User) -> [(String, String)] {
+        let marked = markRead(order: number, user: user.name)
+        return marked == 0 ? [] : [("marked", String(marked)), ("unread", String(unreadCount(of: user.name)))]
+    }
+
+    /// Marks `user`'s unread personal events about `number` read; returns how many.
+    private mutating func markRead(order number: String, user: String) -> Int {
+        guard var mailbox = mailboxes[user] else { return 0 }
+        let targets = mailbox.entries.filter { $0.isPersonal && !$0.isRead && $0.order == number }.map(\.id)
+        guard !targets.isEmpty else { return 0 }
+        for id in targets {
+            if let updated = mailbox.update(id: id, { $0.isRead = true }) { changes.append(.mailbox(user: user, updated)) }
+        }
+        mailboxes[user] = mailbox
+        return targets.count
+    }
+
+    /// `unread-orders=SO-1:2,SO-7:1` (most first, at most `unreadOrdersShown`), or nothing when no
+    /// unread event is about an order: for INBOX and LOGIN.
+    public func unreadOrdersField(of user: String) -> [(String, String)] {
+        let byOrder = unreadByOrder(of: user)
+        guard !byOrder.isEmpty else { return [] }
+        return [("unread-orders", byOrder.prefix(Self.unreadOrdersShown).map { "\($0.order):\($0.count)" }.joined(separator: ","))]
+    }
+
+    /// Unread personal events per order, most first (then by order number): what INBOX sums up.
+    func unreadByOrder(of user: String) -> [(order: String, count: Int)] {
+        var counts: [String: Int] = [:]
+        for entry in mailboxes[user]?.entries ?? [] where entry.isPersonal && !entry.isRead {
+            if let order = entry.order { counts[order, default: 0] += 1 }
+        }
+        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// The events RESUME replays: those for `user` after `lastSeen` and before `until` (exclusive),

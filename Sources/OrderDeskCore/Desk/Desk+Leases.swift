@@ -24,7 +24,7 @@ extension Desk {
                 lease.isWarned = true
                 order.claim = .claimed(lease)
                 save(order, now: now)
-                notify([lease.holder], except: nil, .leaseWarning(order: number, until: lease.expires, token: lease.token), now: now)
+                notify([lease.holder], except: nil, .leaseWarning(order: number, holder: lease.holder, until: lease.expires, token: lease.token), now: now)
             }
             // Otherwise the entry is stale (the lease was renewed): its current deadline has an
             // entry of its own, pushed when it was saved.
@@ -43,7 +43,8 @@ extension Desk {
         record("lease-expired", "\(lease.holder) token \(lease.token): \(reason)", by: "desk", on: &order, now: now)
         save(order, now: now)
         notify([lease.holder] + order.watchers.sorted(), except: nil,
-               .leaseExpired(order: order.number, token: lease.token, reason: reason), now: now)
+               .leaseExpired(order: order.number, holder: lease.holder, token: lease.token, reason: reason), now: now)
+        flow.leasesExpired[reason, default: 0] &+= 1
     }
 
     /// When the desk must next look at `lease`: its warning, its end or its grace end.

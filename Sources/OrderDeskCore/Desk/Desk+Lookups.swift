@@ -9,14 +9,55 @@ extension Desk {
     func listUsers() -> Reply {
         let lines = users.values.sorted { $0.name < $1.name }.map { user in
             Rendering.join([("user", user.name), ("role", user.role.rawValue), ("online", isOnline(user.name) ? "yes" : "no"),
-                            ("claims", String(index.claimsByHolder[user.name]?.count ?? 0))])
+                            ("claims", String(index.claimsByHolder[user.name]?.count ?? 0)), ("disabled", user.isDisabled ? "yes" : "no"),
+                            ("last-login", user.lastLogin?.iso8601 ?? "never")])
         }
         return .ok(Rendering.join([("users", String(lines.count))]), data: lines)
     }
 
-    func show(_ number: String, now: Instant) throws(DeskError) -> Reply {
+    /// ORDER: the card. Reading an order's card reads its events: the user's unread ones about
+    /// it are marked read (the only change a look-up makes; it takes no claim).
+    mutating func show(_ number: String, for user: User, now: Instant) throws(DeskError) -> Reply {
         let order = try existingOrder(number)
-        return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
+        return .ok(Rendering.join([("order", number)] + markReadFields(order: number, user: user)), data: Rendering.card(order, now: now))
+    }
+
+    /// CARD: the order in plain words (`PlainStatus`), for customer service on the phone.
+    func plainCard(_ number: String, now: Instant) throws(DeskError) -> Reply {
+        let order = try existingOrder(number)
+        let status = PlainStatus(order, now: now)
+        var lines = ["card " + Rendering.join([("order", number), ("customer", order.customer), ("po", order.purchaseOrder),
+                                               ("stage", order.stage.rawValue)])]
+        lines.append("stage " + Rendering.join([("text", status.stage)]))
+        lines += status.blocks.map { "blocked " + Rendering.join([("text", $0)]) }
+        lines.append("people " + Rendering.join([("text", status.people)]))
+        lines.append("ship " + Rendering.join([("text", status.shipping)]))
+        return .ok(Rendering.join([("order", number)]), data: lines)
+    }
+
+    /// `command` with a bare number (`ORDER 10089`) replaced by the one order whose number ends
+    /// in those digits (`SO-10089`), for the look-ups ORDER, CARD and HISTORY. A number that
+    /// exists as given is kept; one that several orders end in is `ambiguous`. Changes go by
+    /// the whole number only.
+    public func resolvingNumber(in command: Command) -> Result<Command, DeskError> {
+        func resolve(_ number: String) -> Result<String, DeskError> {
+            guard orders[number] == nil, number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                  let candidates = numbersByDigits[number] else { return .success(number) }
+            return candidates.count == 1 ? .success(candidates[0]) : .failure(.ambiguousOrder(number, candidates: candidates.sorted()))
+        }
+        switch command {
+        case .show(let number): return resolve(number).map { .show(order: $0) }
+        case .card(let number): return resolve(number).map { .card(order: $0) }
+        case .history(let number): return resolve(number).map { .history(order: $0) }
+        default: return .success(command)
+        }
+    }
+
+    /// Files `number` under its trailing digits (not when it is all digits: it is found as given).
+    mutating func indexDigits(of number: String) {
+        let digits = number.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }
+        guard !digits.isEmpty, digits.count < number.utf8.count else { return }
+        numbersByDigits[String(decoding: digits.reversed(), as: UTF8.self), default: []].append(number)
     }
 
     /// True when showing `command` needs the order's full thread from the store first
@@ -29,18 +70,19 @@ extension Desk {
     }
 
     /// Answers ORDER or HISTORY of an archived order with the thread the store read.
-    public func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Reply {
-        guard let user = users[userName] else { return .failure(.notLoggedIn) }
-        guard let number = command.orderNumber, var order = orders[number] else { return .failure(.orderNotFound(command.orderNumber ?? "")) }
+    /// As ORDER, it marks the order's events read.
+    public mutating func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Outcome {
+        guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
+        guard let number = command.orderNumber, var order = orders[number] else { return finish(reply: .failure(.orderNotFound(command.orderNumber ?? ""))) }
         if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return .failure(.denied(command: command.name, role: user.role))
+            return finish(reply: .failure(.denied(command: command.name, role: user.role)))
         }
         order.notes = thread.notes
         order.history = thread.history
         if case .history = command {
-            return .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine))
+            return finish(reply: .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine)))
         }
-        return .ok(Rendering.join([("order", number)]), data: Rendering.card(order, now: now))
+        return finish(reply: .ok(Rendering.join([("order", number)] + markReadFields(order: number, user: user)), data: Rendering.card(order, now: now)))
     }
 
     func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) throws(DeskError) -> Reply {

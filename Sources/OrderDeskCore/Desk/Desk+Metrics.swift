@@ -67,3 +67,29 @@ extension MetricsTally {
         if let release = order.release, release.at >= start { releasedBy[release.by, default: 0] += 1 }
     }
 }
+
+/// Gauges cheap enough to read on every scrape: counts the desk keeps current, never a scan.
+public struct DeskGauges: Sendable, Equatable {
+    /// Orders in each queue but `mine`, by wire name.
+    public var queueDepths: [(queue: String, depth: Int)]
+    public var claimedOrders: Int
+    public var orders: Int
+    public var users: Int
+    public var disabledUsers: Int
+    public var usersOnline: Int
+
+    public static func == (lhs: DeskGauges, rhs: DeskGauges) -> Bool {
+        lhs.queueDepths.map(\.queue) == rhs.queueDepths.map(\.queue) && lhs.queueDepths.map(\.depth) == rhs.queueDepths.map(\.depth)
+            && lhs.claimedOrders == rhs.claimedOrders && lhs.orders == rhs.orders && lhs.users == rhs.users
+            && lhs.disabledUsers == rhs.disabledUsers && lhs.usersOnline == rhs.usersOnline
+    }
+}
+
+extension Desk {
+    /// What a scrape reads on the desk queue: O(queues + users), so a scraper never holds it up.
+    public var gauges: DeskGauges {
+        DeskGauges(queueDepths: QueueName.all.filter { $0 != .mine }.map { ($0.wireName, index.members[$0]?.count ?? 0) },
+                   claimedOrders: index.claimedCount, orders: orders.count, users: users.count,
+                   disabledUsers: users.values.reduce(0) { $0 + ($1.isDisabled ? 1 : 0) }, usersOnline: online.count)
+    }
+}

@@ -6,6 +6,7 @@ extension Desk {
         record("captured", "by \(user.name), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: user.name, on: &order, now: now)
         save(order, now: now)
         notify(Array(order.watchers), except: user.name, .captured(order: order.number, customer: order.customer, by: user.name), now: now)
+        flow.captured &+= 1
         return .ok(Rendering.join([("order", order.number), ("total", order.total.decimal), ("currency", order.currency)]))
     }
 
@@ -44,6 +45,7 @@ extension Desk {
         notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name,
                .hold(order: number, type: type, by: user.name, reason: reason), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
+        flow.holdsPlaced[type, default: 0] &+= 1
         return .ok(Rendering.join([("order", number), ("hold", String(hold.id)), ("type", type.rawValue)] + leaseFields(order)))
     }
 
@@ -53,7 +55,9 @@ extension Desk {
         guard let index = order.holds.firstIndex(where: { $0.isOpen && $0.type == type }) else {
             throw .noOpenHold(order: number, type: type)
         }
+        let placedAt = order.holds[index].placedAt
         order.holds[index].status = .released(by: user.name, at: now, reason: reason)
+        flow.holdReleased(type, after: now - placedAt)
         order = renewed(order, by: user.name, now: now)
         record("unhold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
         save(order, now: now)
@@ -88,11 +92,14 @@ extension Desk {
             // A cancelled order needs no more work: its open holds are closed with it.
             for index in order.holds.indices where order.holds[index].isOpen {
                 order.holds[index].status = .released(by: user.name, at: now, reason: "order cancelled")
+                flow.holdReleased(order.holds[index].type, after: now - order.holds[index].placedAt)
             }
         }
         record("stage", "\(from.rawValue) -> \(target.rawValue)" + (reason.map { ": \($0)" } ?? ""), by: user.name, on: &order, now: now)
         save(order, now: now)
         notify(audience, except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
+        flow.moves[target, default: 0] &+= 1
+        if target == .shipped { flow.cycleSeconds.record(max(0, (now - order.capturedAt).value) / 1000) }
         return .ok(Rendering.join([("order", number), ("stage", target.rawValue)]))
     }
 

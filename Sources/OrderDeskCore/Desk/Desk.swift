@@ -9,7 +9,10 @@ public struct Desk: Sendable {
     /// Every order's number in the order it came to the desk (orders are never removed): the
     /// stable sequence a scan walks a slice at a time.
     var orderNumbers: [String] = []
-    public private(set) var users: [String: User] = [:]
+    /// Order numbers by their trailing digits (`10089` -> `SO-10089`), so a caller's bare number
+    /// finds the order when only one ends so.
+    var numbersByDigits: [String: [String]] = [:]
+    public internal(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
     /// Open sessions per user; a user with none has their claims in the grace window.
@@ -28,6 +31,9 @@ public struct Desk: Sendable {
     var escalations = MinHeap<EscalationDeadline>()
     /// Lease warnings, lease ends and grace ends, soonest first (lazy, like `escalations`).
     var leaseDeadlines = MinHeap<LeaseDeadline>()
+    /// Counters since start, for the Prometheus endpoint; each is bumped once its command can no
+    /// longer fail (a failed command changes nothing, this included).
+    public internal(set) var flow = FlowCounters()
     /// Effects of the operation in progress; taken by `finish`.
     var changes: [StoreChange] = []
     var pushes: [Push] = []
@@ -56,6 +62,7 @@ public struct Desk: Sendable {
                 scheduleEscalations(of: order)
             }
             orderNumbers.append(order.number)
+            indexDigits(of: order.number)
             orders[order.number] = order
         }
         for number in index.claimedOrders {
@@ -65,11 +72,18 @@ public struct Desk: Sendable {
     }
 
     /// Runs one command for the logged-in `userName`. On failure nothing changes.
-    public mutating func execute(_ command: Command, as userName: String, now: Instant) -> Outcome {
+    public mutating func execute(_ given: Command, as userName: String, now: Instant) -> Outcome {
         // Leases that ran out by this instant are over before any command sees them, even one
         // that is refused.
         if let due = leaseDeadlines.peek()?.due, due <= now { expireLeases(now: now) }
         guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
+        let command: Command
+        switch resolvingNumber(in: given) {
+        case .success(let resolved): command = resolved
+        case .failure(let error): return finish(reply: .failure(error))
+        }
+        // A session of a user just disabled, before its BYE: it may do nothing more.
+        guard !user.isDisabled else { return finish(reply: .failure(.userDisabled(userName))) }
         if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
             return finish(reply: .failure(.denied(command: command.name, role: user.role)))
         }
@@ -95,7 +109,8 @@ public struct Desk: Sendable {
         case .whoami: return whoami(user, now: now)
         case .users: return listUsers()
         case .capture(let draft): return try capture(draft, by: user, now: now)
-        case .show(let number): return try show(number, now: now)
+        case .show(let number): return try show(number, for: user, now: now)
+        case .card(let number): return try plainCard(number, now: now)
         case .queue(let queue, let limit): return try listQueue(queue, limit: limit, for: user, now: now)
         case .find, .stuck, .metrics: return try scanToEnd(command, as: user, now: now)
         case .history(let number): return try history(number)
@@ -111,8 +126,12 @@ public struct Desk: Sendable {
         case .unwatch(let number): return try watch(number, user: user, isWatching: false, now: now)
         case .inbox(let onlyUnread, let limit, let before): return inbox(for: user, onlyUnread: onlyUnread, limit: limit, before: before)
         case .read(let ids): return markRead(ids, user: user)
-        case .resume, .unlock, .addUser, .audit: return .ok("")  // answered by the server: sessions, login records, hashing, the store
+        case .readOrder(let number): return try markOrderRead(number, user: user)
+        case .resume, .unlock, .addUser, .audit, .resetPassword, .changePassword:
+            return .ok("")  // answered by the server: sessions, login records, hashing, the store
         case .setRole(let name, let role): return try setRole(of: name, to: role, by: user, now: now)
+        case .disableUser(let name, let reason): return try disable(name, reason: reason, by: user, now: now)
+        case .enableUser(let name): return try enable(name, by: user, now: now)
         case .thresholds: return thresholdListing()
         case .setThreshold(let queue, let value): return try setThresholds(queue, value, by: user, now: now)
         case .who: return who()
@@ -153,7 +172,10 @@ public struct Desk: Sendable {
             for queue in entered { notifySubscribers(of: queue.wireName, order: order.number, change: "entered", now: now) }
         }
         let previous = orders.updateValue(order, forKey: order.number)
-        if previous == nil { orderNumbers.append(order.number) }
+        if previous == nil {
+            orderNumbers.append(order.number)
+            indexDigits(of: order.number)
+        }
         let previousLease = previous?.lease
         index.update(order)
         if before != after { scheduleEscalations(of: order, queues: after.filter { !before.contains($0) }) }
@@ -185,7 +207,7 @@ public struct Desk: Sendable {
         counters.nextEventID += 1
         let line = event.wireLine
         for user in targets {
-            let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal,
+            let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal(for: user),
                                      isRead: false, isDelivered: !event.waitsForLogin || isOnline(user))
             mailboxes[user, default: Mailbox()].append(entry)
             changes.append(.mailbox(user: user, entry))
@@ -269,7 +291,7 @@ public struct Desk: Sendable {
     mutating func setRole(of name: String, to role: Role, by admin: User, now: Instant) throws(DeskError) -> Reply {
         guard var user = users[name] else { throw .userNotFound(name) }
         let old = user.role
-        if old == .admin, role != .admin, !users.values.contains(where: { $0.role == .admin && $0.name != name }) {
+        if old == .admin, role != .admin, !hasOtherEnabledAdmin(than: name) {
             throw .lastAdmin(name)
         }
         user.role = role

@@ -10,6 +10,8 @@ public struct MailboxEntry: Sendable, Equatable {
     public var isRead: Bool
     /// Direct messages only: true once pushed to a live session; undelivered ones are pushed at login.
     public var isDelivered: Bool
+    /// The order the event is about (its `order=`), so reading an order reads its events.
+    public var order: String? { Mailbox.orderNumber(inEventLine: line) }
 
     public init(id: UInt64, at: Instant, kind: String, line: String, isPersonal: Bool, isRead: Bool, isDelivered: Bool) {
         self.id = id
@@ -54,6 +56,15 @@ public struct Mailbox: Sendable, Equatable {
         let excess = entries.count - Self.capacity
         droppedThrough = max(droppedThrough, entries[excess - 1].id)
         entries.removeFirst(excess)
+    }
+
+    /// The `order=` of an `EVENT <id> <kind> order=<number> ...` line: an order's event names it
+    /// first, as a bare word (order numbers never need quoting).
+    static func orderNumber(inEventLine line: String) -> String? {
+        let words = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+        guard words.count >= 4, words[3].hasPrefix("order=") else { return nil }
+        let value = words[3].dropFirst("order=".count).prefix { $0 != " " }
+        return value.isEmpty ? nil : String(value)
     }
 
     public var unreadCount: Int { entries.reduce(0) { $0 + ($1.isPersonal && !$1.isRead ? 1 : 0) } }

@@ -9,11 +9,18 @@ public struct User: Sendable, Equatable {
     public var role: Role
     /// The salted slow hash of the password; only the server's password module reads it.
     public var credential: Credential
+    /// A disabled user cannot log in; an admin enables them again. Their name stays (orders,
+    /// notes and history keep naming them).
+    public var isDisabled: Bool
+    /// When the user last logged in; nil if never (or before the desk recorded it).
+    public var lastLogin: Instant?
 
-    public init(name: String, role: Role, credential: Credential) {
+    public init(name: String, role: Role, credential: Credential, isDisabled: Bool = false, lastLogin: Instant? = nil) {
         self.name = name
         self.role = role
         self.credential = credential
+        self.isDisabled = isDisabled
+        self.lastLogin = lastLogin
     }
 }
 

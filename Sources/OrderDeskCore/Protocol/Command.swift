@@ -8,6 +8,8 @@ public enum Command: Sendable, Equatable {
     case users
     case capture(OrderDraft)
     case show(order: String)
+    /// The order in plain words, for customer service to read to a caller.
+    case card(order: String)
     case queue(QueueName, limit: Int)
     case find(OrderQuery)
     case history(order: String)
@@ -25,6 +27,8 @@ public enum Command: Sendable, Equatable {
     case inbox(onlyUnread: Bool, limit: Int, before: UInt64?)
     /// Marks events read: the given ids, or all when nil.
     case read([UInt64]?)
+    /// Marks every event about one order read.
+    case readOrder(String)
     case resume(after: UInt64)
     case stuck(StuckFilter)
     case thresholds
@@ -47,6 +51,14 @@ public enum Command: Sendable, Equatable {
     /// Adds a user (the server hashes the password off the desk queue).
     case addUser(name: String, role: Role, password: String)
     case setRole(user: String, role: Role)
+    /// USER DISABLE: the user cannot log in; their sessions end and their claims are handed back.
+    case disableUser(name: String, reason: String)
+    /// USER ENABLE: a disabled user may log in again.
+    case enableUser(name: String)
+    /// USER PASSWORD: an admin sets a user's password (hashed by the server, off the desk queue).
+    case resetPassword(user: String, password: String)
+    /// PASSWORD: a user changes their own password, proving the old one.
+    case changePassword(old: String, new: String)
 
     /// The command's wire name, as in protocol.md.
     public var name: String {
@@ -59,12 +71,13 @@ public enum Command: Sendable, Equatable {
         case .users: "USERS"
         case .capture: "CAPTURE"
         case .show: "ORDER"
+        case .card: "CARD"
         case .queue: "QUEUE"
         case .find: "FIND"
         case .history: "HISTORY"
         case .next: "NEXT"
         case .claim: "CLAIM"
-        case .handBack: "RELEASE"
+        case .handBack: "HANDBACK"
         case .touch: "TOUCH"
         case .hold: "HOLD"
         case .unhold: "UNHOLD"
@@ -74,7 +87,7 @@ public enum Command: Sendable, Equatable {
         case .unwatch: "UNWATCH"
         case .reassign: "REASSIGN"
         case .inbox: "INBOX"
-        case .read: "READ"
+        case .read, .readOrder: "READ"
         case .resume: "RESUME"
         case .stuck: "STUCK"
         case .thresholds: "THRESHOLDS"
@@ -92,16 +105,17 @@ public enum Command: Sendable, Equatable {
         case .audit: "AUDIT"
         case .metrics: "METRICS"
         case .unlock: "UNLOCK"
-        case .addUser, .setRole: "USER"
+        case .addUser, .setRole, .disableUser, .enableUser, .resetPassword: "USER"
+        case .changePassword: "PASSWORD"
         }
     }
 
     /// The order the command acts on, if any.
     public var orderNumber: String? {
         switch self {
-        case .show(let order), .history(let order), .claim(let order), .handBack(let order, _), .touch(let order),
+        case .show(let order), .card(let order), .history(let order), .claim(let order), .handBack(let order, _), .touch(let order),
              .hold(let order, _, _), .unhold(let order, _, _), .move(let order, _, _), .note(let order, _),
-             .watch(let order), .unwatch(let order), .reassign(let order, _, _):
+             .watch(let order), .unwatch(let order), .reassign(let order, _, _), .readOrder(let order):
             order
         case .capture(let draft): draft.number
         default: nil
@@ -147,6 +161,9 @@ public struct CommandSpec: Sendable {
     public var example: String
     /// Roles allowed; nil means anyone, even before login.
     public var roles: Set<Role>?
+    /// Old names the parser still accepts for this command, for existing scripts. HELP lists
+    /// only `name`; completion offers only `name`.
+    public var deprecatedAliases: [String] = []
 
     /// Every command, in the order HELP lists them.
     public static let all: [CommandSpec] = {
@@ -164,13 +181,16 @@ public struct CommandSpec: Sendable {
                         summary: "capture a new order", example: "CAPTURE SO-20001 customer=\"Acme Corp\" rep=sam po=PO-7781 lines=WID-1:2:10.50,GAD-9:1:99.00 priority=high",
                         roles: [.integration, .admin]),
             CommandSpec(name: "ORDER", usage: "ORDER <number>", summary: "one order in full: lines, holds, claim, watchers, thread", example: "ORDER SO-10042", roles: everyone),
+            CommandSpec(name: "CARD", usage: "CARD <number>", summary: "an order in plain words to read to a caller: stage, what holds it up, who is on it, shipping", example: "CARD 10089", roles: everyone),
             CommandSpec(name: "QUEUE", usage: "QUEUE <queue> [limit]", summary: "list a queue: new, credit, pricing, inventory, address, other, released, mine", example: "QUEUE new 10", roles: everyone),
             CommandSpec(name: "FIND", usage: "FIND [text] [customer=<text>] [po=<text>] [rep=<user>] [stage=<stage>] [hold=<type>] [holder=<user>] [limit=<n>]",
                         summary: "search orders; text matches number, customer or PO", example: "FIND customer=acme stage=captured", roles: everyone),
             CommandSpec(name: "HISTORY", usage: "HISTORY <number>", summary: "every change of an order, oldest first", example: "HISTORY SO-10042", roles: everyone),
             CommandSpec(name: "NEXT", usage: "NEXT [queue]", summary: "claim the most urgent unclaimed order of a queue (default new)", example: "NEXT pricing", roles: workers),
             CommandSpec(name: "CLAIM", usage: "CLAIM <number>", summary: "claim one order", example: "CLAIM SO-10042", roles: workers),
-            CommandSpec(name: "RELEASE", usage: "RELEASE <number> <reason>", summary: "hand a claimed order back to its queue", example: "RELEASE SO-10042 waiting for the customer to call back", roles: workers),
+            // RELEASE was this command's name in the first servers; in order work "release" means MOVE ... released.
+            CommandSpec(name: "HANDBACK", usage: "HANDBACK <number> <reason>", summary: "hand a claimed order back to its queue (not a release to fulfilment: see MOVE)", example: "HANDBACK SO-10042 waiting for the customer to call back", roles: workers,
+                        deprecatedAliases: ["RELEASE"]),
             CommandSpec(name: "TOUCH", usage: "TOUCH <number>", summary: "renew your claim's lease", example: "TOUCH SO-10042", roles: workers),
             CommandSpec(name: "HOLD", usage: "HOLD <number> <credit|pricing|inventory|address|other> <reason>", summary: "put an order on hold", example: "HOLD SO-10042 pricing list price changed, @sam please confirm", roles: workers),
             CommandSpec(name: "UNHOLD", usage: "UNHOLD <number> <type> <reason>", summary: "release a hold", example: "UNHOLD SO-10042 pricing customer agreed the new price", roles: workers),
@@ -180,7 +200,7 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "UNWATCH", usage: "UNWATCH <number>", summary: "stop getting pushes about an order", example: "UNWATCH SO-10042", roles: people),
             CommandSpec(name: "REASSIGN", usage: "REASSIGN <number> <user|nobody> <reason>", summary: "give a claimed or free order to a processor, or force-release it", example: "REASSIGN SO-10042 ben ana is out sick", roles: [.admin]),
             CommandSpec(name: "INBOX", usage: "INBOX [unread] [limit] [before=<event id>]", summary: "events addressed to you, newest first", example: "INBOX unread 10", roles: everyone),
-            CommandSpec(name: "READ", usage: "READ <event id>... | READ all", summary: "mark inbox events read", example: "READ 212 215", roles: everyone),
+            CommandSpec(name: "READ", usage: "READ <event id>... | READ <number> | READ all", summary: "mark inbox events read: by id, every event of an order, or all", example: "READ SO-10089", roles: everyone),
             CommandSpec(name: "RESUME", usage: "RESUME <last event id seen>", summary: "replay the events you missed since that id, then continue live", example: "RESUME 1187", roles: everyone),
             CommandSpec(name: "STUCK", usage: "STUCK [rep=<user>] [queue=<queue>] [holder=<user>] [limit=<n>]", summary: "orders stuck past their queue's threshold, and who was told", example: "STUCK rep=sam", roles: everyone),
             CommandSpec(name: "THRESHOLDS", usage: "THRESHOLDS", summary: "each queue's escalation thresholds", example: "THRESHOLDS", roles: everyone),
@@ -196,11 +216,16 @@ public struct CommandSpec: Sendable {
             CommandSpec(name: "SUBSCRIBE", usage: "SUBSCRIBE <queue|stuck>", summary: "get a push when an order enters or leaves a queue", example: "SUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "UNSUBSCRIBE", usage: "UNSUBSCRIBE <queue|stuck>", summary: "stop those pushes", example: "UNSUBSCRIBE credit", roles: everyone),
             CommandSpec(name: "AUDIT", usage: "AUDIT [limit] [before=<id>] [user=<name>] [action=<action>]", summary: "administrator actions, newest first; pages back with before=", example: "AUDIT 20 action=reassign", roles: [.admin]),
-            CommandSpec(name: "USER", usage: "USER ADD <name> <role> <password> | USER ROLE <name> <role>", summary: "add a user, or change a user's role", example: "USER ADD dana processor s3cret-pass", roles: [.admin]),
+            CommandSpec(name: "USER", usage: "USER ADD <name> <role> <password> | USER ROLE <name> <role> | USER DISABLE <name> <reason> | USER ENABLE <name> | USER PASSWORD <name> <password>",
+                        summary: "add a user, change a role, disable or enable a user, reset a password", example: "USER DISABLE ben left the company", roles: [.admin]),
+            CommandSpec(name: "PASSWORD", usage: "PASSWORD <old password> <new password>", summary: "change your own password", example: "PASSWORD old-secret-1 new-secret-2", roles: everyone),
             CommandSpec(name: "UNLOCK", usage: "UNLOCK <user>", summary: "clear a user's lockout after too many failed logins", example: "UNLOCK ben", roles: [.admin]),
             CommandSpec(name: "METRICS", usage: "METRICS [window=<d>]", summary: "queue depths, cycle and hold resolution times, throughput, server counters", example: "METRICS window=7d", roles: [.admin]),
         ]
     }()
 
-    public static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
+    /// The command called `name` (upper-case), or of which `name` is a deprecated alias.
+    public static func named(_ name: String) -> CommandSpec? {
+        all.first { $0.name == name } ?? all.first { $0.deprecatedAliases.contains(name) }
+    }
 }

@@ -32,7 +32,7 @@ public struct CommandParser: Sendable {
         }
         var arguments = Arguments(line: line, tokens: Array(tokens.dropFirst()), spec: spec)
         let command: Command
-        switch name {
+        switch spec.name {
         case "LOGIN":
             // The name's form is checked before anything else: a malformed name is never hashed,
             // tracked or logged in full.
@@ -50,6 +50,7 @@ public struct CommandParser: Sendable {
         case "USERS": command = .users
         case "CAPTURE": command = .capture(try parseDraft(&arguments))
         case "ORDER": command = .show(order: try arguments.orderNumber())
+        case "CARD": command = .card(order: try arguments.orderNumber())
         case "QUEUE":
             let queue = try arguments.queue()
             let limit = try arguments.optionalCount() ?? 20
@@ -63,7 +64,7 @@ public struct CommandParser: Sendable {
             }
             command = .next(queue)
         case "CLAIM": command = .claim(order: try arguments.orderNumber())
-        case "RELEASE": command = .handBack(order: try arguments.orderNumber(), reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+        case "HANDBACK": command = .handBack(order: try arguments.orderNumber(), reason: try arguments.text("reason", limit: limits.maximumNoteLength))
         case "TOUCH": command = .touch(order: try arguments.orderNumber())
         case "HOLD", "UNHOLD":
             let order = try arguments.orderNumber()
@@ -113,6 +114,13 @@ public struct CommandParser: Sendable {
         case "READ":
             var ids: [UInt64] = []
             var all = false
+            // READ SO-10089: one order's events. Bare numbers stay event ids, as they always were.
+            if let first = arguments.peekWord(), UInt64(first) == nil, first.lowercased() != "all" {
+                let order = try arguments.orderNumber()
+                guard arguments.isAtEnd else { throw arguments.usageError("READ takes one order number") }
+                command = .readOrder(order)
+                break
+            }
             while let word = arguments.optionalWord() {
                 if word.lowercased() == "all" { all = true } else if let id = UInt64(word) { ids.append(id) } else { throw arguments.usageError("\(word) is not an event id") }
             }
@@ -168,18 +176,34 @@ public struct CommandParser: Sendable {
             guard UserName.isValid(user) else {
                 throw arguments.usageError("a user name starts with a letter and holds letters, digits, _ . - (at most \(UserName.maximumLength))")
             }
-            let roleWord = try arguments.word("role")
-            guard let role = Role(rawValue: roleWord.lowercased()) else {
-                throw arguments.usageError("unknown role \(roleWord); one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
+            func role() throws(DeskError) -> Role {
+                let roleWord = try arguments.word("role")
+                guard let role = Role(rawValue: roleWord.lowercased()) else {
+                    throw arguments.usageError("unknown role \(roleWord); one of " + Role.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return role
+            }
+            func newPassword() throws(DeskError) -> String {
+                let password = try arguments.word("password")
+                if let problem = PasswordRule.problem(with: password) { throw arguments.usageError(problem) }
+                return password
             }
             switch action {
             case "ADD":
-                let password = try arguments.word("password")
-                if let problem = PasswordRule.problem(with: password) { throw arguments.usageError(problem) }
-                command = .addUser(name: user, role: role, password: password)
-            case "ROLE": command = .setRole(user: user, role: role)
-            default: throw arguments.usageError("USER takes ADD or ROLE")
+                let role = try role()
+                command = .addUser(name: user, role: role, password: try newPassword())
+            case "ROLE": command = .setRole(user: user, role: try role())
+            case "DISABLE": command = .disableUser(name: user, reason: try arguments.text("reason", limit: limits.maximumNoteLength))
+            case "ENABLE": command = .enableUser(name: user)
+            case "PASSWORD": command = .resetPassword(user: user, password: try newPassword())
+            default: throw arguments.usageError("USER takes ADD, ROLE, DISABLE, ENABLE or PASSWORD")
             }
+        case "PASSWORD":
+            let old = try arguments.word("old password")
+            guard old.utf8.count <= PasswordRule.maximumLength else { throw .tooLarge(what: "password", limit: PasswordRule.maximumLength) }
+            let new = try arguments.word("new password")
+            if let problem = PasswordRule.problem(with: new) { throw arguments.usageError(problem) }
+            command = .changePassword(old: old, new: new)
         case "AUDIT":
             let limit = try arguments.optionalCount() ?? 50
             let fields = try arguments.fields(allowed: ["before", "user", "action"])
@@ -343,6 +367,12 @@ private struct Arguments {
         guard token.key == nil else { throw usageError("expected \(what), found a field") }
         position += 1
         return token.value
+    }
+
+    /// The next argument when it is a word, without taking it.
+    func peekWord() -> String? {
+        guard position < tokens.count, tokens[position].key == nil else { return nil }
+        return tokens[position].value
     }
 
     mutating func optionalWord() -> String? {

@@ -22,10 +22,16 @@ public enum DeskError: Error, Sendable, Equatable {
     case alreadyLoggedIn
     /// Wrong user or password; the same for both, on purpose.
     case loginFailed
+    /// PASSWORD with an old password that is not the user's.
+    case oldPasswordWrong
+    /// The user is disabled: LOGIN with the right password, or REASSIGN to them.
+    case userDisabled(String)
     /// The user's role may not use the command.
     case denied(command: String, role: Role)
     /// No order with that number.
     case orderNotFound(String)
+    /// A bare number (`ORDER 10089`) that ends more than one order's number.
+    case ambiguousOrder(String, candidates: [String])
     /// No user with that name.
     case userNotFound(String)
     /// CAPTURE of a number that exists; orders are never merged.
@@ -53,7 +59,7 @@ public enum DeskError: Error, Sendable, Equatable {
     case storageFailed
     /// The server is shutting down and takes no new changes.
     case shuttingDown
-    /// The change would leave the desk without an active administrator.
+    /// The change would leave the desk without an enabled administrator.
     case lastAdmin(String)
     /// Too many failed logins from this address lately: it must wait before trying again.
     case loginThrottled(retryAfterSeconds: Int64)
@@ -72,9 +78,11 @@ public enum DeskError: Error, Sendable, Equatable {
         case .tooLarge, .amountTooLarge: "too-large"
         case .notLoggedIn: "not-logged-in"
         case .alreadyLoggedIn: "already-logged-in"
-        case .loginFailed: "login-failed"
+        case .loginFailed, .oldPasswordWrong: "login-failed"
+        case .userDisabled: "disabled"
         case .denied: "denied"
         case .orderNotFound, .userNotFound: "not-found"
+        case .ambiguousOrder: "ambiguous"
         case .orderExists, .userExists: "exists"
         case .claimedByOther: "claimed"
         case .notHolder: "not-holder"
@@ -111,8 +119,13 @@ public enum DeskError: Error, Sendable, Equatable {
         case .notLoggedIn: return "log in first: LOGIN <user> <password>"
         case .alreadyLoggedIn: return "this connection is already logged in; QUIT and reconnect to change user"
         case .loginFailed: return "unknown user or wrong password"
+        case .oldPasswordWrong: return "the old password is wrong; nothing changed"
+        case .userDisabled(let name): return "user=\(Quoting.word(name)) this user is disabled; an administrator can USER ENABLE them"
         case .denied(let command, let role): return "\(command) is not allowed for role \(role.rawValue)"
         case .orderNotFound(let number): return "order=\(number) no such order"
+        case .ambiguousOrder(let number, let candidates):
+            let shown = candidates.prefix(10).joined(separator: ",") + (candidates.count > 10 ? ",..." : "")
+            return "order=\(number) orders=\(shown) \(number) could be any of these; give the whole number"
         case .userNotFound(let name): return "user=\(Quoting.word(name)) no such user"
         case .orderExists(let number): return "order=\(number) an order with this number exists; orders are never merged"
         case .userExists(let name): return "user=\(name) a user with this name exists; USER ROLE changes a role"

@@ -17,12 +17,13 @@ public struct Event: Sendable, Equatable {
         case claimed(order: String, by: String, token: UInt64)
         case handedBack(order: String, by: String, reason: String)
         case reassigned(order: String, from: String?, to: String?, by: String, reason: String, token: UInt64?)
-        case leaseWarning(order: String, until: Instant, token: UInt64)
-        case leaseExpired(order: String, token: UInt64, reason: String)
+        /// About one holder's lease; watchers who get `leaseExpired` learn whose claim ended.
+        case leaseWarning(order: String, holder: String, until: Instant, token: UInt64)
+        case leaseExpired(order: String, holder: String, token: UInt64, reason: String)
         /// An order entered or left a queue the recipient subscribes to.
         case queue(order: String, queue: String, change: String)
         /// Escalation steps: the holder is nudged, the rep pinged, the admins told.
-        case stuckWarning(order: String, queue: String, since: Instant)
+        case stuckWarning(order: String, queue: String, since: Instant, holder: String)
         case stuck(order: String, queue: String, since: Instant)
         case escalated(order: String, queue: String, since: Instant)
         /// A direct message, and the automatic answer of someone away.
@@ -42,19 +43,25 @@ public struct Event: Sendable, Equatable {
     public var order: String? {
         switch kind {
         case .message, .away, .say: return nil
-        case .queue(let order, _, _), .stuckWarning(let order, _, _), .stuck(let order, _, _), .escalated(let order, _, _):
+        case .queue(let order, _, _), .stuckWarning(let order, _, _, _), .stuck(let order, _, _), .escalated(let order, _, _):
             return order
         case .captured(let order, _, _), .note(let order, _, _), .mention(let order, _, _), .hold(let order, _, _, _),
              .unhold(let order, _, _, _), .stage(let order, _, _, _, _), .claimed(let order, _, _), .handedBack(let order, _, _),
-             .reassigned(let order, _, _, _, _, _), .leaseWarning(let order, _, _), .leaseExpired(let order, _, _):
+             .reassigned(let order, _, _, _, _, _), .leaseWarning(let order, _, _, _), .leaseExpired(let order, _, _, _):
             return order
         }
     }
 
-    /// Events addressed to one person by name: they count as unread in the inbox.
-    public var isPersonal: Bool {
+    /// Whether the event is addressed to `user` by name, and so counts as unread in their inbox
+    /// (and rings their bell): a mention of them, a message to them, their own lease or stuck
+    /// claim, an order reassigned to or from them, their customer's stuck order, an escalation
+    /// (sent to admins only). A watcher who hears of someone else's claim ending is only told.
+    public func isPersonal(for user: String) -> Bool {
         switch kind {
-        case .mention, .reassigned, .leaseWarning, .leaseExpired, .stuckWarning, .stuck, .escalated, .message: true
+        case .mention, .message, .stuck, .escalated: true
+        case .leaseWarning(_, let holder, _, _), .leaseExpired(_, let holder, _, _), .stuckWarning(_, _, _, let holder):
+            holder == user
+        case .reassigned(_, let from, let to, _, _, _): from == user || to == user
         default: false
         }
     }
@@ -75,7 +82,7 @@ public struct Event: Sendable, Equatable {
         case .unhold: "unhold"
         case .stage: "stage"
         case .claimed: "claimed"
-        case .handedBack: "released"
+        case .handedBack: "handed-back"
         case .reassigned: "reassigned"
         case .leaseWarning: "lease-warning"
         case .leaseExpired: "lease-expired"
@@ -109,13 +116,15 @@ public struct Event: Sendable, Equatable {
         case .reassigned(_, let from, let to, let by, let reason, let token):
             fields += [("from", from ?? "nobody"), ("to", to ?? "nobody"), ("by", by), ("reason", reason)]
             if let token { fields.append(("token", String(token))) }
-        case .leaseWarning(_, let until, let token):
-            fields += [("until", until.iso8601), ("token", String(token))]
-        case .leaseExpired(_, let token, let reason):
-            fields += [("token", String(token)), ("reason", reason)]
+        case .leaseWarning(_, let holder, let until, let token):
+            fields += [("until", until.iso8601), ("token", String(token)), ("holder", holder)]
+        case .leaseExpired(_, let holder, let token, let reason):
+            fields += [("token", String(token)), ("reason", reason), ("holder", holder)]
         case .queue(_, let queue, let change):
             fields += [("queue", queue), ("change", change)]
-        case .stuckWarning(_, let queue, let since), .stuck(_, let queue, let since), .escalated(_, let queue, let since):
+        case .stuckWarning(_, let queue, let since, let holder):
+            fields += [("queue", queue), ("since", since.iso8601), ("holder", holder)]
+        case .stuck(_, let queue, let since), .escalated(_, let queue, let since):
             fields += [("queue", queue), ("since", since.iso8601)]
         case .message(let from, let text):
             fields += [("from", from), ("text", text)] + Self.orderReferences(in: text)

@@ -56,7 +56,16 @@ extension DeskServer {
         }
     }
 
-    private func run(_ command: Command, on connection: Connection) {
+    private func run(_ given: Command, on connection: Connection) {
+        // `ORDER 10089` finds SO-10089 before anything looks the number up (for a logged-in
+        // user only: a stranger learns nothing about which orders exist).
+        var command = given
+        if connection.user != nil {
+            switch desk.resolvingNumber(in: given) {
+            case .success(let resolved): command = resolved
+            case .failure(let error): return send(.failure(error), to: connection)
+            }
+        }
         switch command {
         case .login(let user, let password): logIn(user, password: password, on: connection)
         case .logout:
@@ -119,6 +128,8 @@ extension DeskServer {
             } else {
                 send(.failure(.busy("too many password checks are waiting")), to: connection)
             }
+        case .resetPassword(let name, let password): resetPassword(of: name, to: password, on: connection)
+        case .changePassword(let old, let new): changePassword(from: old, to: new, on: connection)
         default:
             guard let user = connection.user else {
                 send(.failure(.notLoggedIn), to: connection)
@@ -139,7 +150,9 @@ extension DeskServer {
                 }
                 return
             }
-            apply(desk.execute(command, as: user, now: clockNow()), replyTo: connection)
+            let outcome = desk.execute(command, as: user, now: clockNow())
+            apply(outcome, replyTo: connection)
+            if case .disableUser(let name, _) = command, case .ok? = outcome.reply { endSessions(of: name) }
         }
     }
 
@@ -198,8 +211,13 @@ extension DeskServer {
         connection.isBusy = false
         guard !connection.isClosed else { return }
         let now = clockNow()
-        if matches, let user = desk.users[name] {
+        if matches, let user = desk.users[name], user.isDisabled {
+            // The right password for a disabled user: no login, and not a failure to throttle.
+            log(.info, "login refused", [("user", name), ("reason", "disabled"), ("peer", connection.peerAddress)])
+            send(.failure(.userDisabled(name)), to: connection)
+        } else if matches, let user = desk.users[name] {
             throttle.recordSuccess(from: key, now: now)
+            apply(desk.recordLogin(of: name, now: now), replyTo: nil)
             forgetStranger(connection)
             connection.user = name
             sessionsByUser[name, default: [:]][connection.id] = connection
@@ -207,7 +225,8 @@ extension DeskServer {
             let opened = desk.sessionOpened(user: name, now: now)
             var outcome = opened.outcome
             if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: now).reply {
-                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))]), data: data)
+                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))] + desk.unreadOrdersField(of: name)),
+                                    data: data)
             }
             apply(outcome, replyTo: connection)
             // Direct messages that waited for this user arrive right after the login reply.
@@ -256,7 +275,7 @@ extension DeskServer {
                     guard let self else { return }
                     connection.isBusy = false
                     switch thread {
-                    case .success(let thread): self.send(self.desk.answer(command, as: user, thread: thread, now: self.clockNow()), to: connection)
+                    case .success(let thread): self.apply(self.desk.answer(command, as: user, thread: thread, now: self.clockNow()), replyTo: connection)
                     case .failure(let error):
                         self.log(.error, "reading a thread failed", [("order", number), ("error", "\(error)")])
                         self.send(.failure(.storageFailed), to: connection)

@@ -21,6 +21,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private let insertAudit: SQLiteStatement
     /// How long the store keeps what `maintain` may drop.
     public let retention: Retention
+    /// False for a file opened read-only below schema version 3 (check, export, backup of an
+    /// old file): its users have no `disabled` or `last_login` column, and read as enabled.
+    private var hasUserStates = true
 
     /// Opens (creating it, mode 0600, if missing) the data file at `path` and migrates it to
     /// the newest schema version. Refuses a file made by a newer orderdesk; when a migration
@@ -47,6 +50,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             let newest = migrations.last?.version ?? 0
             guard version <= newest else { throw StoreError.newerSchema(path: path, fileVersion: version, supported: newest) }
             guard version >= 1 else { throw StoreError.corrupt("\(path) is not an orderdesk data file (schema version 0)") }
+            hasUserStates = version >= SchemaMigration.version3.version
         } else {
             try DataFile.createIfMissing(path)
             database = try SQLiteDatabase(path: path)
@@ -72,7 +76,10 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             """)
         insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
         insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
-        upsertUser = try database.prepare("INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
+        // A read-only store never writes: for an old file, a statement that prepares is enough.
+        upsertUser = try database.prepare(hasUserStates
+            ? "INSERT OR REPLACE INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES(?,?,?,?,?,?,?)"
+            : "INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
         upsertMeta = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)")
         upsertMailbox = try database.prepare("""
             INSERT OR REPLACE INTO mailbox(user, id, at, kind, line, personal, read, delivered) VALUES(?,?,?,?,?,?,?,?)
@@ -97,7 +104,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                                            .text(entry.action), .text(entry.detail)])
                 case .user(let user):
                     try upsertUser.run([.text(user.name), .text(user.role.rawValue), .blob(user.credential.salt),
-                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations))])
+                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations)),
+                                        .integer(user.isDisabled ? 1 : 0), .optional(user.lastLogin?.milliseconds)])
                 case .counters(let latest): counters = latest
                 case .mailbox(let user, let entry):
                     try upsertMailbox.run([.text(user), .integer(Int64(entry.id)), .integer(entry.at.milliseconds), .text(entry.kind),
@@ -211,11 +219,13 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             default: break
             }
         }
-        let users = try database.prepare("SELECT name, role, salt, hash, iterations FROM users")
+        let users = try database.prepare(hasUserStates ? "SELECT name, role, salt, hash, iterations, disabled, last_login FROM users"
+                                                        : "SELECT name, role, salt, hash, iterations, 0, NULL FROM users")
         while try users.step() {
             guard let role = Role(rawValue: users.text(1)) else { throw StoreError.corrupt("role of \(users.text(0))") }
             snapshot.users.append(User(name: users.text(0), role: role,
-                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4)))))
+                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4))),
+                                       isDisabled: users.int(5) != 0, lastLogin: users.optionalInt(6).map { Instant(milliseconds: $0) }))
         }
         var holds: [String: [Hold]] = [:]
         let holdRows = try database.prepare("""

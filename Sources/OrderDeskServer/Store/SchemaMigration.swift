@@ -17,7 +17,7 @@ struct SchemaMigration: Sendable {
     let sql: String
 
     /// Every step so far, oldest first.
-    static let all: [SchemaMigration] = [version1, version2]
+    static let all: [SchemaMigration] = [version1, version2, version3]
 
     /// The newest version this orderdesk writes.
     static var newest: Int64 { all.last?.version ?? 0 }
@@ -63,6 +63,14 @@ struct SchemaMigration: Sendable {
         ALTER TABLE audit_v2 RENAME TO audit;
         CREATE INDEX audit_by_actor ON audit(actor, id);
         CREATE INDEX audit_by_action ON audit(action, id);
+        """)
+
+    /// Version 3: users can be disabled over the wire (and enabled again), and the desk keeps
+    /// each user's last login. Existing users are enabled and have never logged in, as far as
+    /// the file knows.
+    static let version3 = SchemaMigration(version: 3, sql: """
+        ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE users ADD COLUMN last_login INTEGER;
         """)
 
     /// The version `database` is at.

@@ -50,6 +50,11 @@ public enum DemoData {
         }
         var random = SplitMix64(seed: 42)
         let processors = ["ana", "ben", "cleo"]
+        // The processors are at their desks while the past is replayed: a claim of someone
+        // offline starts in its grace window and would end minutes later, before the hold or the
+        // move that follows it (every command ends the leases due by its instant). The desk value
+        // is thrown away after seeding, so nobody stays online.
+        for processor in processors { changes += desk.sessionOpened(user: processor, now: now).outcome.changes }
         for index in 0..<orderCount {
             let customer = customers[random.next(below: customers.count)]
             var lines: [OrderLine] = []

@@ -9,7 +9,7 @@ struct FreeTextTests {
 
     @Test("the server's own usage lines say which argument is free text, and only for these commands")
     func freeTextArguments() {
-        let expected = ["NOTE": 1, "HOLD": 2, "UNHOLD": 2, "MOVE": 2, "RELEASE": 1, "REASSIGN": 2, "MSG": 1, "SAY": 1, "AWAY": 0]
+        let expected = ["NOTE": 1, "HOLD": 2, "UNHOLD": 2, "MOVE": 2, "HANDBACK": 1, "REASSIGN": 2, "MSG": 1, "SAY": 1, "AWAY": 0]
         var found: [String: Int] = [:]
         for spec in CommandSpec.all {
             if let index = FreeText.argumentIndex(inUsage: spec.usage) { found[spec.name] = index }
@@ -24,7 +24,7 @@ struct FreeTextTests {
         ("HOLD SO-1 pricing \"list\" price", Command.hold(order: "SO-1", type: .pricing, reason: "\"list\" price")),
         ("UNHOLD SO-1 pricing \"ok\"", Command.unhold(order: "SO-1", type: .pricing, reason: "\"ok\"")),
         ("MOVE SO-1 cancelled \"dup\" of SO-2", Command.move(order: "SO-1", to: .cancelled, reason: "\"dup\" of SO-2")),
-        ("RELEASE SO-1 \"later\"", Command.handBack(order: "SO-1", reason: "\"later\"")),
+        ("HANDBACK SO-1 \"later\"", Command.handBack(order: "SO-1", reason: "\"later\"")),
         ("REASSIGN SO-1 ben \"sick\" today", Command.reassign(order: "SO-1", to: "ben", reason: "\"sick\" today")),
         ("MSG sam \"hi\" there", Command.message(to: "sam", text: "\"hi\" there")),
         ("SAY pricing \"who\" knows", Command.say(room: "pricing", text: "\"who\" knows")),

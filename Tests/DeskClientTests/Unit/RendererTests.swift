@@ -156,4 +156,39 @@ struct RendererTests {
                                 outcome: .ok(summary: "NEXT"))
         #expect(renderer(colour: false).lines(for: reply) == ["NEXT [queue]", "  claim the next order", "  roles    admin, processor", "  example  NEXT pricing"])
     }
+
+    // Issue 11: the rep saw "» your claim on SO-10060 ran out (disconnected)" with the bell.
+    @Test("a claim that ran out is 'your claim' and a ping only for its holder; watchers read whose it was")
+    func leaseExpiredNamesHolder() {
+        let event = ServerEvent(id: 9, kind: "lease-expired", fields: ["order": "SO-10060", "holder": "ben", "token": "3",
+                                                                      "reason": "disconnected", "at": "2026-11-22T14:30:00Z"])
+        let rep = renderer(colour: false, user: "sam")
+        #expect(rep.describe(event) == "SO-10060 ben's claim ran out (disconnected); it went back to its queue")
+        #expect(!event.isPing(for: "sam"))
+        #expect(!event.isPersonal(for: "sam"))
+        #expect(!rep.line(for: event).contains("»"))
+        let holder = renderer(colour: false, user: "ben")
+        #expect(holder.describe(event) == "your claim on SO-10060 ran out (disconnected); it went back to its queue")
+        #expect(event.isPing(for: "ben"))
+        #expect(holder.line(for: event).contains("» your claim"))
+    }
+
+    @Test("CARD as labelled sentences, wrapped to the terminal")
+    func plainCard() {
+        var renderer = renderer(colour: false)
+        renderer.maximumWidth = 60
+        let reply = ServerReply(command: "CARD 10089", data: [
+            "card order=SO-10089 customer=\"Massive Dynamic\" po=PO-4242 stage=captured",
+            "stage text=\"Received on 1 December 2026; it cannot go to the warehouse until the question below is settled.\"",
+            "blocked text=\"Waiting for a price to be confirmed since 1 December 2026 (5 hours).\"",
+            "people text=\"ana is working on it now. The customer's sales rep is rita.\"",
+            "ship text=\"The customer asked for it to ship by 7 December 2026.\"",
+        ], outcome: .ok(summary: "order=SO-10089"))
+        let lines = renderer.lines(for: reply)
+        #expect(lines.first == "SO-10089 · Massive Dynamic · PO PO-4242")
+        #expect(lines[1].hasPrefix("  Where it is   Received on 1 December 2026;"))
+        #expect(lines.allSatisfy { DisplayWidth.of($0) <= 60 }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("  Holding it up Waiting for a price") })
+        #expect(lines.suffix(2) == ["  Shipping      The customer asked for it to ship by 7", "                December 2026."])
+    }
 }

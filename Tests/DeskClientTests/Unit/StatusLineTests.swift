@@ -40,7 +40,7 @@ struct StatusLineTests {
         #expect(status.claims["SO-2"] == at(20), "a NOTE renews the lease by the greeting's lease")
         status.learn(ok("NOTE SO-9 hi", "order=SO-9 notes=1"), now: Self.now)
         #expect(status.claims["SO-9"] == nil, "a note on an order not held claims nothing")
-        status.learn(ok("RELEASE SO-1 later", "order=SO-1 queue=credit"), now: Self.now)
+        status.learn(ok("HANDBACK SO-1 later", "order=SO-1 queue=credit"), now: Self.now)
         status.learn(ok("MOVE SO-2 released", "order=SO-2 stage=released"), now: Self.now)
         status.learn(ServerReply(command: "TOUCH SO-3", data: [], outcome: .failure(code: "not-holder", message: "order=SO-3 you do not hold this order")), now: Self.now)
         #expect(status.claims.isEmpty)
@@ -68,5 +68,35 @@ struct StatusLineTests {
         status.learn(ServerEvent(id: 4, kind: "note", fields: ["order": "SO-5", "by": "ben", "text": "x"]), isReplayed: false, now: Self.now)
         status.learn(ServerEvent(id: 5, kind: "mention", fields: ["order": "SO-5", "by": "ben", "text": "@ana"]), isReplayed: true, now: Self.now)
         #expect(status.unread == 3, "the lease warning, the expiry and the reassignment count; a note does not; a replay was counted at login")
+    }
+
+    // Issue 11: a watcher's unread count grew, and its claim on another order vanished, when someone else's claim ended.
+    @Test("someone else's claim running out neither counts as unread nor ends a claim of ours")
+    func othersLeaseExpiry() {
+        var status = StatusLine(user: "sam")
+        status.loggedIn(user: "sam", claimLines: [], unread: 0)
+        status.learn(ServerEvent(id: 2, kind: "lease-expired", fields: ["order": "SO-1", "holder": "ben", "reason": "timeout"]),
+                     isReplayed: false, now: Self.now)
+        status.learn(ServerEvent(id: 3, kind: "reassigned", fields: ["order": "SO-5", "from": "ben", "to": "ana", "by": "ada"]),
+                     isReplayed: false, now: Self.now)
+        #expect(status.unread == 0)
+    }
+
+    @Test("unread per order: from LOGIN and INBOX, grown by personal pushes, cleared by reading the order; shown while it fits")
+    func unreadByOrder() {
+        var status = StatusLine(user: "ana")
+        status.loggedIn(user: "ana", claimLines: [], unread: 3,
+                        unreadOrders: StatusLine.unreadOrders(fromField: "SO-10089:2,bad,SO-7:x,:4,SO-10060:1"))
+        #expect(status.unreadByOrder == ["SO-10089": 2, "SO-10060": 1], "malformed items are skipped")
+        status.learn(ServerEvent(id: 4, kind: "mention", fields: ["order": "SO-10060", "by": "ben", "text": "@ana"]), isReplayed: false, now: Self.now)
+        #expect(status.unreadByOrder["SO-10060"] == 2)
+        #expect(status.text(now: Self.now, width: 80, style: Style(isEnabled: false)) == "● online · no claims · 4 unread: SO-10060 2, SO-10089 2")
+        #expect(status.text(now: Self.now, width: 40, style: Style(isEnabled: false)) == "● online · no claims · 4 unread", "the orders give way first")
+        status.learn(ok("ORDER SO-10089", "order=SO-10089 marked=2 unread=2"), now: Self.now)
+        #expect(status.unreadByOrder == ["SO-10060": 2])
+        status.learn(ok("READ SO-10060", "order=SO-10060 marked=2 unread=0"), now: Self.now)
+        #expect(status.unreadByOrder.isEmpty && status.unread == 0)
+        status.learn(ok("INBOX", "unread=1 shown=1 unread-orders=SO-3:1"), now: Self.now)
+        #expect(status.unreadByOrder == ["SO-3": 1])
     }
 }

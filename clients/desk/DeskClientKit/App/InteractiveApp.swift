@@ -81,7 +81,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             completer.commands = Dictionary(session.commands.map { ($0.name, $0.usage) }, uniquingKeysWith: { first, _ in first })
             completer.vocabulary.learn(dataLines: greeting.claimLines)
             if let lease = session.serverFields["lease"].flatMap(Double.init) { status?.leaseSeconds = lease }
-            status?.loggedIn(user: greeting.user, claimLines: greeting.claimLines, unread: greeting.unread)
+            status?.loggedIn(user: greeting.user, claimLines: greeting.claimLines, unread: greeting.unread, unreadOrders: greeting.unreadOrders)
             if !isScreenActive { activateScreen() }
             updatePrompt()
             show(greetingLines(greeting))

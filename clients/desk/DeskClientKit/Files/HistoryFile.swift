@@ -5,8 +5,8 @@ import Glibc
 
 /// The command history kept between sessions (`$XDG_STATE_HOME/orderdesk/history`).
 ///
-/// The file and its folder are private to the user (0600 and 0700). A LOGIN or USER ADD line
-/// (both carry a password), and any line with the password as one of its words, is never
+/// The file and its folder are private to the user (0600 and 0700). A LOGIN, PASSWORD, USER ADD or USER PASSWORD line
+/// (each carries a password), and any line with the password as one of its words, is never
 /// written (`isStorable`). Each line is
 /// appended as it is entered, so a crash loses nothing; the file is cut back to `limit`
 /// lines when it has grown to twice that.
@@ -19,11 +19,12 @@ public struct HistoryFile: Sendable {
         self.limit = limit
     }
 
-    /// Whether `line` may be kept: never a LOGIN or USER ADD line, never one containing `secret` as a word.
+    /// Whether `line` may be kept: never a line that carries a password (LOGIN, PASSWORD, USER ADD,
+    /// USER PASSWORD), never one containing `secret` as a word.
     public static func isStorable(_ line: String, secret: String?) -> Bool {
         let words = line.split(separator: " ").map(String.init)
-        guard let first = words.first, first.uppercased() != "LOGIN" else { return false }
-        if first.uppercased() == "USER", words.count > 1, words[1].uppercased() == "ADD" { return false }
+        guard let first = words.first?.uppercased(), first != "LOGIN", first != "PASSWORD" else { return false }
+        if first == "USER", words.count > 1, ["ADD", "PASSWORD"].contains(words[1].uppercased()) { return false }
         if let secret, !secret.isEmpty, words.contains(secret) || line == secret { return false }
         return true
     }

@@ -24,7 +24,7 @@ extension Renderer {
         case "unhold": return "\(order) \(f["type"] ?? "?") hold released by \(by)" + because("reason")
         case "stage": return "\(order) \(f["from"] ?? "?") → \(f["to"] ?? "?") by \(by)" + because("reason")
         case "claimed": return "\(order) claimed by \(by)"
-        case "released": return "\(order) handed back by \(by)" + because("reason")
+        case "handed-back", "released": return "\(order) handed back by \(by)" + because("reason")
         case "reassigned":
             let from = f["from"] ?? "nobody"
             let to = f["to"] ?? "nobody"
@@ -33,11 +33,16 @@ extension Renderer {
             return "\(order) reassigned \(from) → \(to) by \(by)" + because("reason")
         case "lease-warning":
             let until = f["until"].map(shortTime) ?? "soon"
+            if let holder = event.otherHolder(than: user) { return "\(order) \(holder)'s claim runs out at \(until)" }
             return "your claim on \(order) runs out at \(until); TOUCH \(order) to keep it"
         case "lease-expired":
-            return "your claim on \(order) ran out" + (f["reason"].map { " (\($0))" } ?? "") + "; it went back to its queue"
+            let why = f["reason"].map { " (\($0))" } ?? ""
+            if let holder = event.otherHolder(than: user) { return "\(order) \(holder)'s claim ran out\(why); it went back to its queue" }
+            return "your claim on \(order) ran out\(why); it went back to its queue"
         case "queue": return "\(order) \(f["change"] ?? "changed") \(f["queue"] ?? "?")"
-        case "stuck-warning": return "\(order) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
+        case "stuck-warning":
+            if let holder = event.otherHolder(than: user) { return "\(order) held by \(holder) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))" }
+            return "\(order) is getting stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
         case "stuck": return "\(order) is stuck in \(f["queue"] ?? "?") (since \(shortTime(f["since"] ?? "")))"
         case "escalated": return "\(order) stuck in \(f["queue"] ?? "?") since \(shortTime(f["since"] ?? "")): escalated to admins"
         case "message": return "\(f["from"] ?? "?") → you: \(f["text"] ?? "")"
@@ -64,7 +69,14 @@ extension Renderer {
             out.append((isRead ? "  " : style.bold("• ")) + self.line(for: event) + style.dim("  #\(id)"))
         }
         if out.isEmpty { out.append(style.dim("nothing in your inbox")) }
-        out.append(style.dim("(") + describe(Record(summary)) + style.dim(")"))
+        let byOrder = StatusLine.unreadOrders(fromField: Record(summary)["unread-orders"])
+        if !byOrder.isEmpty {
+            out.append(style.bold("unread by order: ") + byOrder.map { "\($0.order) \($0.count)" }.joined(separator: " · ")
+                       + style.dim("  (ORDER or READ <number> reads them)"))
+        }
+        var rest = Record(summary)
+        rest.fields.removeAll { $0.key == "unread-orders" }
+        out.append(style.dim("(") + describe(rest) + style.dim(")"))
         return out
     }
 }

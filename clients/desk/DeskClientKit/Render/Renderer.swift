@@ -31,7 +31,8 @@ public struct Renderer: Sendable {
             if reply.commandName == "HELP" { return helpLines(reply) }
             if reply.commandName == "INBOX" { return inboxLines(reply.data, summary: summary) }
             if reply.data.isEmpty { return [style.green("ok") + "  " + describe(Record(summary))] }
-            if reply.data.first?.hasPrefix("order ") == true { return cardLines(reply.data) + footer(summary) }
+            if reply.data.first?.hasPrefix("order ") == true { return cardLines(reply.data) + cardFooter(summary) }
+            if reply.data.first?.hasPrefix("card ") == true { return plainCardLines(reply.data) }
             return dataLines(reply.data) + footer(summary)
         }
     }
@@ -196,6 +197,14 @@ public struct Renderer: Sendable {
     }
 
     /// The OK line under a table, dimmed; nothing when it only repeats what is shown.
+    /// Under a card: only what the card does not say, i.e. the events it marked read.
+    private func cardFooter(_ summary: String) -> [String] {
+        let record = Record(summary)
+        guard let marked = record["marked"].flatMap(Int.init), marked > 0 else { return [] }
+        let left = record["unread"].flatMap(Int.init).map { " · \($0) unread left" } ?? ""
+        return [style.dim("(\(marked) unread event\(marked == 1 ? "" : "s") on this order marked read\(left))")]
+    }
+
     private func footer(_ summary: String) -> [String] {
         let record = Record(summary)
         guard !record.fields.isEmpty else { return [] }

@@ -16,7 +16,7 @@ public enum ExitCode: Int32, Sendable {
     public init(errorCode code: String) {
         switch code {
         case "not-found": self = .notFound
-        case "login-failed", "denied", "not-logged-in": self = .notAllowed
+        case "login-failed", "denied", "not-logged-in", "disabled": self = .notAllowed
         case ServerReply.connectionLostCode: self = .cannotConnect
         default: self = .errorReply
         }

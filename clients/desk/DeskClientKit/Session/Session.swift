@@ -39,6 +39,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         public var unread: Int?
         /// Summary lines of the user's claimed orders.
         public var claimLines: [String]
+        /// Unread events per order (`unread-orders=` of the LOGIN reply), most first.
+        public var unreadOrders: [(order: String, count: Int)] = []
         /// True after a reconnect.
         public var isReconnect: Bool
     }
@@ -246,7 +248,9 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         let unanswered = assembler.abandon()
         let previous = state
         let wasWorking = previous == .ready || previous == .loggingIn
-        let willRetry = reconnects && hasLoggedIn && wasWorking
+        // `BYE disabled`: an administrator disabled the account; logging in again would be refused.
+        let isShutOut = byeReason.map { $0 == "disabled" || $0.hasPrefix("disabled ") } ?? false
+        let willRetry = reconnects && hasLoggedIn && wasWorking && !isShutOut
         if wasWorking {
             onNotice(.connectionLost(reason: byeReason.map { "the server said: " + $0 } ?? reason, willRetry: willRetry))
         }
@@ -350,7 +354,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         backoff.reset()
         state = .ready
         onNotice(.loggedIn(Greeting(user: fields["user"] ?? account.user, role: fields["role"], claims: fields["claims"].flatMap { Int($0) },
-                                    unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data, isReconnect: isReconnect)))
+                                    unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data,
+                                    unreadOrders: StatusLine.unreadOrders(fromField: fields["unread-orders"]), isReconnect: isReconnect)))
         // A first login resumes too when an earlier run left the id of the last push it saw.
         guard isReconnect || lastEventID != nil else { return }
         if supportsResume, let lastEventID, let connection {

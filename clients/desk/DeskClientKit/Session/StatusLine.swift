@@ -19,22 +19,40 @@ public struct StatusLine: Sendable, Equatable {
     /// Orders the user holds and when each lease ends.
     public private(set) var claims: [String: Date] = [:]
     /// Unread personal events, when known.
-    public var unread: Int?
+    public var unread: Int? {
+        didSet { if unread == 0 { unreadByOrder = [:] } }
+    }
+    /// Unread personal events per order, as far as the client knows: from `unread-orders=` of
+    /// LOGIN and INBOX, plus personal pushes since; reading an order (ORDER, READ) clears it.
+    public private(set) var unreadByOrder: [String: Int] = [:]
     /// The lease length from the greeting, for lease ends the server did not state.
     public var leaseSeconds: Double = 900
-
-    /// Push kinds that count as unread personal events (protocol.md, section 11).
-    static let personalKinds: Set<String> = ["mention", "reassigned", "lease-warning", "lease-expired", "stuck-warning", "stuck",
-                                             "escalated", "message"]
 
     public init(user: String? = nil) { self.user = user }
 
     /// After login: the claims listed with the LOGIN reply and its unread count.
-    public mutating func loggedIn(user: String?, claimLines: [String], unread: Int?) {
+    public mutating func loggedIn(user: String?, claimLines: [String], unread: Int?, unreadOrders: [(order: String, count: Int)] = []) {
         self.user = user
         connection = .online
         setClaims(fromSummaryLines: claimLines)
         self.unread = unread
+        setUnreadByOrder(unreadOrders)
+    }
+
+    /// `SO-1:2,SO-7:1` as pairs; malformed items are skipped (the field is the server's, but read
+    /// it as hostile all the same).
+    public static func unreadOrders(fromField field: String?) -> [(order: String, count: Int)] {
+        guard let field, !field.isEmpty else { return [] }
+        return field.split(separator: ",").compactMap { item in
+            guard let colon = item.lastIndex(of: ":"), let count = Int(item[item.index(after: colon)...]), count > 0 else { return nil }
+            let order = String(item[..<colon])
+            return order.isEmpty ? nil : (order, count)
+        }
+    }
+
+    private mutating func setUnreadByOrder(_ pairs: [(order: String, count: Int)]) {
+        unreadByOrder = [:]
+        for (order, count) in pairs { unreadByOrder[order] = count }
     }
 
     /// Learns from a reply shown to the user.
@@ -49,18 +67,22 @@ public struct StatusLine: Sendable, Equatable {
         }
         let fields = Record(summary)
         if let count = fields["unread"].flatMap(Int.init) { unread = count }
+        if reply.commandName == "INBOX" { setUnreadByOrder(Self.unreadOrders(fromField: fields["unread-orders"])) }
         guard let order = fields["order"] else {
             if reply.commandName == "WHOAMI" { setClaims(fromSummaryLines: reply.data) }
             return
         }
         switch reply.commandName {
+        case "ORDER", "READ":
+            // Reading an order's card, or READ <number>, reads its events.
+            unreadByOrder[order] = nil
         case "NEXT", "CLAIM", "TOUCH":
             claims[order] = fields["until"].flatMap(Timestamps.date) ?? now.addingTimeInterval(leaseSeconds)
         case "HOLD", "UNHOLD":
             if claims[order] != nil, let until = fields["until"].flatMap(Timestamps.date) { claims[order] = until }
         case "NOTE":
             if claims[order] != nil { claims[order] = now.addingTimeInterval(leaseSeconds) }
-        case "RELEASE", "MOVE":
+        case "HANDBACK", "RELEASE", "MOVE":
             claims[order] = nil
         case "REASSIGN":
             if fields["to"] == user {
@@ -74,14 +96,18 @@ public struct StatusLine: Sendable, Equatable {
 
     /// Learns from a push; `isReplayed` pushes were counted in the unread number already.
     public mutating func learn(_ event: ServerEvent, isReplayed: Bool, now: Date) {
-        if !isReplayed, Self.personalKinds.contains(event.kind), event.kind != "message" || event.fields["from"] != user {
+        if !isReplayed, event.isPersonal(for: user) {
             unread = (unread ?? 0) + 1
+            if let order = event.order { unreadByOrder[order, default: 0] += 1 }
         }
         guard let order = event.order else { return }
         switch event.kind {
         case "lease-warning":
             if let until = event.fields["until"].flatMap(Timestamps.date) { claims[order] = until }
-        case "lease-expired", "stage":
+        case "lease-expired":
+            // One claim per order: if it was ours, it is over (an older server named no holder).
+            if event.fields["holder"].map({ $0 == user }) ?? true { claims[order] = nil }
+        case "stage":
             // One claim per order: if it was ours, it is over.
             claims[order] = nil
         case "reassigned":
@@ -133,6 +159,14 @@ public struct StatusLine: Sendable, Equatable {
         if let unread {
             let paint: (String) -> String = { unread > 0 ? style.bold($0) : style.dim($0) }
             parts.append(("\(unread) unread", paint))
+            // The orders with most unread, while they fit: `3 unread: SO-10089 2, SO-10060 1`.
+            let byOrder = unreadByOrder.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)
+            if unread > 0, !byOrder.isEmpty {
+                let withOrders = "\(unread) unread: " + byOrder.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                var wider = parts
+                wider[wider.count - 1].plain = withOrders
+                if DisplayWidth.of(wider.map(\.plain).joined(separator: " · ")) <= width { parts = wider }
+            }
         }
         let plain = parts.map(\.plain).joined(separator: " · ")
         guard DisplayWidth.of(plain) <= width else { return style.dim(DisplayWidth.truncated(plain, to: width)) }
