@@ -107,7 +107,7 @@ extension Desk {
     }
 
     mutating func note(_ number: String, text: String, by user: User, now: Instant) throws(DeskError) -> Reply {
-        var order = try existingOrder(number)
+        var order = try takeForChange(number)
         appendNote(Note(author: user.name, at: now, text: text), to: &order)
         order = renewed(order, by: user.name, now: now)
         record("note", text, by: user.name, on: &order, now: now)
