@@ -35,6 +35,7 @@ extension Desk {
         try requireHolder(order, user)
         guard !order.stage.isTerminal else { throw .illegalMove(order: number, from: order.stage, action: "hold") }
         guard order.openHold(ofType: type) == nil else { throw .holdExists(order: number, type: type) }
+        detachThread(of: number)
         let hold = Hold(id: order.holds.count + 1, type: type, reason: reason, placedBy: user.name, placedAt: now)
         order.holds.append(hold)
         order = renewed(order, by: user.name, now: now)
@@ -53,6 +54,7 @@ extension Desk {
         guard let index = order.holds.firstIndex(where: { $0.isOpen && $0.type == type }) else {
             throw .noOpenHold(order: number, type: type)
         }
+        detachThread(of: number)
         order.holds[index].status = .released(by: user.name, at: now, reason: reason)
         order = renewed(order, by: user.name, now: now)
         record("unhold", "\(type.rawValue): \(reason)", by: user.name, on: &order, now: now)
@@ -77,6 +79,7 @@ extension Desk {
         if target == .cancelled, reason == nil {
             throw .badArguments(usage: CommandSpec.named("MOVE")?.usage ?? "MOVE", detail: "cancelling needs a reason")
         }
+        detachThread(of: number)
         // Whoever held the order hears of the move, even when someone else made it.
         let audience = audience(of: order)
         order.stage = target

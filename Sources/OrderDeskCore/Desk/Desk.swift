@@ -163,15 +163,21 @@ public struct Desk: Sendable {
         changes.append(.order(order.withoutThread))
     }
 
-    /// Takes order `number` out for a change in place: the desk's copy gives up its notes and
-    /// history, so appending to them does not copy the whole thread (a NOTE cost 16× more on a
-    /// 3,000-note order than on a 20-note one). Only for handlers that cannot fail after this
-    /// call: the caller must `save` the order, which puts the thread back.
+    /// Takes order `number` out for a change in place (see `detachThread`). Only for handlers
+    /// that cannot fail after this call: the caller must `save` the order.
     mutating func takeForChange(_ number: String) throws(DeskError) -> Order {
         guard let order = orders[number] else { throw .orderNotFound(number) }
+        detachThread(of: number)
+        return order
+    }
+
+    /// The desk's copy of order `number` gives up its notes and history, so the handler's copy
+    /// appends to them without copying the whole thread (before, a NOTE on a 3,000-note order
+    /// cost 3.7x the server CPU of one on a 20-note order). Call it after the handler's last check, when nothing can
+    /// fail any more: the handler must then `save` its copy, which puts the thread back.
+    mutating func detachThread(of number: String) {
         orders[number]?.notes = []
         orders[number]?.history = []
-        return order
     }
 
     /// Appends a history entry to `order` (the caller saves the order).
