@@ -6,12 +6,12 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,fanout,idle,restart,neighbour,backup,peer] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,capture,note,fanout,idle,restart,neighbour,backup,peer] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
           --scenario LIST    which scenarios (default: all)
-          --sessions LIST    claim-cycle session counts (default 1,10,50)
+          --sessions LIST    claim- and capture-cycle session counts (default 1,10,50)
           --duration S       seconds per claim-cycle run (default 10)
           --restart-orders N orders in the restart and backup scenarios' data file (default 1000000)
           --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
@@ -21,7 +21,7 @@ struct BenchOptions {
 
     var quick = false
     var help = false
-    var scenarios: Set<String> = ["claim", "fanout", "idle", "restart", "neighbour", "backup", "peer"]
+    var scenarios: Set<String> = ["claim", "capture", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
@@ -72,6 +72,11 @@ struct BenchRun {
         if options.scenarios.contains("claim") {
             for count in options.sessions { claim[count] = try scenarios.claimCycle(sessions: count) }
         }
+        var capture: [Int: [String: Double]] = [:]
+        if options.scenarios.contains("capture") {
+            for count in options.sessions { capture[count] = try scenarios.captureCycle(sessions: count) }
+        }
+        if options.scenarios.contains("note") { _ = try scenarios.noteCost() }
         var beanstalk: [Int: (memory: [String: Double]?, durable: [String: Double]?)] = [:]
         if options.scenarios.contains("peer") {
             for count in options.sessions {
@@ -97,6 +102,15 @@ struct BenchRun {
             }
             if let durable = peer.durable?["rate"] {
                 say(String(format: "  claim cycle %d sessions: %.1f× beanstalkd with fsync", count, ours / durable))
+            }
+        }
+        for count in options.sessions {
+            guard let ours = capture[count], let rate = ours["rate"], let ourCPU = ours["cpu"], let peer = beanstalk[count] else { continue }
+            if let memory = peer.memory?["rate"], let cpu = peer.memory?["cpu"] {
+                say(String(format: "  capture cycle %d sessions: %.2f× beanstalkd in memory; server CPU per cycle %.1f× beanstalkd's", count, rate / memory, ourCPU / cpu))
+            }
+            if let durable = peer.durable?["rate"], let cpu = peer.durable?["cpu"] {
+                say(String(format: "  capture cycle %d sessions: %.2f× beanstalkd with fsync; server CPU per cycle %.1f× beanstalkd's", count, rate / durable, ourCPU / cpu))
             }
         }
         if let fan, let redis, let ours = fan["p99"], let theirs = redis["p99"] {

@@ -82,8 +82,10 @@ enum BenchData {
     /// 10,000 logins measure the desk, not the hash; the password is the user name.
     static let iterations = 1000
 
-    static func prepare(path: String, processors: Int, watchers: Int, orders: Int, history: Bool = false,
-                        progress: ((Int) -> Void)? = nil) throws {
+    /// `admins` adds users a1...aN (admins may CAPTURE, NEXT and MOVE, so one session can run
+    /// the capture cycle); `notes` gives the order at each index that many notes (by p1) after capture.
+    static func prepare(path: String, processors: Int, watchers: Int, orders: Int, history: Bool = false, admins: Int = 0,
+                        notes: [Int: Int] = [:], progress: ((Int) -> Void)? = nil) throws {
         for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
         let store = try SQLiteStore(path: path)
         let now = SystemClock.now()
@@ -97,6 +99,7 @@ enum BenchData {
         try add("boss", .admin)
         for index in 1...max(1, processors) { try add("p\(index)", .processor) }
         for index in 0..<watchers { try add("w\(index + 1)", .service) }
+        for index in 0..<admins { try add("a\(index + 1)", .admin) }
         try store.commit(changes)
         changes.removeAll(keepingCapacity: true)
         let lines = [OrderLine(sku: "WID-100", quantity: 3, unitPrice: Money(cents: 1050)), OrderLine(sku: "GAD-9", quantity: 1, unitPrice: Money(cents: 9900))]
@@ -108,6 +111,9 @@ enum BenchData {
             let span: Int64 = history ? 2_592_000_000 : 3_000_000
             let capturedAt = now - Milliseconds(Int64(orders - index) * span / Int64(max(orders, 1)))
             changes += desk.importOrder(draft, by: "shop", capturedAt: capturedAt).changes
+            for note in 0..<(notes[index] ?? 0) {
+                changes += desk.execute(.note(order: draft.number, text: "note \(note) on the thread"), as: "p1", now: capturedAt).changes
+            }
             if history {
                 // A finished order's life: claimed, released to fulfilment, shipped.
                 changes += desk.execute(.claim(order: draft.number), as: "p1", now: capturedAt + .minutes(5)).changes

@@ -25,6 +25,7 @@ extension Desk {
 
     private mutating func take(_ order: Order, by user: User, now: Instant) -> Reply {
         var order = order
+        detachThread(of: order.number)
         let lease = newLease(for: user.name, now: now)
         order.claim = .claimed(lease)
         record("claimed", "token \(lease.token)", by: user.name, on: &order, now: now)
@@ -43,6 +44,7 @@ extension Desk {
             if let lease = order.lease { throw .claimedByOther(order: number, holder: lease.holder, until: lease.expires) }
             throw .notHolder(order: number)
         }
+        detachThread(of: number)
         order.claim = .unclaimed
         record("handed-back", "token \(lease.token): \(reason)", by: user.name, on: &order, now: now)
         save(order, now: now)
@@ -75,6 +77,7 @@ extension Desk {
         guard oldHolder != nil || newHolder != nil else {
             throw .badArguments(usage: "REASSIGN <number> <user|nobody> <reason>", detail: "order=\(number) is not claimed; nothing to release")
         }
+        detachThread(of: number)
         var token: UInt64?
         if let newHolder {
             let lease = newLease(for: newHolder, now: now)

@@ -117,5 +117,11 @@ struct EscalationDeadline: HeapOrdered, Sendable, Equatable {
     var order: String
     var queue: QueueName
 
-    func precedes(_ other: EscalationDeadline) -> Bool { due < other.due }
+    /// Steps due at the same instant fire in order-number order, then queue order: without the
+    /// tie-break they came out in the order of the orders dictionary, which changes from run to run.
+    func precedes(_ other: EscalationDeadline) -> Bool {
+        if due != other.due { return due < other.due }
+        if order != other.order { return order < other.order }
+        return queue.wireName < other.queue.wireName
+    }
 }

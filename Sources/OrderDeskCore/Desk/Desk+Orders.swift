@@ -36,6 +36,7 @@ extension Desk {
         try requireHolder(order, user)
         guard !order.stage.isTerminal else { throw .illegalMove(order: number, from: order.stage, action: "hold") }
         guard order.openHold(ofType: type) == nil else { throw .holdExists(order: number, type: type) }
+        detachThread(of: number)
         let hold = Hold(id: order.holds.count + 1, type: type, reason: reason, placedBy: user.name, placedAt: now)
         order.holds.append(hold)
         order = renewed(order, by: user.name, now: now)
@@ -56,6 +57,7 @@ extension Desk {
             throw .noOpenHold(order: number, type: type)
         }
         let placedAt = order.holds[index].placedAt
+        detachThread(of: number)
         order.holds[index].status = .released(by: user.name, at: now, reason: reason)
         flow.holdReleased(type, after: now - placedAt)
         order = renewed(order, by: user.name, now: now)
@@ -81,6 +83,7 @@ extension Desk {
         if target == .cancelled, reason == nil {
             throw .badArguments(usage: CommandSpec.named("MOVE")?.usage ?? "MOVE", detail: "cancelling needs a reason")
         }
+        detachThread(of: number)
         // Whoever held the order hears of the move, even when someone else made it.
         let audience = audience(of: order)
         order.stage = target
@@ -114,7 +117,7 @@ extension Desk {
     }
 
     mutating func note(_ number: String, text: String, by user: User, now: Instant) throws(DeskError) -> Reply {
-        var order = try existingOrder(number)
+        var order = try takeForChange(number)
         appendNote(Note(author: user.name, at: now, text: text), to: &order)
         order = renewed(order, by: user.name, now: now)
         record("note", text, by: user.name, on: &order, now: now)

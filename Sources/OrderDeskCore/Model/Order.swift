@@ -220,6 +220,16 @@ public struct HistoryEntry: Sendable, Equatable {
     }
 }
 
+extension Order {
+    /// The order as the store's `.order` change carries it: everything but notes and history.
+    public var withoutThread: Order {
+        var row = self
+        row.notes = []
+        row.history = []
+        return row
+    }
+}
+
 extension Order: Equatable {
     public static func == (lhs: Order, rhs: Order) -> Bool {
         lhs.number == rhs.number && lhs.customer == rhs.customer && lhs.rep == rhs.rep && lhs.purchaseOrder == rhs.purchaseOrder
