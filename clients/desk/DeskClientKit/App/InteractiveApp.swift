@@ -58,7 +58,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         status = settings.showsStatusLine ? StatusLine(user: settings.user) : nil
         screen = Screen(prompt: "> ", columns: 80)
         lastEventFile = settings.user.map { settings.lastEventFile(for: $0) }
-        session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password),
+        session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password,
+                                                                   isTLS: settings.isTLS, caFile: settings.caFile),
                           reconnects: true, queue: queue, lastEventID: lastEventFile?.load())
         completer.localCommands = ["help", "quit", "exit"]
         session.onNotice = { [unowned self] notice in self.handle(notice) }
@@ -101,6 +102,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             }
             password = retry
             session.logIn(password: retry)
+        case .certificateRefused(let reason):
+            leave(with: .certificateRefused, message: "cannot connect to \(session.endpoint): \(reason)")
         case .cannotConnect(let reason):
             leave(with: .cannotConnect, message: "cannot connect to \(session.endpoint): \(reason)")
         case .connectionLost(let reason, let willRetry):

@@ -34,7 +34,8 @@ public final class ScriptApp: DeskApp, @unchecked Sendable {  // all state confi
         isJSON = settings.isJSON
         renderer = Renderer(style: style, user: settings.user)
         if Terminal.isTerminal(STDOUT_FILENO) { renderer.maximumWidth = Terminal(output: STDOUT_FILENO).columns - 1 }
-        session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password),
+        session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password,
+                                                                   isTLS: settings.isTLS, caFile: settings.caFile),
                           reconnects: false, queue: queue)
         session.onNotice = { [unowned self] notice in self.handle(notice) }
         // Pushes are printed only as JSON: in text, they would mix into the output a script parses.
@@ -64,6 +65,8 @@ public final class ScriptApp: DeskApp, @unchecked Sendable {  // all state confi
         case .loginFailed(let reply):
             print(reply)
             finish(ExitCode(errorCode: reply.errorCode ?? "login-failed"))
+        case .certificateRefused(let reason):
+            fail(.certificateRefused, code: "certificate-refused", message: "cannot connect to \(session.endpoint): \(reason)")
         case .cannotConnect(let reason):
             fail(.cannotConnect, code: "cannot-connect", message: "cannot connect to \(session.endpoint): \(reason)")
         case .connectionLost(let reason, _):

@@ -11,6 +11,8 @@ public enum ExitCode: Int32, Sendable {
     case notAllowed = 4
     /// The order or user does not exist.
     case notFound = 5
+    /// `--tls`: the server's certificate was not trusted, or not for the host dialled.
+    case certificateRefused = 6
 
     /// The status for a reply that ended in `ERR code`.
     public init(errorCode code: String) {

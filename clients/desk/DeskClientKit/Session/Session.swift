@@ -21,8 +21,13 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         public var user: String?
         /// Kept in memory for logging in again after a reconnect; never written anywhere.
         public var password: String?
+        /// Speak TLS, trusting `caFile` (PEM) or, when nil, the system's trust store.
+        public var isTLS = false
+        public var caFile: String?
 
-        public init(host: String, port: UInt16, user: String?, password: String?) {
+        public init(host: String, port: UInt16, user: String?, password: String?, isTLS: Bool = false, caFile: String? = nil) {
+            self.isTLS = isTLS
+            self.caFile = caFile
             self.host = host
             self.port = port
             self.user = user
@@ -51,6 +56,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         case loginFailed(ServerReply)
         /// The first connection could not be made.
         case cannotConnect(String)
+        /// The server's TLS certificate was refused (untrusted, or for another name): never retried.
+        case certificateRefused(String)
         /// The connection dropped; when `willRetry`, a reconnect follows.
         case connectionLost(reason: String, willRetry: Bool)
         /// A reconnect attempt failed; the next comes after `delay` seconds.
@@ -184,9 +191,13 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private func connect() {
         state = .connecting
         byeReason = nil
-        Connection.open(host: account.host, port: account.port, queue: queue) { [self] result in
+        Connection.open(host: account.host, port: account.port, tls: account.isTLS ? .init(caFile: account.caFile) : nil, queue: queue) { [self] result in
             switch result {
             case .success(let connection): self.opened(connection)
+            case .failure(let failure) where failure.isCertificateRefused:
+                guard state == .connecting else { return }
+                state = .closed
+                onNotice(.certificateRefused(failure.description))
             case .failure(let failure): self.failedToConnect(failure.description)
             }
         }

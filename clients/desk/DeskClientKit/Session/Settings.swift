@@ -8,6 +8,9 @@ import Foundation
 public struct Settings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port: UInt16 = 7878
+    /// `--tls`: speak TLS and verify the server's certificate (against `caFile`, or the system's trust store).
+    public var isTLS = false
+    public var caFile: String?
     public var user: String?
     /// `-c` commands, run in order, then exit.
     public var commands: [String] = []
@@ -50,6 +53,11 @@ public struct Settings: Sendable, Equatable {
         if let host = flags.values["host"] { settings.host = host }
         if let port = flags.values["port"] { settings.port = try parsePort(port, source: "--port") }
         if let user = flags.values["user"] { settings.user = user }
+        if flags.switches.contains("tls") { settings.isTLS = true }
+        if let ca = flags.values["ca"] {
+            settings.caFile = ca
+            settings.isTLS = true
+        }
         settings.commands = flags.commands
         settings.isJSON = flags.switches.contains("json")
         if flags.switches.contains("no-bell") { settings.isBellEnabled = false }
@@ -67,11 +75,15 @@ public struct Settings: Sendable, Equatable {
             switch entry.key {
             case "host": host = entry.value
             case "port": port = try Self.parsePort(entry.value, source: place)
+            case "tls": isTLS = try Self.parseSwitch(entry.value, source: place)
+            case "ca":
+                caFile = entry.value
+                isTLS = true
             case "user": user = entry.value
             case "bell": isBellEnabled = try Self.parseSwitch(entry.value, source: place)
             case "color": isColorAllowed = try Self.parseSwitch(entry.value, source: place)
             case "status": showsStatusLine = try Self.parseSwitch(entry.value, source: place)
-            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, user, bell, color, status)")
+            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, tls, ca, user, bell, color, status)")
             }
         }
     }
@@ -102,6 +114,8 @@ public struct Settings: Sendable, Equatable {
 
           --host HOST        server address (default 127.0.0.1; env ORDERDESK_HOST)
           --port PORT        server port (default 7878; env ORDERDESK_PORT)
+          --tls              speak TLS; the server's certificate must be trusted and for HOST
+          --ca FILE          trust the CA certificates in FILE (PEM) instead of the system's (implies --tls)
           --user NAME        log in as NAME (env ORDERDESK_USER; asked for when missing)
           -c, --command CMD  run CMD, print the reply, exit (repeatable)
           --json             print one JSON object per reply and push
@@ -114,7 +128,7 @@ public struct Settings: Sendable, Equatable {
 
         The password comes from ORDERDESK_PASSWORD, --password-stdin, or a prompt without echo.
         Exit codes: 0 ok, 1 error reply, 2 usage, 3 cannot connect, 4 login failed or denied,
-        5 not found. docs/CLIENT.md has the rest.
+        5 not found, 6 the server's TLS certificate was refused. docs/CLIENT.md has the rest.
         """
 
     public static let version = "desk 1"
@@ -132,8 +146,8 @@ private struct Flags {
     var switches: Set<String> = []
     var commands: [String] = []
 
-    static let valued: Set<String> = ["host", "port", "user", "config", "command"]
-    static let switchNames: Set<String> = ["json", "no-bell", "no-color", "no-status", "password-stdin", "help", "version"]
+    static let valued: Set<String> = ["host", "port", "user", "config", "command", "ca"]
+    static let switchNames: Set<String> = ["tls", "json", "no-bell", "no-color", "no-status", "password-stdin", "help", "version"]
     static let short: [String: String] = ["-c": "command", "-u": "user", "-h": "help"]
 
     init(_ arguments: [String]) throws(UsageError) {

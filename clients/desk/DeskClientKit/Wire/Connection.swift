@@ -1,4 +1,5 @@
 import Dispatch
+import OrderDeskTLS
 import OrderDeskWire
 #if canImport(Glibc)
 import Glibc
@@ -8,10 +9,18 @@ import Glibc
 ///
 /// The socket is non-blocking. Reads come from a read source on `queue`; writes go straight
 /// to `send`, and only when the kernel buffer is full is the rest kept for a write source.
-/// `onClose` is called once, on `queue`, whoever closed the connection.
+/// `onClose` is called once, on `queue`, whoever closed the connection. With TLS, the handshake
+/// (and the check of the server's certificate) is done before the connection is handed over;
+/// after it, reads and writes go through the TLS session on the same sources.
 final class Connection: @unchecked Sendable {  // state confined to `queue`
+    /// How to speak TLS: trust `caFile` (PEM), or the system's trust store when nil.
+    struct TLSOptions: Sendable {
+        var caFile: String?
+    }
+
     private let descriptor: Int32
     private let queue: DispatchQueue
+    private var stream: TLSStream?
     private var framer = LineFramer(maximumLineLength: 1 << 20)
     private var readSource: DispatchSourceRead?
     private var writeSource: DispatchSourceWrite?
@@ -29,17 +38,36 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
 
     /// Connects off `queue` (a slow or silent host never stalls the screen), then calls
     /// `completion` on `queue` with the connection, started, or a reason it failed.
-    static func open(host: String, port: UInt16, timeoutSeconds: Int32 = 5, queue: DispatchQueue,
+    static func open(host: String, port: UInt16, tls: TLSOptions? = nil, timeoutSeconds: Int32 = 5, queue: DispatchQueue,
                      completion: @escaping @Sendable (Result<Connection, ConnectFailure>) -> Void) {
         DispatchQueue.global().async {
-            let result = Result { () throws(ConnectFailure) -> Int32 in try connectSocket(host: host, port: port, timeoutSeconds: timeoutSeconds) }
+            let result = Result { () throws(ConnectFailure) -> (Int32, TLSStream?) in
+                try connectAndHandshake(host: host, port: port, tls: tls, timeoutSeconds: timeoutSeconds)
+            }
+            let handed = UncheckedBox(result)
             queue.async {
-                completion(result.map { descriptor in
+                completion(handed.value.map { descriptor, stream in
                     let connection = Connection(descriptor: descriptor, queue: queue)
+                    connection.stream = stream
                     connection.startReading()
                     return connection
                 })
             }
+        }
+    }
+
+    /// The socket, connected, and with `tls` its session after the handshake.
+    private static func connectAndHandshake(host: String, port: UInt16, tls: TLSOptions?,
+                                            timeoutSeconds: Int32) throws(ConnectFailure) -> (Int32, TLSStream?) {
+        let descriptor = try connectSocket(host: host, port: port, timeoutSeconds: timeoutSeconds)
+        guard let tls else { return (descriptor, nil) }
+        do {
+            let stream = try TLSStream(connecting: descriptor, host: host, context: TLSContext.client(ca: tls.caFile))
+            try stream.handshake(descriptor: descriptor, timeoutMilliseconds: timeoutSeconds * 1000)
+            return (descriptor, stream)
+        } catch {
+            Glibc.close(descriptor)
+            throw ConnectFailure(description: error.description, isCertificateRefused: error.kind == .verification)
         }
     }
 
@@ -81,6 +109,10 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
 
     private func readAvailable() {
         var buffer = [UInt8](repeating: 0, count: 65_536)
+        if let stream {
+            readTLS(stream, into: &buffer)
+            return
+        }
         let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
         if count == 0 {
             close(reason: "the server closed the connection")
@@ -97,7 +129,53 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
         }
     }
 
+    /// Reads everything the TLS session has now: bytes inside it would not wake the source again.
+    private func readTLS(_ stream: TLSStream, into buffer: inout [UInt8]) {
+        repeat {
+            switch buffer.withUnsafeMutableBytes({ stream.read(into: $0) }) {
+            case .done(let count):
+                for frame in framer.append(buffer[..<count]) {
+                    guard !isClosed else { return }
+                    if case .line(let text) = frame { onLine(text) }
+                }
+            case .wantRead:
+                if !unsent.isEmpty { flush() }
+                return
+            case .wantWrite:
+                waitUntilWritable()
+                return
+            case .closed:
+                close(reason: "the server closed the connection")
+                return
+            case .failed(let why):
+                close(reason: "TLS: \(why)")
+                return
+            }
+        } while !isClosed && stream.hasBufferedInput
+        if !isClosed, !unsent.isEmpty { flush() }
+    }
+
     private func flush() {
+        if let stream {
+            while !unsent.isEmpty {
+                switch unsent.withUnsafeBytes({ stream.write($0) }) {
+                case .done(let sent): unsent.removeFirst(sent)
+                case .wantWrite:
+                    waitUntilWritable()
+                    return
+                case .wantRead: return  // the next read retries
+                case .closed:
+                    close(reason: "the server closed the connection")
+                    return
+                case .failed(let why):
+                    close(reason: "TLS: \(why)")
+                    return
+                }
+            }
+            writeSource?.cancel()
+            writeSource = nil
+            return
+        }
         while !unsent.isEmpty {
             let sent = unsent.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if sent > 0 {
@@ -118,7 +196,18 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
     private func waitUntilWritable() {
         guard writeSource == nil else { return }
         let source = DispatchSource.makeWriteSource(fileDescriptor: descriptor, queue: queue)
-        source.setEventHandler { [weak self] in self?.flush() }
+        source.setEventHandler { [weak self] in
+            guard let self else { return }
+            self.flush()
+            // A TLS read that wanted to write is retried too.
+            if self.stream != nil, !self.isClosed {
+                self.readAvailable()
+                if self.unsent.isEmpty, let source = self.writeSource {
+                    self.writeSource = nil
+                    source.cancel()
+                }
+            }
+        }
         writeSource = source
         source.resume()
     }
@@ -127,6 +216,14 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
 /// Why a connection could not be opened.
 struct ConnectFailure: Error, CustomStringConvertible {
     var description: String
+    /// The server's TLS certificate was refused: retrying will not help.
+    var isCertificateRefused = false
+}
+
+/// Hands a value that is used by one queue at a time to another queue.
+private struct UncheckedBox<Value>: @unchecked Sendable {  // the sender never touches the value again
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// Resolves `host`, connects with a deadline, and returns a non-blocking socket.
