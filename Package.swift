@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "CFuzzerShim"),
         .executableTarget(name: "orderdesk-fuzz", dependencies: ["OrderDeskCore", "OrderDeskWire", "CFuzzerShim"]),
         // Load generator and figures (docs/BENCHMARKS.md): swift run -c release orderdesk-bench
-        .executableTarget(name: "orderdesk-bench", dependencies: ["OrderDeskServer"]),
+        .executableTarget(name: "orderdesk-bench", dependencies: ["OrderDeskServer", "OrderDeskTLS"]),
         // The thin terminal client: protocol and presentation only, no business rules.
         .target(name: "DeskClientKit", dependencies: ["OrderDeskWire", "OrderDeskTLS"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),

@@ -1,4 +1,5 @@
 import Foundation
+import OrderDeskTLS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,6 +10,8 @@ final class BenchClient: @unchecked Sendable {  // used by one thread at a time
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var start = 0
     private var end = 0
+    /// With `--tls`, the TLS session (see `BenchTLS`).
+    private var tls: TLSStream?
 
     init(port: UInt16) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
@@ -26,6 +29,16 @@ final class BenchClient: @unchecked Sendable {  // used by one thread at a time
         }
         var yes: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &yes, socklen_t(MemoryLayout<Int32>.size))
+        if let context = BenchTLS.context(for: port) {
+            do {
+                let stream = try TLSStream(connecting: descriptor, host: "127.0.0.1", context: context)
+                try stream.handshake(descriptor: descriptor, timeoutMilliseconds: 10_000)
+                tls = stream
+            } catch {
+                close(descriptor)
+                throw BenchError("TLS to \(port): \(error)")
+            }
+        }
     }
 
     deinit { close(descriptor) }
@@ -34,6 +47,13 @@ final class BenchClient: @unchecked Sendable {  // used by one thread at a time
         var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
+            if let tls {
+                guard case .done(let sent) = bytes.withUnsafeBytes({ tls.write(UnsafeRawBufferPointer(rebasing: $0[offset...])) }) else {
+                    throw BenchError("TLS write failed")
+                }
+                offset += sent
+                continue
+            }
             let sent = bytes.withUnsafeMutableBytes { Glibc.send(descriptor, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
             guard sent > 0 else { throw BenchError("send: \(String(cString: strerror(errno)))") }
             offset += sent
@@ -59,7 +79,17 @@ final class BenchClient: @unchecked Sendable {  // used by one thread at a time
                 start = 0
             }
             if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + end, $0.count - end, 0) }
+            var count: Int
+            if let tls {
+                switch buffer.withUnsafeMutableBytes({ tls.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[end...])) }) {
+                case .done(let read): count = read
+                case .closed: count = 0
+                case .wantRead, .wantWrite: continue
+                case .failed(let why): throw BenchError("TLS read: \(why)")
+                }
+            } else {
+                count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + end, $0.count - end, 0) }
+            }
             if count == 0 { return nil }
             if count < 0 {
                 if errno == EINTR { continue }

@@ -7,7 +7,7 @@ import Glibc
 struct BenchOptions {
     static let usage = """
         usage: orderdesk-bench [--quick] [--scenario claim,capture,note,fanout,idle,restart,neighbour,backup,peer] [--sessions 1,10,50]
-                               [--duration SECONDS] [--restart-orders N] [--data-dir DIR]
+                               [--duration SECONDS] [--restart-orders N] [--data-dir DIR] [--tls]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
           --scenario LIST    which scenarios (default: all)
@@ -15,12 +15,14 @@ struct BenchOptions {
           --duration S       seconds per claim-cycle run (default 10)
           --restart-orders N orders in the restart and backup scenarios' data file (default 1000000)
           --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
+          --tls              the desk and Redis serve TLS only (a throwaway CA); every client speaks TLS
           --backup-tuning P:U:F  backup scenario: P pages per step, U µs pause, fsync every F pages (default 256:1000:512)
         Build it released: swift run -c release orderdesk-bench
         """
 
     var quick = false
     var help = false
+    var tls = false
     var scenarios: Set<String> = ["claim", "capture", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer"]
     var sessions = [1, 10, 50]
     var duration = 10.0
@@ -37,6 +39,7 @@ struct BenchOptions {
             }
             switch argument {
             case "--quick": quick = true
+            case "--tls": tls = true
             case "--help", "-h": help = true
             case "--scenario": scenarios = Set(try value().split(separator: ",").map(String.init))
             case "--sessions": sessions = try value().split(separator: ",").map { guard let n = Int($0), n > 0 else { throw BenchError("bad --sessions") }; return n }
@@ -66,6 +69,10 @@ struct BenchRun {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { if options.dataDirectory == nil { try? FileManager.default.removeItem(atPath: directory) } }
         printMachine()
+        if options.tls {
+            try BenchTLS.prepare(in: directory)
+            say("tls: the desk and Redis serve TLS only; every client speaks TLS 1.3")
+        }
         let scenarios = Scenarios(options: options, directory: directory)
         let peers = Peers(options: options, directory: directory)
         var claim: [Int: [String: Double]] = [:]

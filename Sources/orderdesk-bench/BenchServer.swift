@@ -15,7 +15,7 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
 
     init(data: String, lease: Int = 900) throws {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["__serve", data, String(lease)]
+        process.arguments = ["__serve", data, String(lease)] + (BenchTLS.files.map { [$0.certificate, $0.key] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         let started = monotonicNanoseconds()
@@ -34,6 +34,7 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
             throw BenchError("no port in \(text)")
         }
         port = number
+        try BenchTLS.serve(port: number)
     }
 
     var pid: Int32 { process.processIdentifier }
@@ -58,6 +59,10 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
             configuration.log = Log(level: .error)
             configuration.maximumSessions = 50_000
             configuration.desk.leaseDuration = .seconds(Int64(arguments.count > 1 ? Int(arguments[1]) ?? 900 : 900))
+            if arguments.count > 3 {
+                configuration.port = nil
+                configuration.tls = TLSSettings(port: 0, certificateFile: arguments[2], keyFile: arguments[3])
+            }
             let store = try SQLiteStore(path: arguments[0])
             let server = try DeskServer(configuration: configuration, store: store)
             let port = try server.start()

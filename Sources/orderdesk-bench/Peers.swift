@@ -112,7 +112,13 @@ struct Peers {
             return nil
         }
         let port = Self.freePort()
-        let process = try Self.launch(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "20000"], port: port)
+        var arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxclients", "20000"]
+        if let files = BenchTLS.files {
+            arguments = ["--port", "0", "--tls-port", String(port), "--tls-cert-file", files.certificate, "--tls-key-file", files.key,
+                         "--tls-ca-cert-file", files.ca, "--tls-auth-clients", "no"] + arguments.dropFirst(2)
+            try BenchTLS.serve(port: port)
+        }
+        let process = try Self.launch(binary, arguments, port: port)
         defer { process.terminate(); process.waitUntilExit() }
         let watchers = options.quick ? 100 : 1000
         let rounds = options.quick ? 3 : 20
