@@ -1,5 +1,8 @@
 import CSSL
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Why TLS could not be set up or a handshake failed, in words for the person who must fix it.
 public struct TLSError: Error, CustomStringConvertible, Sendable {
@@ -32,6 +35,10 @@ public final class TLSContext: @unchecked Sendable {  // immutable after init (s
     public let isServer: Bool
 
     private init(method: OpaquePointer?, isServer: Bool) throws(TLSError) {
+        // libssl's socket BIO writes with write(2), not send(MSG_NOSIGNAL): a peer that is gone
+        // would raise SIGPIPE and kill the process. Every process that speaks TLS ignores it and
+        // gets EPIPE instead (the server and the clients already ignore it for their own sends).
+        signal(SIGPIPE, SIG_IGN)
         guard let context = SSL_CTX_new(method) else { throw TLSError(.setup, "cannot create a TLS context: \(TLSErrors.take())") }
         pointer = context
         self.isServer = isServer
