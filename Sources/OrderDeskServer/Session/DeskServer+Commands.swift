@@ -108,25 +108,9 @@ extension DeskServer {
                 return
             }
             // Hash off the desk queue, like a login; the session's next lines wait for the answer.
-            let accepted = passwords.submit(from: LoginThrottle.key(for: connection.peerAddress), {
-                Result { try Passwords.credential(for: password) }
-            }, completion: { [weak self] (credential: Result<Credential, Error>) in
-                guard let self else { return }
-                connection.isBusy = false
-                switch credential {
-                case .success(let credential):
-                    self.log(.info, "admin action", [("by", admin), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
-                    self.apply(self.desk.addUser(User(name: name, role: role, credential: credential), by: admin, now: self.clockNow()), replyTo: connection)
-                case .failure(let error):
-                    self.log(.error, "password hashing failed", [("user", name), ("error", "\(error)")])
-                    self.send(.failure(.busy("the password could not be hashed")), to: connection)
-                }
-                self.serve(connection)
-            })
-            if accepted {
-                connection.isBusy = true
-            } else {
-                send(.failure(.busy("too many password checks are waiting")), to: connection)
+            hashOffQueue(for: connection, { Result { try Passwords.credential(for: password) } }) { server, credential in
+                server.log(.info, "admin action", [("by", admin), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
+                server.apply(server.desk.addUser(User(name: name, role: role, credential: credential), by: admin, now: server.clockNow()), replyTo: connection)
             }
         case .resetPassword(let name, let password): resetPassword(of: name, to: password, on: connection)
         case .changePassword(let old, let new): changePassword(from: old, to: new, on: connection)

@@ -47,7 +47,7 @@ extension DeskServer {
 
     /// Runs `work` in the password pool; the session's next lines wait for `done`, which runs on
     /// the desk queue. A full pool or a hashing failure is `busy`, and nothing changes.
-    private func hashOffQueue<Value: Sendable>(for connection: Connection, _ work: @escaping @Sendable () -> Result<Value, Error>,
+    func hashOffQueue<Value: Sendable>(for connection: Connection, _ work: @escaping @Sendable () -> Result<Value, Error>,
                                                done: @escaping (DeskServer, Value) -> Void) {
         let accepted = passwords.submit(from: LoginThrottle.key(for: connection.peerAddress), work, completion: { [weak self] result in
             guard let self else { return }

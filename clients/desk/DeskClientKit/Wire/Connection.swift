@@ -132,7 +132,8 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
     /// Reads everything the TLS session has now: bytes inside it would not wake the source again.
     private func readTLS(_ stream: TLSStream, into buffer: inout [UInt8]) {
         repeat {
-            switch buffer.withUnsafeMutableBytes({ stream.read(into: $0) }) {
+            let outcome = buffer.withUnsafeMutableBytes { stream.read(into: $0) }
+            switch outcome {
             case .done(let count):
                 for frame in framer.append(buffer[..<count]) {
                     guard !isClosed else { return }
@@ -144,31 +145,35 @@ final class Connection: @unchecked Sendable {  // state confined to `queue`
             case .wantWrite:
                 waitUntilWritable()
                 return
-            case .closed:
-                close(reason: "the server closed the connection")
-                return
-            case .failed(let why):
-                close(reason: "TLS: \(why)")
+            case .closed, .failed:
+                closeForTLS(outcome)
                 return
             }
         } while !isClosed && stream.hasBufferedInput
         if !isClosed, !unsent.isEmpty { flush() }
     }
 
+    /// Closes for a TLS read or write that found the session over.
+    private func closeForTLS(_ outcome: TLSStream.Outcome) {
+        if case .failed(let why) = outcome {
+            close(reason: "TLS: \(why)")
+        } else {
+            close(reason: "the server closed the connection")
+        }
+    }
+
     private func flush() {
         if let stream {
             while !unsent.isEmpty {
-                switch unsent.withUnsafeBytes({ stream.write($0) }) {
+                let outcome = unsent.withUnsafeBytes { stream.write($0) }
+                switch outcome {
                 case .done(let sent): unsent.removeFirst(sent)
                 case .wantWrite:
                     waitUntilWritable()
                     return
                 case .wantRead: return  // the next read retries
-                case .closed:
-                    close(reason: "the server closed the connection")
-                    return
-                case .failed(let why):
-                    close(reason: "TLS: \(why)")
+                case .closed, .failed:
+                    closeForTLS(outcome)
                     return
                 }
             }
