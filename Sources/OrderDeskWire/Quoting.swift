@@ -6,52 +6,26 @@
 public enum Quoting {
     /// Returns `text` as a single wire word, quoting it only when it must be.
     public static func word(_ text: String) -> String {
-        if !text.isEmpty && !text.utf8.contains(where: needsQuoting) { return text }
+        if !text.isEmpty && !text.utf8.contains(where: WireWriter.needsQuoting) { return text }
         return quoted(text)
     }
 
     /// Returns `text` as a quoted string, always.
     public static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += " "  // Other control characters have no escape: they travel as a space.
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
-        return out
+        var writer = WireWriter(capacity: text.utf8.count + 2)
+        writer.quoted(text)
+        return writer.text
     }
 
     /// Returns `key=value` with the value quoted when it must be.
     public static func field(_ key: String, _ value: String) -> String {
-        var text = ""
-        appendField(key, value, to: &text)
-        return text
+        var writer = WireWriter(capacity: key.utf8.count + value.utf8.count + 3)
+        writer.field(named: key, value)
+        return writer.text
     }
 
     /// Appends `key=value` to `text`, quoting the value only when it must be.
     public static func appendField(_ key: String, _ value: String, to text: inout String) {
-        text += key
-        text += "="
-        if !value.isEmpty && !value.utf8.contains(where: needsQuoting) {
-            text += value
-        } else {
-            text += quoted(value)
-        }
-    }
-
-    private static func needsQuoting(_ byte: UInt8) -> Bool {
-        byte <= 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "=") || byte == 0x7F
+        text += field(key, value)
     }
 }

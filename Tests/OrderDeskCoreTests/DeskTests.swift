@@ -31,9 +31,13 @@ struct DeskFixture {
 }
 
 extension Reply {
-    var isOK: Bool { if case .ok = self { true } else { false } }
+    var isOK: Bool { isSuccess }
     var errorCode: String? { if case .failure(let error) = self { error.code } else { nil } }
-    var summary: String { if case .ok(let summary, _) = self { summary } else { "" } }
+    /// The `OK` line's fields, as the encoder writes them ("" for a failure).
+    var summary: String { wireLines.last.flatMap { $0.hasPrefix("OK") ? String($0.dropFirst(3)) : nil } ?? "" }
+    /// The data lines, without their `* `.
+    var data: [String] { wireLines.dropLast().map { String($0.dropFirst(2)) } }
+    private var wireLines: [Substring] { wireText.split(separator: "\n") }
 }
 
 @Suite("Desk rules")

@@ -35,7 +35,7 @@ extension Desk {
     }
 
     private func claimReply(_ order: Order, now: Instant) -> Reply {
-        .ok(Rendering.join([("order", order.number)] + leaseFields(order)), data: Rendering.card(order, now: now, noteLimit: 5))
+        .answer(.claimed(OrderView(order, now: now, noteLimit: 5)))
     }
 
     mutating func handBack(_ number: String, reason: String, by user: User, now: Instant) throws(DeskError) -> Reply {
@@ -49,7 +49,7 @@ extension Desk {
         record("handed-back", "token \(lease.token): \(reason)", by: user.name, on: &order, now: now)
         save(order, now: now)
         notify(Array(order.watchers), except: user.name, .handedBack(order: number, by: user.name, reason: reason), now: now)
-        return .ok(Rendering.join([("order", number), ("queue", QueueName.queues(of: order).first?.wireName ?? "none")]))
+        return .answer(.handedBack(order: number, queue: QueueName.queues(of: order).first))
     }
 
     mutating func touch(_ number: String, by user: User, now: Instant) throws(DeskError) -> Reply {
@@ -60,7 +60,7 @@ extension Desk {
         }
         let renewedOrder = renewed(order, by: user.name, now: now)
         save(renewedOrder, now: now)
-        return .ok(Rendering.join([("order", number)] + leaseFields(renewedOrder)))
+        return .answer(.renewed(order: number, lease: renewedOrder.lease ?? lease))
     }
 
     /// Gives the order to `target` (or to nobody), telling the old holder, the new one and the watchers.

@@ -46,10 +46,10 @@ extension Desk {
         return .ok(Rendering.join([("order", number), ("marked", String(marked)), ("unread", String(unreadCount(of: user.name)))]))
     }
 
-    /// `marked= unread=` for an ORDER reply that marked events read; nothing when none were unread.
-    mutating func markReadFields(order number: String, user: User) -> [(String, String)] {
+    /// What an ORDER reply says of the events it marked read; nil when none were unread.
+    mutating func readMarks(order number: String, user: User) -> ReadMarks? {
         let marked = markRead(order: number, user: user.name)
-        return marked == 0 ? [] : [("marked", String(marked)), ("unread", String(unreadCount(of: user.name)))]
+        return marked == 0 ? nil : ReadMarks(marked: marked, unread: unreadCount(of: user.name))
     }
 
     /// Marks `user`'s unread personal events about `number` read; returns how many.

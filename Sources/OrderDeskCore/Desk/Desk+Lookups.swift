@@ -19,7 +19,7 @@ extension Desk {
     /// it are marked read (the only change a look-up makes; it takes no claim).
     mutating func show(_ number: String, for user: User, now: Instant) throws(DeskError) -> Reply {
         let order = try existingOrder(number)
-        return .ok(Rendering.join([("order", number)] + markReadFields(order: number, user: user)), data: Rendering.card(order, now: now))
+        return .answer(.card(OrderView(order, now: now), marks: readMarks(order: number, user: user)))
     }
 
     /// CARD: the order in plain words (`PlainStatus`), for customer service on the phone.
@@ -82,7 +82,7 @@ extension Desk {
         if case .history = command {
             return finish(reply: .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine)))
         }
-        return finish(reply: .ok(Rendering.join([("order", number)] + markReadFields(order: number, user: user)), data: Rendering.card(order, now: now)))
+        return finish(reply: .answer(.card(OrderView(order, now: now), marks: readMarks(order: number, user: user))))
     }
 
     func listQueue(_ queue: QueueName, limit: Int, for user: User, now: Instant) throws(DeskError) -> Reply {

@@ -7,7 +7,7 @@ extension Desk {
         save(order, now: now)
         notify(Array(order.watchers), except: user.name, .captured(order: order.number, customer: order.customer, by: user.name), now: now)
         flow.captured &+= 1
-        return .ok(Rendering.join([("order", order.number), ("total", order.total.decimal), ("currency", order.currency)]))
+        return .answer(.captured(order: order.number, total: order.total, currency: order.currency))
     }
 
     /// Captures an order as of `capturedAt` (imports and demo data); the same rules as CAPTURE.
@@ -47,7 +47,7 @@ extension Desk {
                .hold(order: number, type: type, by: user.name, reason: reason), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
         flow.holdsPlaced[type, default: 0] &+= 1
-        return .ok(Rendering.join([("order", number), ("hold", String(hold.id)), ("type", type.rawValue)] + leaseFields(order)))
+        return .answer(.held(order: number, hold: hold.id, type: type, lease: order.lease))
     }
 
     mutating func unhold(_ number: String, type: HoldType, reason: String, by user: User, now: Instant) throws(DeskError) -> Reply {
@@ -67,8 +67,7 @@ extension Desk {
         notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name,
                .unhold(order: number, type: type, by: user.name, reason: reason), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: reason), now: now)
-        let open = order.openHolds.map(\.type.rawValue).joined(separator: ",")
-        return .ok(Rendering.join([("order", number), ("type", type.rawValue), ("open-holds", open.isEmpty ? "none" : open)] + leaseFields(order)))
+        return .answer(.unheld(order: number, type: type, openHolds: order.openHolds.map(\.type), lease: order.lease))
     }
 
     mutating func move(_ number: String, to target: Stage, reason: String?, by user: User, now: Instant) throws(DeskError) -> Reply {
@@ -103,7 +102,7 @@ extension Desk {
         notify(audience, except: user.name, .stage(order: number, from: from, to: target, by: user.name, reason: reason), now: now)
         flow.moves[target, default: 0] &+= 1
         if target == .shipped { flow.cycleSeconds.record(max(0, (now - order.capturedAt).value) / 1000) }
-        return .ok(Rendering.join([("order", number), ("stage", target.rawValue)]))
+        return .answer(.moved(order: number, stage: target))
     }
 
     /// protocol.md's table: who may make each move.
@@ -125,15 +124,14 @@ extension Desk {
         let mentioned = mentionedUsers(in: text)
         notify(audience(of: order).filter { !mentioned.contains($0) }, except: user.name, .note(order: number, by: user.name, text: text), now: now)
         notify(mentioned, except: user.name, .mention(order: number, by: user.name, text: text), now: now)
-        return .ok(Rendering.join([("order", number), ("notes", String(order.notes.count))]
-                                  + (mentioned.isEmpty ? [] : [("mentioned", mentioned.joined(separator: ","))])))
+        return .answer(.noted(order: number, notes: order.notes.count, mentioned: mentioned))
     }
 
     mutating func watch(_ number: String, user: User, isWatching: Bool, now: Instant) throws(DeskError) -> Reply {
         var order = try existingOrder(number)
         let changed = isWatching ? order.watchers.insert(user.name).inserted : order.watchers.remove(user.name) != nil
         if changed { save(order, now: now) }
-        return .ok(Rendering.join([("order", number), ("watching", isWatching ? "yes" : "no")]))
+        return .answer(.watching(order: number, isWatching: isWatching))
     }
 
     /// Who hears about changes to `order`: its watchers and its holder.

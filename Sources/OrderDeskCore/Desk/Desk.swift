@@ -222,14 +222,15 @@ public struct Desk: Sendable {
         guard !targets.isEmpty else { return }
         let event = Event(id: counters.nextEventID, at: now, kind: kind)
         counters.nextEventID += 1
-        let line = event.wireLine
+        let push = Push(recipients: targets, event: event)
+        let line = push.text
         for user in targets {
             let entry = MailboxEntry(id: event.id, at: now, kind: event.kindName, line: line, isPersonal: event.isPersonal(for: user),
                                      isRead: false, isDelivered: !event.waitsForLogin || isOnline(user))
             mailboxes[user, default: Mailbox()].append(entry)
             changes.append(.mailbox(user: user, entry))
         }
-        pushes.append(Push(recipients: targets, event: event))
+        pushes.append(push)
         changes.append(.counters(counters))
     }
 

@@ -75,14 +75,10 @@ public struct DeskChecks: Sendable {
         func check(_ line: String, _ what: String) {
             if line.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) { found.append("\(what) holds a control character: \(line.debugDescription)") }
         }
-        switch outcome.reply {
-        case .ok(let summary, let data)?:
-            check(summary, "OK summary")
-            for line in data { check(line, "data line") }
-        case .failure(let error)?:
-            check(error.code + " " + error.message, "ERR line")
-        case nil:
-            break
+        if let reply = outcome.reply {
+            var lines = reply.wireText.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.last == "" { lines.removeLast() } else { found.append("the reply does not end in a line end") }
+            for line in lines { check(String(line), line.hasPrefix("ERR ") ? "ERR line" : line.hasPrefix("OK") ? "OK summary" : "data line") }
         }
         for push in outcome.pushes { check(push.event.wireLine, "event line") }
         return found

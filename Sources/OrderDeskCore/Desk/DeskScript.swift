@@ -54,7 +54,7 @@ public struct DeskScript {
         }
         let parser = CommandParser()
         for (user, line) in Self.setup {
-            guard case .success(let command) = parser.parse(line), case .ok? = desk.execute(command, as: user, now: now).reply else {
+            guard case .success(let command) = parser.parse(line), desk.execute(command, as: user, now: now).reply?.isSuccess == true else {
                 fatalError("fuzz setup failed: \(line)")
             }
         }

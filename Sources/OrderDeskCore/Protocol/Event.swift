@@ -96,45 +96,11 @@ public struct Event: Sendable, Equatable {
         }
     }
 
-    /// `EVENT <id> <kind> key=value...`, without the line end.
+    /// `EVENT <id> <kind> key=value...`, without the line end (see `WireWriter.event`).
     public var wireLine: String {
-        var fields: [(String, String)] = order.map { [("order", $0)] } ?? []
-        switch kind {
-        case .captured(_, let customer, let by):
-            fields += [("customer", customer), ("by", by)]
-        case .note(_, let by, let text), .mention(_, let by, let text):
-            fields += [("by", by), ("text", text)] + Self.orderReferences(in: text)
-        case .hold(_, let type, let by, let reason), .unhold(_, let type, let by, let reason):
-            fields += [("type", type.rawValue), ("by", by), ("reason", reason)]
-        case .stage(_, let from, let to, let by, let reason):
-            fields += [("from", from.rawValue), ("to", to.rawValue), ("by", by)]
-            if let reason { fields.append(("reason", reason)) }
-        case .claimed(_, let by, let token):
-            fields += [("by", by), ("token", String(token))]
-        case .handedBack(_, let by, let reason):
-            fields += [("by", by), ("reason", reason)]
-        case .reassigned(_, let from, let to, let by, let reason, let token):
-            fields += [("from", from ?? "nobody"), ("to", to ?? "nobody"), ("by", by), ("reason", reason)]
-            if let token { fields.append(("token", String(token))) }
-        case .leaseWarning(_, let holder, let until, let token):
-            fields += [("until", until.iso8601), ("token", String(token)), ("holder", holder)]
-        case .leaseExpired(_, let holder, let token, let reason):
-            fields += [("token", String(token)), ("reason", reason), ("holder", holder)]
-        case .queue(_, let queue, let change):
-            fields += [("queue", queue), ("change", change)]
-        case .stuckWarning(_, let queue, let since, let holder):
-            fields += [("queue", queue), ("since", since.iso8601), ("holder", holder)]
-        case .stuck(_, let queue, let since), .escalated(_, let queue, let since):
-            fields += [("queue", queue), ("since", since.iso8601)]
-        case .message(let from, let text):
-            fields += [("from", from), ("text", text)] + Self.orderReferences(in: text)
-        case .away(let user, let text):
-            fields += [("user", user), ("text", text)]
-        case .say(let room, let by, let text):
-            fields += [("room", room), ("by", by), ("text", text)] + Self.orderReferences(in: text)
-        }
-        fields.append(("at", at.iso8601))
-        return "EVENT \(id) \(kindName) " + Rendering.join(fields)
+        var writer = WireWriter(capacity: 128)
+        writer.event(self)
+        return writer.text
     }
 
     /// `orders=SO-1,SO-2` for the order numbers a free text mentions, so clients can link them.
@@ -148,9 +114,18 @@ public struct Event: Sendable, Equatable {
 public struct Push: Sendable, Equatable {
     public var recipients: [String]
     public var event: Event
+    /// The event as wire bytes, LF included: encoded once for every recipient.
+    public let line: [UInt8]
 
     public init(recipients: [String], event: Event) {
         self.recipients = recipients
         self.event = event
+        var writer = WireWriter(capacity: 160)
+        writer.event(event)
+        writer.newline()
+        line = writer.bytes
     }
+
+    /// The event's line as text, without its LF (for mailboxes).
+    public var text: String { String(decoding: line.dropLast(), as: UTF8.self) }
 }

@@ -51,6 +51,16 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     private var writeSource: DispatchSourceWrite?
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// Replies and pushes encoded before the changes they tell of are durable, oldest first; each
+    /// mark ends one of them and names the commit it waits for (see `releaseHeld`).
+    private var held: [UInt8] = []
+    private var heldMarks: [HeldMark] = []
+    /// While true, writes only append to `output`; `flushDeferred` sends it all in one go.
+    var defersFlush = false
+    /// True while the server lists this connection as having deferred output to flush.
+    var isFlushPending = false
+    /// True while the server lists this connection as holding output for a commit.
+    var isHoldingListed = false
     private var closeWhenFlushed = false
     /// Why the connection closed (or will, once flushed), for the log.
     private(set) var closeReason = ""
@@ -97,6 +107,11 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
 
     /// Bytes written but not yet accepted by the kernel.
     var unsentByteCount: Int { output.count - outputStart }
+
+    /// Bytes encoded and waiting for their commit.
+    var heldByteCount: Int { held.count }
+
+    var isHoldingOutput: Bool { !heldMarks.isEmpty }
 
     /// Lines waiting to be run.
     var hasWaitingInput: Bool { inboxStart < inbox.count }
@@ -277,16 +292,88 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     /// Queues `text` for the peer. Returns false (and queues nothing) when the connection is closed.
     @discardableResult
     func write(_ text: String) -> Bool {
+        write { $0.raw(text) }
+    }
+
+    /// Encodes straight into the output buffer and sends it (unless flushes are deferred).
+    /// Returns false (and queues nothing) when the connection is closed.
+    @discardableResult
+    func write(_ encode: (inout WireWriter) -> Void) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isClosed else { return false }
         if unsentByteCount == 0 {
             output.removeAll(keepingCapacity: true)
             outputStart = 0
         }
-        output.append(contentsOf: text.utf8)
+        var writer = WireWriter(capacity: 0)
+        swap(&writer.bytes, &output)
+        encode(&writer)
+        swap(&writer.bytes, &output)
+        outputWritten()
+        return true
+    }
+
+    /// Encodes a reply or push that may leave only once commit `sequence` is durable.
+    func hold(until sequence: UInt64, isReply: Bool, _ encode: (inout WireWriter) -> Void) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isClosed else { return }
+        var writer = WireWriter(capacity: 0)
+        swap(&writer.bytes, &held)
+        encode(&writer)
+        swap(&writer.bytes, &held)
+        heldMarks.append(HeldMark(sequence: sequence, end: held.count, isReply: isReply))
+    }
+
+    /// Moves what waited for commits up to `sequence` to the output. When those commits failed,
+    /// each reply becomes `failure` (the change it reported was undone) and pushes are dropped.
+    /// Returns the bytes added to the output and the pushes among them.
+    func releaseHeld(upTo sequence: UInt64, committed: Bool, failure: String) -> (bytes: Int, pushes: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        var released = 0
+        while released < heldMarks.count, heldMarks[released].sequence <= sequence { released += 1 }
+        guard released > 0 else { return (0, 0) }
+        let pushes = committed ? heldMarks[0..<released].reduce(0) { $0 + ($1.isReply ? 0 : 1) } : 0
+        let end = heldMarks[released - 1].end
+        let before = unsentByteCount
+        if !isClosed {
+            if unsentByteCount == 0 {
+                output.removeAll(keepingCapacity: true)
+                outputStart = 0
+            }
+            if committed {
+                output.append(contentsOf: held[0..<end])
+            } else {
+                for mark in heldMarks[0..<released] where mark.isReply { output.append(contentsOf: failure.utf8) }
+            }
+        }
+        if released == heldMarks.count {
+            held.removeAll(keepingCapacity: held.capacity <= 64 * 1024)
+            heldMarks.removeAll(keepingCapacity: true)
+        } else {
+            held.removeFirst(end)
+            heldMarks.removeFirst(released)
+            for index in heldMarks.indices { heldMarks[index].end -= end }
+        }
+        guard !isClosed else { return (0, 0) }
+        outputWritten()
+        return (unsentByteCount - before - end, pushes)
+    }
+
+    private func outputWritten() {
+        if defersFlush {
+            return
+        }
         if writeSource == nil { flush() }
         if !isClosed { pauseReadingIfOverBudget() }
-        return true
+    }
+
+    /// Sends what deferred writes queued.
+    func flushDeferred() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        defersFlush = false
+        guard !isClosed else { return }
+        if writeSource == nil, unsentByteCount > 0 { flush() }
+        if !isClosed { pauseReadingIfOverBudget() }
     }
 
     /// Sends what the kernel will take now; arms a write source for the rest.
@@ -403,6 +490,8 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         onInput = nil
         output = []
         outputStart = 0
+        held = []
+        heldMarks = []
         inbox = []
         inboxStart = 0
         inboxByteCount = 0
@@ -424,4 +513,11 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
         liveSources -= 1
         if liveSources == 0 && isClosed { Glibc.close(descriptor) }
     }
+}
+
+/// Where one held reply or push ends in `Connection.held`, and the commit it waits for.
+struct HeldMark {
+    var sequence: UInt64
+    var end: Int
+    var isReply: Bool
 }

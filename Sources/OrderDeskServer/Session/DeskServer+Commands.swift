@@ -13,6 +13,11 @@ extension DeskServer {
     func serve(_ connection: Connection) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !connection.isClosed, !connection.isBusy, !connection.isYielding else { return }
+        // Replies that need no commit (look-ups, PING) leave in one send at the end of the turn.
+        batchingWrites { serveTurn(connection) }
+    }
+
+    private func serveTurn(_ connection: Connection) {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(configuration.turnBudget.value) * 1_000_000
         while let frame = connection.takeInput() {
             received(frame, on: connection)
@@ -69,9 +74,9 @@ extension DeskServer {
         switch command {
         case .login(let user, let password): logIn(user, password: password, on: connection)
         case .logout:
-            send(.ok("bye"), to: connection)
+            send(.answer(.bye), to: connection)
             pipeline.whenDurable { _ in connection.closeAfterFlush(reason: "quit") }
-        case .ping: send(.ok("PONG"), to: connection)
+        case .ping: send(.answer(.pong), to: connection)
         case .help(let topic): send(help(topic), to: connection)
         case .resume(let lastSeen):
             guard let user = connection.user else {

@@ -27,6 +27,10 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
     var onFailure: ((Error) -> Void)?
     /// Called on the desk queue after every successful commit with its duration (µs) and size.
     var onCommit: ((Int64, Int) -> Void)?
+    /// Called on the desk queue when change sets up to a sequence number settle (committed, or
+    /// failed back), before the actions waiting for them run: the server releases the replies and
+    /// pushes it held for them.
+    var onSettled: ((UInt64, Bool) -> Void)?
 
     init(store: DeskStore, deskQueue: DispatchQueue, storeQueue: DispatchQueue) {
         self.store = store
@@ -36,6 +40,9 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
 
     /// True when nothing is waiting to be committed.
     var isIdle: Bool { submitted == settled && !isCommitting }
+
+    /// True when every change set submitted so far is durable: output may leave at once.
+    var isSettled: Bool { submitted == settled }
 
     /// Queues `changes` for the next commit.
     func submit(_ changes: [StoreChange]) {
@@ -90,6 +97,7 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
     }
 
     private func release(upTo: UInt64, committed: Bool) {
+        onSettled?(upTo, committed)
         while waitingStart < waiting.count, waiting[waitingStart].sequence <= upTo {
             let action = waiting[waitingStart].action
             waitingStart += 1
