@@ -182,7 +182,16 @@ public struct Desk: Sendable {
         if let lease = order.lease, previousLease?.token != lease.token || previousLease.map(nextDue(of:)) != nextDue(of: lease) {
             scheduleLease(of: order)
         }
-        changes.append(.order(order.withoutThread))
+        // The store gets what changed: a new order whole, afterwards its state and its new or
+        // released holds (notes and history entries come as their own changes).
+        if let previous, previous.hasSameContent(as: order) {
+            if previous.state != order.state { changes.append(.orderState(order: order.number, order.state)) }
+            for position in order.holds.indices where position >= previous.holds.count || previous.holds[position] != order.holds[position] {
+                changes.append(.hold(order: order.number, order.holds[position]))
+            }
+        } else {
+            changes.append(.order(order.withoutThread))
+        }
     }
 
     /// Takes order `number` out for a change in place (see `detachThread`). Only for handlers
@@ -394,6 +403,10 @@ public enum StoreChange: Sendable, Equatable {
     /// they come as their own changes, one per appended note or entry), so a change never
     /// carries, nor keeps alive, the whole thread.
     case order(Order)
+    /// An order's stage, claim, watchers, queue stays and release: every change after capture.
+    case orderState(order: String, OrderState)
+    /// A hold placed or released.
+    case hold(order: String, Hold)
     case note(order: String, Note)
     case history(order: String, HistoryEntry)
     case user(User)

@@ -52,6 +52,8 @@ public enum Answer: Sendable, Equatable {
 
 /// An order as a card shows it, as of `now`, with at most `noteLimit` of its newest notes.
 public struct OrderView: Sendable, Equatable {
+    /// Held only until the reply is encoded, right after the command (a view kept longer would
+    /// share the thread's storage and make the next append copy it).
     public var order: Order
     public var now: Instant
     public var noteLimit: Int
@@ -62,13 +64,6 @@ public struct OrderView: Sendable, Equatable {
         self.noteLimit = noteLimit
     }
 
-    /// Two views are the same when they read the same on the wire.
-    public static func == (left: OrderView, right: OrderView) -> Bool {
-        var a = WireWriter(), b = WireWriter()
-        a.card(left)
-        b.card(right)
-        return a.bytes == b.bytes
-    }
 }
 
 /// Events marked read by opening an order, and the asker's unread count after.
