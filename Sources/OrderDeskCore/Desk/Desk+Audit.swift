@@ -15,12 +15,7 @@ extension Desk {
     /// Answers AUDIT with the page the store read: newest first, `more-before=` when older
     /// matching entries remain.
     public func answerAudit(_ page: AuditPage) -> Reply {
-        var summary: [(String, String)] = [("entries", String(page.total)), ("shown", String(page.records.count))]
-        if page.hasMore, let oldest = page.records.last { summary.append(("more-before", String(oldest.id))) }
-        return .ok(Rendering.join(summary), data: page.records.map { record in
-            Rendering.join([("at", record.entry.at.iso8601), ("by", record.entry.actor), ("action", record.entry.action),
-                            ("detail", record.entry.detail), ("id", String(record.id))])
-        })
+        .answer(.audit(page))
     }
 }
 

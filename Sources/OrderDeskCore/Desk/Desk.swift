@@ -312,7 +312,7 @@ public struct Desk: Sendable {
         users[newUser.name] = newUser
         changes.append(.user(newUser))
         recordAudit("user-add", "\(newUser.name) as \(newUser.role.rawValue)", by: admin, now: now)
-        return finish(reply: .ok(Rendering.join([("user", newUser.name), ("role", newUser.role.rawValue)])))
+        return finish(reply: .answer(.userAdded(name: newUser.name, role: newUser.role)))
     }
 
     mutating func setRole(of name: String, to role: Role, by admin: User, now: Instant) throws(DeskError) -> Reply {
@@ -325,7 +325,7 @@ public struct Desk: Sendable {
         users[name] = user
         changes.append(.user(user))
         recordAudit("user-role", "\(name) \(old.rawValue) -> \(role.rawValue)", by: admin.name, now: now)
-        return .ok(Rendering.join([("user", name), ("role", role.rawValue), ("was", old.rawValue)]))
+        return .answer(.roleChanged(name: name, role: role, was: old))
     }
 
     /// Records an administrator action taken outside the desk's own commands (UNLOCK, user changes).

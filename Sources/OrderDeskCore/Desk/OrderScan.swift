@@ -60,11 +60,6 @@ struct TopOrders: Sendable {
     }
 }
 
-struct StuckRow: Sendable {
-    var since: Instant
-    var line: String
-}
-
 /// METRICS' running sums over the orders read so far.
 struct MetricsTally: Sendable {
     var oldest: [QueueName: Instant] = [:]
@@ -109,8 +104,7 @@ extension Desk {
             for position in range { if let order = orders[orderNumbers[position]], matcher.matches(order) { top.offer(order) } }
             guard end == orderNumbers.count else { scan.work = .find(query, top); return nil }
             let shown = top.numbers().compactMap { orders[$0] }
-            return .ok(Rendering.join([("found", String(top.count)), ("shown", String(shown.count))]),
-                       data: shown.map { Rendering.summary($0, now: now) })
+            return .answer(.orders(OrderPage(source: .search, count: top.count, orders: shown, now: now)))
         case .queue(let queue, var top):
             for position in range {
                 let number = orderNumbers[position]
@@ -118,14 +112,12 @@ extension Desk {
             }
             guard end == orderNumbers.count else { scan.work = .queue(queue, top); return nil }
             let shown = top.numbers().compactMap { orders[$0] }
-            return .ok(Rendering.join([("queue", queue.wireName), ("count", String(index.members[queue]?.count ?? 0)), ("shown", String(shown.count))]),
-                       data: shown.map { Rendering.summary($0, now: now) })
+            return .answer(.orders(OrderPage(source: .queue(queue), count: index.members[queue]?.count ?? 0, orders: shown, now: now)))
         case .stuck(let filter, var rows):
             for position in range { if let order = orders[orderNumbers[position]] { rows += stuckRows(of: order, filter, now: now) } }
             guard end == orderNumbers.count else { scan.work = .stuck(filter, rows); return nil }
             rows.sort { $0.since < $1.since }
-            return .ok(Rendering.join([("stuck", String(rows.count)), ("shown", String(min(rows.count, filter.limit)))]),
-                       data: rows.prefix(filter.limit).map(\.line))
+            return .answer(.stuck(total: rows.count, rows: Array(rows.prefix(filter.limit))))
         case .metrics(let window, var tally):
             let start = now - window
             for position in range { if let order = orders[orderNumbers[position]] { tally.add(order, since: start) } }

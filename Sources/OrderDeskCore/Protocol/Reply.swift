@@ -48,6 +48,139 @@ public enum Answer: Sendable, Equatable {
     case noted(order: String, notes: Int, mentioned: [String])
     /// WATCH and UNWATCH.
     case watching(order: String, isWatching: Bool)
+    /// REASSIGN: the old and new holder (nil: nobody), the new holder's lease.
+    case reassigned(order: String, from: String?, to: String?, lease: Lease?)
+
+    // Look-ups
+    /// WHOAMI; LOGIN's answer is the same with the user's unread events summed up.
+    case whoami(user: String, role: Role, claims: [Order], now: Instant, unread: UnreadSummary?)
+    case users([UserListing])
+    /// QUEUE and FIND.
+    case orders(OrderPage)
+    case history(order: String, entries: [HistoryEntry])
+    /// CARD.
+    case plainCard(order: Order, status: PlainStatus)
+    /// STUCK: every matching row's count, and the rows shown.
+    case stuck(total: Int, rows: [StuckRow])
+    /// AUDIT.
+    case audit(AuditPage)
+
+    // Inbox
+    case inbox(InboxPage)
+    /// READ: events marked read (of one order, when `order` is set) and the unread left.
+    case marked(order: String?, marked: Int, unread: Int)
+
+    // Presence and chat
+    /// WHO.
+    case presence([Presence])
+    /// AWAY and BACK.
+    case status(isAway: Bool)
+    /// MSG: delivered now, or at the recipient's next login.
+    case messageSent(to: String, isDelivered: Bool)
+    /// JOIN, LEAVE and SAY.
+    case room(String, members: Int)
+    case rooms([RoomListing])
+    /// SUBSCRIBE and UNSUBSCRIBE: the asker's subscriptions after.
+    case subscriptions([String])
+
+    // Escalation
+    case thresholds([ThresholdListing])
+    case thresholdSet(QueueName, EscalationThresholds)
+
+    // Users
+    case userAdded(name: String, role: Role)
+    case roleChanged(name: String, role: Role, was: Role)
+    /// USER DISABLE: how many claims were handed back.
+    case disabled(name: String, handedBack: Int)
+    case enabled(name: String)
+    /// USER PASSWORD (a reset) or PASSWORD (the user's own change).
+    case passwordSet(name: String, isOwnChange: Bool)
+}
+
+/// A user's unread events: how many, and per order (most first, at most `Desk.unreadOrdersShown`).
+public struct UnreadSummary: Sendable, Equatable {
+    public var unread: Int
+    public var byOrder: [OrderCount]
+
+    public init(unread: Int, byOrder: [OrderCount]) {
+        self.unread = unread
+        self.byOrder = byOrder
+    }
+}
+
+/// One user in USERS.
+public struct UserListing: Sendable, Equatable {
+    public var user: User
+    public var isOnline: Bool
+    public var claims: Int
+}
+
+/// A page of orders: a queue's (with its size) or a search's (with its match count).
+public struct OrderPage: Sendable, Equatable {
+    public enum Source: Sendable, Equatable {
+        case queue(QueueName)
+        case search
+    }
+
+    public var source: Source
+    /// Orders in the queue, or orders that matched.
+    public var count: Int
+    public var orders: [Order]
+    public var now: Instant
+}
+
+/// One stuck stay of an order in a queue, for STUCK.
+public struct StuckRow: Sendable, Equatable {
+    public var order: String
+    public var queue: QueueName
+    public var since: Instant
+    public var age: Milliseconds
+    public var level: EscalationLevel
+    /// Who was told: the rep, and the admins once it reached them.
+    public var told: [String]
+    public var priority: Priority
+    public var customer: String
+    public var holder: String?
+}
+
+/// A page of INBOX: personal events, newest first.
+public struct InboxPage: Sendable, Equatable {
+    public var entries: [MailboxEntry]
+    public var unread: Int
+    /// Set when older matching events remain: the id to page back from.
+    public var moreBefore: UInt64?
+    /// Unread events per order, most first (at most `Desk.unreadOrdersShown`).
+    public var unreadByOrder: [OrderCount]
+}
+
+/// How many of something are about one order.
+public struct OrderCount: Sendable, Equatable {
+    public var order: String
+    public var count: Int
+}
+
+/// One online user in WHO.
+public struct Presence: Sendable, Equatable {
+    public var user: String
+    public var role: Role
+    /// The away message, when away.
+    public var away: String?
+    public var sessions: Int
+    public var claims: Int
+}
+
+/// One room in ROOMS.
+public struct RoomListing: Sendable, Equatable {
+    public var room: String
+    public var members: Int
+    public var isJoined: Bool
+}
+
+/// One queue's escalation thresholds, and whether they are the defaults.
+public struct ThresholdListing: Sendable, Equatable {
+    public var queue: QueueName
+    public var value: EscalationThresholds
+    public var isDefault: Bool
 }
 
 /// An order as a card shows it, as of `now`, with at most `noteLimit` of its newest notes.

@@ -139,8 +139,207 @@ extension WireWriter {
             raw("OK")
             field("order", order)
             field("watching", isWatching)
+        case .reassigned(let order, let from, let to, let lease):
+            raw("OK")
+            field("order", order)
+            field("from", from ?? "nobody")
+            field("to", to ?? "nobody")
+            leaseFields(lease)
+        case .whoami(let user, let role, let claims, let now, let unread):
+            for order in claims { dataLine { $0.summary(order, now: now) } }
+            raw("OK")
+            field("user", user)
+            field("role", role.rawValue)
+            field("claims", claims.count)
+            if let unread {
+                field("unread", unread.unread)
+                unreadOrders(unread.byOrder)
+            }
+        case .users(let listings):
+            for listing in listings {
+                dataLine {
+                    $0.field("user", listing.user.name)
+                    $0.field("role", listing.user.role.rawValue)
+                    $0.field("online", listing.isOnline)
+                    $0.field("claims", listing.claims)
+                    $0.field("disabled", listing.user.isDisabled)
+                    if let last = listing.user.lastLogin { $0.field("last-login", last) } else { $0.field("last-login", "never") }
+                }
+            }
+            raw("OK")
+            field("users", listings.count)
+        case .orders(let page):
+            for order in page.orders { dataLine { $0.summary(order, now: page.now) } }
+            raw("OK")
+            switch page.source {
+            case .queue(let queue):
+                field("queue", queue.wireName)
+                field("count", page.count)
+            case .search:
+                field("found", page.count)
+            }
+            field("shown", page.orders.count)
+        case .history(let order, let entries):
+            for entry in entries { dataLine { $0.historyLine(entry) } }
+            raw("OK")
+            field("order", order)
+            field("entries", entries.count)
+        case .plainCard(let order, let status):
+            dataLine {
+                $0.raw("card")
+                $0.field("order", order.number)
+                $0.field("customer", order.customer)
+                $0.field("po", order.purchaseOrder)
+                $0.field("stage", order.stage.rawValue)
+            }
+            dataLine { $0.raw("stage"); $0.field("text", status.stage) }
+            for block in status.blocks { dataLine { $0.raw("blocked"); $0.field("text", block) } }
+            dataLine { $0.raw("people"); $0.field("text", status.people) }
+            dataLine { $0.raw("ship"); $0.field("text", status.shipping) }
+            raw("OK")
+            field("order", order.number)
+        case .stuck(let total, let rows):
+            for row in rows { dataLine { $0.stuckRow(row) } }
+            raw("OK")
+            field("stuck", total)
+            field("shown", rows.count)
+        case .audit(let page):
+            for record in page.records {
+                dataLine {
+                    $0.field("at", record.entry.at)
+                    $0.field("by", record.entry.actor)
+                    $0.field("action", record.entry.action)
+                    $0.field("detail", record.entry.detail)
+                    $0.field("id", record.id)
+                }
+            }
+            raw("OK")
+            field("entries", page.total)
+            field("shown", page.records.count)
+            if page.hasMore, let oldest = page.records.last { field("more-before", oldest.id) }
+        case .inbox(let page):
+            for entry in page.entries {
+                dataLine {
+                    // The event's own line without its `EVENT ` word, then whether it was read.
+                    $0.raw(String(entry.line.dropFirst("EVENT ".count)))
+                    $0.field("read", entry.isRead)
+                }
+            }
+            raw("OK")
+            field("unread", page.unread)
+            field("shown", page.entries.count)
+            if let before = page.moreBefore { field("more-before", before) }
+            unreadOrders(page.unreadByOrder)
+        case .marked(let order, let marked, let unread):
+            raw("OK")
+            if let order { field("order", order) }
+            field("marked", marked)
+            field("unread", unread)
+        case .presence(let people):
+            for person in people {
+                dataLine {
+                    $0.field("user", person.user)
+                    $0.field("role", person.role.rawValue)
+                    $0.field("status", person.away == nil ? "online" : "away")
+                    $0.field("sessions", person.sessions)
+                    $0.field("claims", person.claims)
+                    if let away = person.away { $0.field("away", away) }
+                }
+            }
+            raw("OK")
+            field("online", people.count)
+        case .status(let isAway):
+            raw("OK")
+            field("status", isAway ? "away" : "online")
+        case .messageSent(let to, let isDelivered):
+            raw("OK")
+            field("to", to)
+            field("delivered", isDelivered ? "now" : "at-login")
+        case .room(let room, let members):
+            raw("OK")
+            field("room", room)
+            field("members", members)
+        case .rooms(let rooms):
+            for room in rooms {
+                dataLine {
+                    $0.field("room", room.room)
+                    $0.field("members", room.members)
+                    $0.field("joined", room.isJoined)
+                }
+            }
+            raw("OK")
+            field("rooms", rooms.count)
+        case .subscriptions(let topics):
+            raw("OK")
+            list("subscriptions", topics)
+        case .thresholds(let listings):
+            for listing in listings {
+                dataLine {
+                    $0.thresholdFields(listing.queue, listing.value)
+                    $0.field("default", listing.isDefault)
+                }
+            }
+            raw("OK")
+            field("queues", listings.count)
+        case .thresholdSet(let queue, let value):
+            raw("OK")
+            thresholdFields(queue, value)
+        case .userAdded(let name, let role):
+            raw("OK")
+            field("user", name)
+            field("role", role.rawValue)
+        case .roleChanged(let name, let role, let was):
+            raw("OK")
+            field("user", name)
+            field("role", role.rawValue)
+            field("was", was.rawValue)
+        case .disabled(let name, let handedBack):
+            raw("OK")
+            field("user", name)
+            field("disabled", true)
+            field("handed-back", handedBack)
+        case .enabled(let name):
+            raw("OK")
+            field("user", name)
+            field("disabled", false)
+        case .passwordSet(let name, let isOwnChange):
+            raw("OK")
+            field("user", name)
+            field("password", isOwnChange ? "changed" : "reset")
         }
         newline()
+    }
+
+    /// One `* …` data line written by `body`.
+    private mutating func dataLine(_ body: (inout WireWriter) -> Void) {
+        raw("* ")
+        body(&self)
+        newline()
+    }
+
+    /// `unread-orders=SO-1:2,SO-7:1`, or nothing when no unread event is about an order.
+    public mutating func unreadOrders(_ counts: [OrderCount]) {
+        guard !counts.isEmpty else { return }
+        field("unread-orders", counts.map { "\($0.order):\($0.count)" }.joined(separator: ","))
+    }
+
+    private mutating func thresholdFields(_ queue: QueueName, _ value: EscalationThresholds) {
+        field("queue", queue.wireName)
+        field("warning", value.warning.duration)
+        field("stuck", value.stuck.duration)
+        field("admins", value.admins.duration)
+    }
+
+    private mutating func stuckRow(_ row: StuckRow) {
+        word(row.order)
+        field("queue", row.queue.wireName)
+        field("since", row.since)
+        field("age", row.age.compact)
+        field("level", row.level == .admins ? "admins" : "rep")
+        field("told", row.told.joined(separator: ","))
+        field("priority", row.priority.rawValue)
+        field("customer", row.customer)
+        if let holder = row.holder { field("holder", holder) }
     }
 
     // MARK: Data lines

@@ -141,7 +141,7 @@ extension DeskServer {
             }
             let outcome = desk.execute(command, as: user, now: clockNow())
             apply(outcome, replyTo: connection)
-            if case .disableUser(let name, _) = command, case .ok? = outcome.reply { endSessions(of: name) }
+            if case .disableUser(let name, _) = command, outcome.reply?.isSuccess == true { endSessions(of: name) }
         }
     }
 
@@ -213,10 +213,7 @@ extension DeskServer {
             log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id)), ("peer", connection.peerAddress)])
             let opened = desk.sessionOpened(user: name, now: now)
             var outcome = opened.outcome
-            if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: now).reply {
-                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))] + desk.unreadOrdersField(of: name)),
-                                    data: data)
-            }
+            outcome.reply = desk.loginAnswer(for: name, now: now)
             apply(outcome, replyTo: connection)
             // Direct messages that waited for this user arrive right after the login reply.
             for line in opened.backlog {
