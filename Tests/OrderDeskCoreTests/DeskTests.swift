@@ -281,11 +281,15 @@ struct DeskTests {
         fixture.capture("SO-10089")
         fixture.capture("SO-10090")
         fixture.capture("PO-10090")
+        fixture.capture("XX-10090")
         fixture.capture("777")
         #expect(fixture.run("ORDER 10089", as: "cora").reply?.summary == "order=SO-10089")
         #expect(fixture.run("CARD 10089", as: "cora").reply?.summary == "order=SO-10089")
         #expect(fixture.run("HISTORY 10089", as: "cora").reply?.summary.hasPrefix("order=SO-10089 ") == true)
-        #expect(fixture.run("ORDER 10090", as: "cora").reply?.errorCode == "ambiguous")
+        let ambiguous = fixture.run("ORDER 10090", as: "cora").reply
+        #expect(ambiguous?.errorCode == "ambiguous")
+        // All three candidates are named, in order (the third came after the index said "several").
+        #expect(ambiguous?.wireText.contains("PO-10090,SO-10090,XX-10090") == true, "\(String(describing: ambiguous?.wireText))")
         #expect(fixture.run("ORDER 777", as: "cora").reply?.summary == "order=777")
         #expect(fixture.run("ORDER 0089", as: "cora").reply?.errorCode == "not-found")
         #expect(fixture.run("CLAIM 10089", as: "ana").reply?.errorCode == "not-found", "changes need the whole number")

@@ -38,8 +38,9 @@ extension Desk {
     public func resolvingNumber(in command: Command) -> Result<Command, DeskError> {
         func resolve(_ number: String) -> Result<String, DeskError> {
             guard orders[number] == nil, number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let candidates = numbersByDigits[number] else { return .success(number) }
-            return candidates.count == 1 ? .success(candidates[0]) : .failure(.ambiguousOrder(number, candidates: candidates.sorted()))
+                  let position = numbersByDigits[number] else { return .success(number) }
+            if position >= 0, position < orderNumbers.count { return .success(orderNumbers[position]) }
+            return .failure(.ambiguousOrder(number, candidates: (sharedDigits[number] ?? []).sorted()))
         }
         switch command {
         case .show(let number): return resolve(number).map { .show(order: $0) }
@@ -50,10 +51,21 @@ extension Desk {
     }
 
     /// Files `number` under its trailing digits (not when it is all digits: it is found as given).
-    mutating func indexDigits(of number: String) {
+    /// Indexes the trailing digits of the order just appended to `orderNumbers`.
+    mutating func indexDigitsOfNewestOrder() {
+        guard let number = orderNumbers.last else { return }
         let digits = number.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }
         guard !digits.isEmpty, digits.count < number.utf8.count else { return }
-        numbersByDigits[String(decoding: digits.reversed(), as: UTF8.self), default: []].append(number)
+        let key = String(decoding: digits.reversed(), as: UTF8.self)
+        switch numbersByDigits[key] {
+        case nil:
+            numbersByDigits[key] = orderNumbers.count - 1
+        case let position? where position >= 0:
+            numbersByDigits[key] = -1
+            sharedDigits[key] = [orderNumbers[position], number]
+        case _?:
+            sharedDigits[key, default: []].append(number)
+        }
     }
 
     /// True when showing `command` needs the order's full thread from the store first

@@ -10,8 +10,11 @@ public struct Desk: Sendable {
     /// stable sequence a scan walks a slice at a time.
     var orderNumbers: [String] = []
     /// Order numbers by their trailing digits (`10089` -> `SO-10089`), so a caller's bare number
-    /// finds the order when only one ends so.
-    var numbersByDigits: [String: [String]] = [:]
+    /// finds the order when only one ends so: the position in `orderNumbers` of the one order
+    /// that does, or -1 when several do (they are in `sharedDigits`). An Int, not an array, per
+    /// order: a million orders are restored with this index.
+    var numbersByDigits: [String: Int] = [:]
+    var sharedDigits: [String: [String]] = [:]
     public internal(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
@@ -62,7 +65,7 @@ public struct Desk: Sendable {
                 scheduleEscalations(of: order)
             }
             orderNumbers.append(order.number)
-            indexDigits(of: order.number)
+            indexDigitsOfNewestOrder()
             orders[order.number] = order
         }
         for number in index.claimedOrders {
@@ -174,7 +177,7 @@ public struct Desk: Sendable {
         let previous = orders.updateValue(order, forKey: order.number)
         if previous == nil {
             orderNumbers.append(order.number)
-            indexDigits(of: order.number)
+            indexDigitsOfNewestOrder()
         }
         let previousLease = previous?.lease
         index.update(order)
