@@ -39,7 +39,7 @@ extension Desk {
         func resolve(_ number: String) -> Result<String, DeskError> {
             guard orders[number] == nil, number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
                   let position = numbersByDigits[number] else { return .success(number) }
-            if position >= 0, position < orderNumbers.count { return .success(orderNumbers[position]) }
+            if position >= 0, position < orders.count { return .success(orders.number(at: position)) }
             return .failure(.ambiguousOrder(number, candidates: (sharedDigits[number] ?? []).sorted()))
         }
         switch command {
@@ -51,18 +51,18 @@ extension Desk {
     }
 
     /// Files `number` under its trailing digits (not when it is all digits: it is found as given).
-    /// Indexes the trailing digits of the order just appended to `orderNumbers`.
+    /// Indexes the trailing digits of the order just added to `orders`.
     mutating func indexDigitsOfNewestOrder() {
-        guard let number = orderNumbers.last else { return }
+        guard let number = orders.values.last?.number else { return }
         let digits = number.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }
         guard !digits.isEmpty, digits.count < number.utf8.count else { return }
         let key = String(decoding: digits.reversed(), as: UTF8.self)
         switch numbersByDigits[key] {
         case nil:
-            numbersByDigits[key] = orderNumbers.count - 1
+            numbersByDigits[key] = orders.count - 1
         case let position? where position >= 0:
             numbersByDigits[key] = -1
-            sharedDigits[key] = [orderNumbers[position], number]
+            sharedDigits[key] = [orders.number(at: position), number]
         case _?:
             sharedDigits[key, default: []].append(number)
         }

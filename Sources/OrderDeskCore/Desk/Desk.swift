@@ -5,12 +5,11 @@
 /// `Outcome`, and sends its reply and pushes only after those changes are committed.
 public struct Desk: Sendable {
     public let settings: DeskSettings
-    public private(set) var orders: [String: Order] = [:]
-    /// Every order's number in the order it came to the desk (orders are never removed): the
-    /// stable sequence a scan walks a slice at a time.
-    var orderNumbers: [String] = []
+    /// Every order, in the order it came to the desk (orders are never removed): positions are
+    /// the stable sequence a scan walks a slice at a time.
+    public private(set) var orders = OrderTable()
     /// Order numbers by their trailing digits (`10089` -> `SO-10089`), so a caller's bare number
-    /// finds the order when only one ends so: the position in `orderNumbers` of the one order
+    /// finds the order when only one ends so: the position in `orders` of the one order
     /// that does, or -1 when several do (they are in `sharedDigits`). An Int, not an array, per
     /// order: a million orders are restored with this index.
     var numbersByDigits: [String: Int] = [:]
@@ -53,7 +52,6 @@ public struct Desk: Sendable {
         }
         thresholds = snapshot.thresholds
         orders.reserveCapacity(snapshot.orders.count)
-        orderNumbers.reserveCapacity(snapshot.orders.count)
         for var order in snapshot.orders {
             if case .claimed(var lease) = order.claim, lease.graceEnds == nil {
                 lease.graceEnds = now + settings.graceWindow
@@ -64,9 +62,8 @@ public struct Desk: Sendable {
                 index.update(order)
                 scheduleEscalations(of: order)
             }
-            orderNumbers.append(order.number)
+            orders.updateValue(order, forKey: order.number)
             indexDigitsOfNewestOrder()
-            orders[order.number] = order
         }
         for number in index.claimedOrders {
             guard let lease = orders[number]?.lease else { continue }
@@ -176,7 +173,6 @@ public struct Desk: Sendable {
         }
         let previous = orders.updateValue(order, forKey: order.number)
         if previous == nil {
-            orderNumbers.append(order.number)
             indexDigitsOfNewestOrder()
         }
         let previousLease = previous?.lease
@@ -210,8 +206,10 @@ public struct Desk: Sendable {
     /// cost 3.7x the server CPU of one on a 20-note order). Call it after the handler's last check, when nothing can
     /// fail any more: the handler must then `save` its copy, which puts the thread back.
     mutating func detachThread(of number: String) {
-        orders[number]?.notes = []
-        orders[number]?.history = []
+        orders.modify(number) { order in
+            order.notes = []
+            order.history = []
+        }
     }
 
     /// Appends a history entry to `order` (the caller saves the order).
