@@ -46,7 +46,9 @@ let package = Package(
         .target(name: "DeskClientKit", dependencies: ["OrderDeskWire", "OrderDeskTLS"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),
         .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"], path: "Tests/TestSupport"),
-        .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
+        // Tests mirror modules: the wire's own tests link the wire alone, the core's link no server.
+        .testTarget(name: "OrderDeskWireTests", dependencies: ["OrderDeskWire"]),
+        .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore"]),
         // Fixtures/ holds data files made by earlier versions; tests find them by #filePath.
         .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "OrderDeskWire", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DeskClientTests", dependencies: ["DeskClientKit", "OrderDeskCore", "OrderDeskServer", "TestSupport"], path: "Tests/DeskClientTests"),
