@@ -1,5 +1,6 @@
 import Foundation
 import OrderDeskCore
+import OrderDeskServer
 import OrderDeskWire
 
 /// Reads orders from CSV or JSON-lines files and captures them with the same rules as CAPTURE.
