@@ -56,7 +56,7 @@ public enum Importer {
         }
         text += " " + Quoting.field("lines", lines.map { "\($0.sku):\($0.qty):\($0.price)" }.joined(separator: ","))
         switch CommandParser().parse(text) {
-        case .success(.capture(let draft)): return .success(draft)
+        case .success(.desk(.capture(let draft))): return .success(draft)
         case .success: return .failure(.badLine("not an order"))
         case .failure(let error): return .failure(error)
         }
