@@ -15,8 +15,8 @@ struct DeskFixture {
 
     @discardableResult
     mutating func run(_ line: String, as user: String) -> Outcome {
-        guard case .success(let command) = CommandParser().parse(line) else {
-            Issue.record("cannot parse \(line)")
+        guard case .success(.desk(let command)) = CommandParser().parse(line) else {
+            Issue.record("cannot parse \(line) as a desk command")
             return Outcome(reply: nil)
         }
         return desk.execute(command, as: user, now: now)

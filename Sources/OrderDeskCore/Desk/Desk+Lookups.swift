@@ -82,9 +82,7 @@ extension Desk {
     public mutating func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Outcome {
         guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
         guard let number = command.orderNumber, var order = orders[number] else { return finish(reply: .failure(.orderNotFound(command.orderNumber ?? ""))) }
-        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return finish(reply: .failure(.denied(command: command.name, role: user.role)))
-        }
+        guard command.spec.allows(user.role) else { return finish(reply: .failure(.denied(command: command.name, role: user.role))) }
         order.notes = thread.notes
         order.history = thread.history
         if case .history = command {

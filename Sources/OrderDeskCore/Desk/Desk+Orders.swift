@@ -80,7 +80,7 @@ extension Desk {
             guard open.isEmpty else { throw .openHolds(order: number, types: open.map(\.type)) }
         }
         if target == .cancelled, reason == nil {
-            throw .badArguments(usage: CommandSpec.named("MOVE")?.usage ?? "MOVE", detail: "cancelling needs a reason")
+            throw .badArguments(usage: CommandSpec.move.usage, detail: "cancelling needs a reason")
         }
         detachThread(of: number)
         // Whoever held the order hears of the move, even when someone else made it.

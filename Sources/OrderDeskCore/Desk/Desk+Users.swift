@@ -13,7 +13,7 @@ extension Desk {
         guard var user = users[name] else { throw .userNotFound(name) }
         if user.role == .admin, !user.isDisabled, !hasOtherEnabledAdmin(than: name) { throw .lastAdmin(name) }
         guard name != admin.name else {
-            throw .badArguments(usage: CommandSpec.named("USER")?.usage ?? "USER", detail: "user=\(name) you cannot disable yourself")
+            throw .badArguments(usage: CommandSpec.user.usage, detail: "user=\(name) you cannot disable yourself")
         }
         guard !user.isDisabled else {
             return .answer(.disabled(name: name, handedBack: 0))

@@ -87,9 +87,7 @@ extension Desk {
         default: return nil
         }
         guard let user = users[userName] else { return .failure(.notLoggedIn) }
-        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return .failure(.denied(command: command.name, role: user.role))
-        }
+        guard command.spec.allows(user.role) else { return .failure(.denied(command: command.name, role: user.role)) }
         return .success(OrderScan(work: work, command: command))
     }
 

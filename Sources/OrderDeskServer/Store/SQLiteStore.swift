@@ -433,7 +433,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     }
 
     /// Rows of holds, notes and history whose order does not exist, per table.
-    func rowsWithoutOrder() throws -> [(String, Int64)] {
+    public func rowsWithoutOrder() throws -> [(String, Int64)] {
         try ["holds", "notes", "history"].map { table in
             let statement = try database.prepare("SELECT COUNT(*) FROM \(table) WHERE order_number NOT IN (SELECT number FROM orders)")
             return (table, try statement.step() ? statement.int(0) : 0)
