@@ -44,6 +44,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// Reads from the terminal so far: tells a paste still arriving from one that stalled.
     var readsFromTerminal = 0
     var signalSources: [DispatchSourceSignal] = []
+    /// The order a command applies to when its number is left out; shown in the status line.
+    var currentOrder = CurrentOrder()
 
     public init(settings: Settings, password: String?, asksAgain: Bool = false, style: Style, queue: DispatchQueue) {
         self.queue = queue
@@ -61,7 +63,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password,
                                                                    isTLS: settings.isTLS, caFile: settings.caFile),
                           reconnects: true, queue: queue, lastEventID: lastEventFile?.load())
-        completer.localCommands = ["help", "quit", "exit"]
+        completer.localCommands = ["help", "quit", "exit", "use"]
         session.onNotice = { [unowned self] notice in self.handle(notice) }
         session.onEvent = { [unowned self] event, isReplayed in self.show(event, isReplayed: isReplayed) }
     }
@@ -184,9 +186,18 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
 
     func show(_ reply: ServerReply) {
         status?.learn(reply, now: Date())
+        let before = currentOrder
+        currentOrder.learn(reply, usage: session.usage(of: reply.commandName))
+        if currentOrder != before { currentOrderChanged() }
         completer.vocabulary.learn(dataLines: reply.data)
         if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
         show(renderer.lines(for: reply))
+    }
+
+    /// Tells the status line and the completer; the next redraw shows it.
+    func currentOrderChanged() {
+        status?.currentOrder = currentOrder.number
+        completer.currentOrder = currentOrder.number
     }
 
     /// Writes the newest push id for the next run once the pushes at hand are handled (the
