@@ -34,6 +34,11 @@ extension InteractiveApp {
     /// The keys of one read: the editor takes them all, then the line is drawn once.
     private func handle(_ keys: [Key]) {
         guard !keys.isEmpty else { return }
+        // On the dashboard any key (Esc too) goes back to the chat; the key does nothing else.
+        if dashboard != nil {
+            closeDashboard()
+            return
+        }
         let completer = self.completer
         let batch = editor.handle(keys, completer: { completer.complete($0) })
         for effect in batch.effects { perform(effect) }
@@ -78,6 +83,9 @@ extension InteractiveApp {
             return
         case "use":
             use(Array(words.dropFirst()))
+            return
+        case "dashboard":
+            openDashboard(Array(words.dropFirst()))
             return
         default: break
         }
