@@ -57,9 +57,11 @@ public final class Terminal: @unchecked Sendable {  // used on the client queue 
     }
 
     /// The alternate screen (xterm's, as full-screen programs use): what was on the main screen
-    /// comes back as it was when it is left.
+    /// comes back as it was when it is left. It is cleared before it is left: tmux (3.3), leaving
+    /// it at another size than it was entered at, pushes some of its lines into the main
+    /// screen's scrollback.
     public static let alternateScreenOn = "\u{1B}[?1049h\u{1B}[?25l\u{1B}[H\u{1B}[2J"
-    public static let alternateScreenOff = "\u{1B}[?25h\u{1B}[?1049l"
+    public static let alternateScreenOff = "\u{1B}[H\u{1B}[2J\u{1B}[?25h\u{1B}[?1049l"
 
     public func write(_ text: String) {
         Output.write(text, to: output)
