@@ -13,6 +13,8 @@ struct DashboardMode {
     var held: [String] = []
     /// Which opening this is (`InteractiveApp.dashboardOpenings`).
     let opening: Int
+    /// True while a redraw for lines just held is queued (a burst of pushes redraws once).
+    var isRedrawQueued = false
 }
 
 /// `dashboard [window]`: METRICS as a full screen, asked again every few seconds, over the chat
@@ -72,6 +74,9 @@ extension InteractiveApp {
         guard var mode = dashboard else { return }
         mode.held += lines
         if mode.held.count > Self.maximumHeldLines { mode.held.removeFirst(mode.held.count - Self.maximumHeldLines) }
+        let opening = mode.opening
+        let needsRedraw = !mode.isRedrawQueued
+        mode.isRedrawQueued = true
         dashboard = mode
         if ringing {
             let now = DispatchTime.now()
@@ -80,7 +85,13 @@ extension InteractiveApp {
                 lastBell = now
             }
         }
-        drawDashboard(clearing: false)
+        // The footer counts what waits: drawn once the lines at hand are held (the queue is serial).
+        guard needsRedraw else { return }
+        queue.async { [self] in
+            guard dashboard?.opening == opening else { return }
+            dashboard?.isRedrawQueued = false
+            drawDashboard(clearing: false)
+        }
     }
 
     private func scheduleDashboardRefresh() {
