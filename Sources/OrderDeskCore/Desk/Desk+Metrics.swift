@@ -7,7 +7,8 @@ extension Desk {
         for queue in QueueName.all where queue != .mine {
             let age = tally.oldest[queue].map { now - $0 } ?? Milliseconds(0)
             lines.append("queue " + Rendering.join([("name", queue.wireName), ("depth", String(index.members[queue]?.count ?? 0)),
-                                                    ("oldest-seconds", String(age.value / 1000)), ("oldest", age.compact)]))
+                                                    ("oldest-seconds", String(age.value / 1000)), ("oldest", age.compact),
+                                                    ("stuck", String(tally.stuck[queue] ?? 0))]))
         }
         let windowText = window.duration
         lines.append("cycle " + Rendering.join([("window", windowText), ("shipped", String(tally.cycles.count))] + Self.percentiles(tally.cycles)))
@@ -52,6 +53,8 @@ extension MetricsTally {
         // An order's episodes are its current queues (see `Desk.save`).
         for episode in order.episodes {
             oldest[episode.queue] = oldest[episode.queue].map { min($0, episode.since) } ?? episode.since
+            // As STUCK lists them: a stay at the stuck level or past it.
+            if episode.level >= .stuck { stuck[episode.queue, default: 0] += 1 }
         }
         if order.stage == .shipped, order.stageChangedAt >= start {
             cycles.append((order.stageChangedAt - order.capturedAt).value)
@@ -70,26 +73,36 @@ extension MetricsTally {
 
 /// Gauges cheap enough to read on every scrape: counts the desk keeps current, never a scan.
 public struct DeskGauges: Sendable, Equatable {
-    /// Orders in each queue but `mine`, by wire name.
-    public var queueDepths: [(queue: String, depth: Int)]
+    /// One shared queue's gauges.
+    public struct QueueGauge: Sendable, Equatable {
+        /// The queue's wire name.
+        public var queue: String
+        public var depth: Int
+        /// Seconds since the longest current stay in the queue began; 0 when it is empty.
+        public var oldestSeconds: Int64
+        /// Orders stuck in the queue (as `STUCK queue=` counts them).
+        public var stuck: Int
+    }
+
+    /// Every queue but `mine`, in HELP's order.
+    public var queues: [QueueGauge]
     public var claimedOrders: Int
     public var orders: Int
     public var users: Int
     public var disabledUsers: Int
     public var usersOnline: Int
-
-    public static func == (lhs: DeskGauges, rhs: DeskGauges) -> Bool {
-        lhs.queueDepths.map(\.queue) == rhs.queueDepths.map(\.queue) && lhs.queueDepths.map(\.depth) == rhs.queueDepths.map(\.depth)
-            && lhs.claimedOrders == rhs.claimedOrders && lhs.orders == rhs.orders && lhs.users == rhs.users
-            && lhs.disabledUsers == rhs.disabledUsers && lhs.usersOnline == rhs.usersOnline
-    }
 }
 
 extension Desk {
-    /// What a scrape reads on the desk queue: O(queues + users), so a scraper never holds it up.
-    public var gauges: DeskGauges {
-        DeskGauges(queueDepths: QueueName.all.filter { $0 != .mine }.map { ($0.wireName, index.members[$0]?.count ?? 0) },
-                   claimedOrders: index.claimedCount, orders: orders.count, users: users.count,
-                   disabledUsers: users.values.reduce(0) { $0 + ($1.isDisabled ? 1 : 0) }, usersOnline: online.count)
+    /// What a scrape reads on the desk queue at `now`: O(queues + users), so a scraper never holds it up.
+    public func gauges(now: Instant) -> DeskGauges {
+        let queues = QueueName.all.filter { $0 != .mine }.map { queue in
+            // A stay that began after `now` (a clock stepped back) counts as just begun.
+            let age = stays.oldest(in: queue).map { max(Int64(0), (now - $0).value / 1000) } ?? 0
+            return DeskGauges.QueueGauge(queue: queue.wireName, depth: index.members[queue]?.count ?? 0, oldestSeconds: age,
+                                         stuck: stays.stuck(in: queue))
+        }
+        return DeskGauges(queues: queues, claimedOrders: index.claimedCount, orders: orders.count, users: users.count,
+                          disabledUsers: users.values.reduce(0) { $0 + ($1.isDisabled ? 1 : 0) }, usersOnline: online.count)
     }
 }

@@ -17,6 +17,8 @@ public struct Desk: Sendable {
     public internal(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
+    /// Stuck counts and oldest stays per queue, for gauges read without a scan.
+    var stays = QueueStays()
     /// Open sessions per user; a user with none has their claims in the grace window.
     var online: [String: Int] = [:]
     /// Each user's recent events, for INBOX and RESUME.
@@ -61,6 +63,7 @@ public struct Desk: Sendable {
             if !order.stage.isTerminal || order.lease != nil {
                 index.update(order)
                 scheduleEscalations(of: order)
+                stays.load(order.number, order.episodes)
             }
             orders.updateValue(order, forKey: order.number)
             indexDigitsOfNewestOrder()
@@ -170,6 +173,7 @@ public struct Desk: Sendable {
         }
         let previousLease = previous?.lease
         index.update(order)
+        stays.update(order.number, from: previous?.episodes ?? [], to: order.episodes, orders: orders, members: index.members)
         if before != after { scheduleEscalations(of: order, queues: after.filter { !before.contains($0) }) }
         if let lease = order.lease, previousLease?.token != lease.token || previousLease.map(nextDue(of:)) != nextDue(of: lease) {
             scheduleLease(of: order)

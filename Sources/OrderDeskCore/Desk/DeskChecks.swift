@@ -125,6 +125,7 @@ public struct DeskChecks: Sendable {
             let listed = members[queue] ?? [], expected = expectedMembers[queue] ?? []
             found.append("queue \(queue.wireName) lists \(listed.subtracting(expected).sorted()) that do not belong and misses \(expected.subtracting(listed).sorted())")
         }
+        found += stayGauges(of: desk)
         let claims = desk.index.claimsByHolder.filter { !$0.value.isEmpty }
         if claims != expectedClaims { found.append("claims index \(claims) disagrees with the orders' leases \(expectedClaims)") }
         if Set(desk.index.claimedOrders) != Set(tokens.values) {
@@ -134,6 +135,28 @@ public struct DeskChecks: Sendable {
             let ids = mailbox.entries.map(\.id)
             if zip(ids, ids.dropFirst()).contains(where: { $0 >= $1 }) { found.append("mailbox of \(user) is not in increasing id order") }
             if let last = ids.last, last >= desk.counters.nextEventID { found.append("mailbox of \(user) has event \(last), not below nextEventID") }
+        }
+        return found
+    }
+
+    /// The gauges kept for scrapes (`QueueStays`) agree with a count over every order's stays.
+    static func stayGauges(of desk: Desk) -> [String] {
+        var found: [String] = []
+        var stuck: [QueueName: Int] = [:]
+        var oldest: [QueueName: Instant] = [:]
+        for order in desk.orders.values {
+            for episode in order.episodes {
+                if episode.level >= .stuck { stuck[episode.queue, default: 0] += 1 }
+                oldest[episode.queue] = min(oldest[episode.queue] ?? episode.since, episode.since)
+            }
+        }
+        for queue in QueueName.all where queue != .mine {
+            if desk.stays.stuck(in: queue) != stuck[queue] ?? 0 {
+                found.append("queue \(queue.wireName) gauges \(desk.stays.stuck(in: queue)) stuck orders, but \(stuck[queue] ?? 0) are")
+            }
+            if desk.stays.oldest(in: queue) != oldest[queue] {
+                found.append("queue \(queue.wireName) gauges its oldest stay from \(desk.stays.oldest(in: queue)?.iso8601 ?? "none"), but it is \(oldest[queue]?.iso8601 ?? "none")")
+            }
         }
         return found
     }

@@ -63,6 +63,8 @@ struct TopOrders: Sendable {
 /// METRICS' running sums over the orders read so far.
 struct MetricsTally: Sendable {
     var oldest: [QueueName: Instant] = [:]
+    /// Orders stuck in each queue.
+    var stuck: [QueueName: Int] = [:]
     var cycles: [Int64] = []
     var cleanShipments = 0
     var resolutions: [HoldType: [Int64]] = [:]
