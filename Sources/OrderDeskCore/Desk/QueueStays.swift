@@ -13,7 +13,7 @@ struct QueueStays: Sendable {
     /// Learns that order `number`'s stays went from `old` to `new` (the desk's copy before and
     /// after a save); `orders` and `members` are the desk's after it.
     mutating func update(_ number: String, from old: [EscalationEpisode], to new: [EscalationEpisode],
-                         orders: [String: Order], members: [QueueName: Set<String>]) {
+                         orders: OrderTable, members: [QueueName: Set<String>]) {
         guard old != new else { return }
         for episode in old where episode.level >= .stuck { stuckCount[episode.queue, default: 0] -= 1 }
         for episode in new where episode.level >= .stuck { stuckCount[episode.queue, default: 0] += 1 }
@@ -42,7 +42,7 @@ struct QueueStays: Sendable {
 
     /// Drops ended stays from the top of `queue`'s heap, rebuilding it from `members` when it
     /// holds more stale entries than live ones.
-    private mutating func settle(_ queue: QueueName, orders: [String: Order], members: Set<String>) {
+    private mutating func settle(_ queue: QueueName, orders: OrderTable, members: Set<String>) {
         guard var heap = starts[queue] else { return }
         starts[queue] = nil  // keep the heap uniquely referenced while mutating it
         defer { starts[queue] = heap.count == 0 ? nil : heap }
