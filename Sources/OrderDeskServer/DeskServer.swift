@@ -477,6 +477,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Commits up to `sequence` settled: every connection's output that waited for them leaves,
     /// one send per connection.
     private func releaseHeld(upTo sequence: UInt64, committed: Bool) {
+        // What a held reply becomes when its commit failed; encoded once, and only then.
+        let failure = committed ? "" : Reply.failure(.storageFailed).wireText
         batchingWrites {
             var index = 0
             while index < holdingConnections.count {
@@ -486,7 +488,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                     connection.isFlushPending = true
                     flushPending.append(connection)
                 }
-                let (added, pushes) = connection.releaseHeld(upTo: sequence, committed: committed, failure: Reply.failure(.storageFailed).wireText)
+                let (added, pushes) = connection.releaseHeld(upTo: sequence, committed: committed, failure: failure)
                 stats.pushesSent += pushes
                 unsentBytes += added
                 if connection.isHoldingOutput {

@@ -230,23 +230,19 @@ public struct DeskChecks: Sendable {
         var savedThresholds: [QueueName: EscalationThresholds] = [:]
         var auditEntries = 0
         var membershipUsers: Set<String> = []
+        /// A delta changes what the store holds of the order: its row as saved in this outcome, or before.
+        func applySaved(_ number: String, _ what: String, _ change: (inout Order) -> Void) {
+            guard var order = savedOrders[number] ?? before.orders[number]?.withoutThread else {
+                return found.append("order \(number): \(what) for an order the store never got")
+            }
+            change(&order)
+            savedOrders[number] = order
+        }
         for change in outcome.changes {
             switch change {
             case .order(let order): savedOrders[order.number] = order
-            case .orderState(let number, let state):
-                if var order = savedOrders[number] ?? before.orders[number]?.withoutThread {
-                    order.apply(state)
-                    savedOrders[number] = order
-                } else {
-                    found.append("order \(number): a state change for an order the store never got")
-                }
-            case .hold(let number, let hold):
-                if var order = savedOrders[number] ?? before.orders[number]?.withoutThread {
-                    order.put(hold)
-                    savedOrders[number] = order
-                } else {
-                    found.append("order \(number): a hold for an order the store never got")
-                }
+            case .orderState(let number, let state): applySaved(number, "a state change") { $0.apply(state) }
+            case .hold(let number, let hold): applySaved(number, "a hold") { $0.put(hold) }
             case .note(let number, _): notes[number, default: 0] += 1
             case .history(let number, _): historyEntries[number, default: 0] += 1
             case .user(let user): savedUsers[user.name] = user

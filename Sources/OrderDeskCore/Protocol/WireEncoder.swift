@@ -348,14 +348,7 @@ extension WireWriter {
     public mutating func card(_ view: OrderView) {
         let order = view.order
         raw("* order ")
-        word(order.number)
-        field("stage", order.stage.rawValue)
-        field("priority", order.priority.rawValue)
-        field("customer", order.customer)
-        field("rep", order.rep)
-        field("po", order.purchaseOrder)
-        field("total", order.total)
-        field("currency", order.currency)
+        headline(order)
         field("captured", order.capturedAt)
         field("age", (view.now - order.capturedAt).compact)
         if let ship = order.requestedShipDate { field("ship", ship) }
@@ -404,8 +397,9 @@ extension WireWriter {
         }
     }
 
-    /// `SO-1 stage=… priority=…`: one order on one line, for QUEUE, FIND and WHOAMI.
-    public mutating func summary(_ order: Order, now: Instant) {
+    /// The number, stage, priority, customer, rep, PO and total that a card's first line and a
+    /// summary line both begin with.
+    private mutating func headline(_ order: Order) {
         word(order.number)
         field("stage", order.stage.rawValue)
         field("priority", order.priority.rawValue)
@@ -414,6 +408,11 @@ extension WireWriter {
         field("po", order.purchaseOrder)
         field("total", order.total)
         field("currency", order.currency)
+    }
+
+    /// `SO-1 stage=… priority=…`: one order on one line, for QUEUE, FIND and WHOAMI.
+    public mutating func summary(_ order: Order, now: Instant) {
+        headline(order)
         field("age", (now - order.capturedAt).compact)
         let open = order.openHolds
         if !open.isEmpty { field("holds", open.map(\.type.rawValue).joined(separator: ",")) }
