@@ -38,9 +38,12 @@ struct QueueGaugeTests {
         gauges = try gauge(fixture.desk, "pricing", now: fixture.now)
         #expect(gauges.stuck == 1 && gauges.oldestSeconds == 615)
         let metrics = fixture.run("METRICS", as: "ada").reply
-        guard case .ok(_, let lines)? = metrics else { Issue.record("METRICS failed"); return }
-        #expect(lines.contains("queue name=pricing depth=2 oldest-seconds=615 oldest=10m stuck=1"), "\(lines)")
-        #expect(lines.contains { $0.hasPrefix("queue name=new depth=1 ") && $0.hasSuffix(" stuck=0") }, "\(lines)")
+        guard case .answer(.metrics(let report))? = metrics else { Issue.record("METRICS failed"); return }
+        let pricing = report.queues.first { $0.queue == .hold(.pricing) }
+        #expect(pricing == MetricsReport.QueueFigures(queue: .hold(.pricing), depth: 2, oldest: .seconds(615), stuck: 1))
+        let new = report.queues.first { $0.queue == .new }
+        #expect(new?.depth == 1 && new?.stuck == 0, "\(report.queues)")
+        #expect(metrics?.wireText.contains("* queue name=pricing depth=2 oldest-seconds=615 oldest=10m stuck=1\n") == true)
         let stuck = fixture.run("STUCK queue=pricing", as: "ada").reply
         #expect(stuck?.summary == "stuck=1 shown=1")
 

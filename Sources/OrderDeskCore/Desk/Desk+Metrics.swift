@@ -3,47 +3,18 @@ extension Desk {
     /// METRICS once a scan has read every order: queue depths, cycle time, hold resolution,
     /// clean shipments and throughput over `window`. The server appends its operational counters.
     func metricsReply(_ tally: MetricsTally, window: Milliseconds, now: Instant) -> Reply {
-        var lines: [String] = []
-        for queue in QueueName.all where queue != .mine {
-            let age = tally.oldest[queue].map { now - $0 } ?? Milliseconds(0)
-            lines.append("queue " + Rendering.join([("name", queue.wireName), ("depth", String(index.members[queue]?.count ?? 0)),
-                                                    ("oldest-seconds", String(age.value / 1000)), ("oldest", age.compact),
-                                                    ("stuck", String(tally.stuck[queue] ?? 0))]))
+        let queues = QueueName.all.filter { $0 != .mine }.map { queue in
+            MetricsReport.QueueFigures(queue: queue, depth: index.members[queue]?.count ?? 0,
+                                       oldest: tally.oldest[queue].map { now - $0 } ?? Milliseconds(0), stuck: tally.stuck[queue] ?? 0)
         }
-        let windowText = window.duration
-        lines.append("cycle " + Rendering.join([("window", windowText), ("shipped", String(tally.cycles.count))] + Self.percentiles(tally.cycles)))
-        for type in HoldType.allCases {
-            let values = tally.resolutions[type] ?? []
-            lines.append("hold " + Rendering.join([("type", type.rawValue), ("window", windowText), ("resolved", String(values.count)),
-                                                   ("open", String(tally.openHolds[type] ?? 0))] + Self.percentiles(values)))
+        let holds = HoldType.allCases.map { type in
+            MetricsReport.HoldFigures(type: type, open: tally.openHolds[type] ?? 0, resolutions: Percentiles(tally.resolutions[type] ?? []))
         }
-        let share = tally.cycles.isEmpty ? "0.00" : Self.ratio(tally.cleanShipments, tally.cycles.count)
-        lines.append("clean-ship " + Rendering.join([("window", windowText), ("shipped", String(tally.cycles.count)),
-                                                     ("without-hold", String(tally.cleanShipments)), ("share", share)]))
-        for user in users.values.filter({ $0.role == .processor || tally.releasedBy[$0.name] != nil }).map(\.name).sorted() {
-            lines.append("processor " + Rendering.join([("user", user), ("window", windowText), ("released", String(tally.releasedBy[user] ?? 0))]))
+        let releases = users.values.filter { $0.role == .processor || tally.releasedBy[$0.name] != nil }.map(\.name).sorted().map { user in
+            MetricsReport.Releases(user: user, released: tally.releasedBy[user] ?? 0)
         }
-        return .ok(Rendering.join([("window", windowText), ("at", now.iso8601)]), data: lines)
-    }
-
-    /// `p50-seconds`, `p90-seconds` and human forms, by nearest rank; none when there are no values.
-    static func percentiles(_ values: [Int64]) -> [(String, String)] {
-        guard !values.isEmpty else { return [] }
-        let sorted = values.sorted()
-        func rank(_ fraction: Double) -> Int64 {
-            let position = Int((fraction * Double(sorted.count)).rounded(.up)) - 1
-            return sorted[max(0, min(sorted.count - 1, position))]
-        }
-        let p50 = rank(0.5)
-        let p90 = rank(0.9)
-        return [("p50-seconds", String(p50 / 1000)), ("p90-seconds", String(p90 / 1000)),
-                ("p50", Milliseconds(p50).compact), ("p90", Milliseconds(p90).compact)]
-    }
-
-    /// `part / whole` with two decimals.
-    static func ratio(_ part: Int, _ whole: Int) -> String {
-        let hundredths = (part * 100 + whole / 2) / whole
-        return "\(hundredths / 100)." + (hundredths % 100 < 10 ? "0" : "") + "\(hundredths % 100)"
+        return .answer(.metrics(MetricsReport(window: window, at: now, queues: queues, cycles: Percentiles(tally.cycles), holds: holds,
+                                              cleanShipments: tally.cleanShipments, releases: releases)))
     }
 }
 

@@ -306,7 +306,7 @@ public struct DeskChecks: Sendable {
         switch outcome.reply {
         case .failure(.queueEmpty)?:
             return free.isEmpty ? [] : ["NEXT \(queue.wireName) found the queue empty, but \(free.map(\.number).sorted()) are unclaimed"]
-        case .answer?, .ok?:
+        case .answer?:
             let taken = after.orders.values.filter { ($0.lease?.token ?? 0) >= before.counters.nextToken }
             guard taken.count == 1, let order = before.orders[taken[0].number] else {
                 return ["NEXT \(queue.wireName) succeeded but made \(taken.count) new claims"]

@@ -89,8 +89,7 @@ extension DeskServer {
             let cleared = throttle.unlock(target, now: clockNow())
             log(.info, "admin action", [("by", user), ("action", "unlock"), ("target", target), ("cleared", cleared.joined(separator: ","))])
             var outcome = desk.audit("unlock", "\(target) (cleared \(cleared.isEmpty ? "nothing" : cleared.joined(separator: ",")))", by: user, now: clockNow())
-            outcome.reply = .ok(Rendering.join([("target", target), ("cleared", String(cleared.count))]),
-                                data: cleared.map { Rendering.join([("address", $0)]) })
+            outcome.reply = .answer(.unlocked(target: target, cleared: cleared))
             apply(outcome, replyTo: connection)
         case .addUser(let name, let role, let password):
             guard desk.users[name] == nil else {
@@ -226,7 +225,10 @@ extension DeskServer {
         guard !connection.isClosed else { return }
         var scan = scan
         if var reply = desk.continueScan(&scan, now: clockNow()) {
-            if case .metrics = scan.command, case .ok(let summary, let data) = reply { reply = .ok(summary, data: data + [operationsLine()]) }
+            if case .answer(.metrics(var report)) = reply {
+                report.operations = operations()
+                reply = .answer(.metrics(report))
+            }
             send(reply, to: connection)
             if connection.isBusy {
                 connection.isBusy = false
@@ -273,39 +275,23 @@ extension DeskServer {
             deliver(line + "\n", to: connection)
             count += 1
         }
-        send(.ok(Rendering.join([("resumed", String(count)), ("complete", replay.isComplete ? "yes" : "no")])), to: connection)
+        send(.answer(.resumed(count: count, isComplete: replay.isComplete)), to: connection)
     }
 
-    /// The server's own counters, appended to METRICS.
-    func operationsLine() -> String {
-        let now = clockNow()
-        let second = now.milliseconds / 1000
-        let rate = stats.commandRate.rate(atSecond: second)
-        func milliseconds(_ microseconds: Int64?) -> String {
-            guard let microseconds else { return "0" }
-            return String(format: "%.2f", Double(microseconds) / 1000)
-        }
-        return "ops " + Rendering.join([
-            ("connections", String(connections.count)), ("sessions", String(sessionsByUser.values.reduce(0) { $0 + $1.count })),
-            ("users-online", String(sessionsByUser.count)), ("commands", String(stats.commands)),
-            ("commands-per-second", String(format: "%.1f", rate)), ("pushes", String(stats.pushesSent)),
-            ("slow-dropped", String(stats.slowSessionsDropped)), ("refused", String(stats.sessionsRefused)),
-            ("commits", String(stats.commits)), ("commit-failures", String(stats.commitFailures)),
-            ("commit-p50-ms", milliseconds(stats.commitLatencies.percentile(0.5))),
-            ("commit-p99-ms", milliseconds(stats.commitLatencies.percentile(0.99))),
-        ])
+    /// The server's own counters, added to METRICS.
+    func operations() -> ServerOperations {
+        let rate = stats.commandRate.rate(atSecond: clockNow().milliseconds / 1000)
+        return ServerOperations(
+            connections: connections.count, sessions: sessionsByUser.values.reduce(0) { $0 + $1.count },
+            usersOnline: sessionsByUser.count, commands: stats.commands, commandsPerSecondTenths: Int((rate * 10).rounded()),
+            pushes: stats.pushesSent, slowDropped: stats.slowSessionsDropped, refused: stats.sessionsRefused,
+            commits: stats.commits, commitFailures: stats.commitFailures,
+            commitP50Microseconds: stats.commitLatencies.percentile(0.5), commitP99Microseconds: stats.commitLatencies.percentile(0.99))
     }
 
     private func help(_ topic: String?) -> Reply {
-        if let topic {
-            guard let spec = CommandSpec.named(topic) else { return .failure(.unknownCommand(topic, suggestion: CommandParser.suggestion(for: topic))) }
-            let roles = spec.roles.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "anyone"
-            return .ok(spec.name, data: [
-                Rendering.join([("usage", spec.usage)]), Rendering.join([("summary", spec.summary)]),
-                Rendering.join([("roles", roles)]), Rendering.join([("example", spec.example)]),
-            ])
-        }
-        return .ok(Rendering.join([("commands", String(CommandSpec.all.count))]),
-                   data: CommandSpec.all.map { Rendering.join([("command", $0.name), ("usage", $0.usage), ("summary", $0.summary)]) })
+        guard let topic else { return .answer(.commands) }
+        guard let spec = CommandSpec.named(topic) else { return .failure(.unknownCommand(topic, suggestion: CommandParser.suggestion(for: topic))) }
+        return .answer(.commandHelp(name: spec.name))
     }
 }
