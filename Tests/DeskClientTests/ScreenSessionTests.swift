@@ -130,4 +130,51 @@ struct ScreenSessionTests {
         try terminal.waitFor("a reply on the new connection") { $0.lines.contains { $0.hasPrefix("SO-7  captured") } }
         #expect(terminal.screen.currentLine == "ana>")
     }
+
+    @Test("the server gone for good: desk goes on to the desk's next server, logs in there and shows the push it missed")
+    func failsOverToTheNextServer() throws {
+        let store = MemoryStore()
+        let first = try TestDesk(store: store)
+        let sparePort = try Self.unusedPort()
+        try first.capture("SO-7", using: try first.client("shop"))
+        let terminal = try PseudoTerminalDesk.loggedIn(as: "ana", port: first.port,
+                                                       extraArguments: ["--servers", "127.0.0.1:\(first.port),127.0.0.1:\(sparePort)"])
+        try first.client("ben").ok("NOTE SO-7 @ana before the failover")
+        try terminal.waitFor("a first push, so desk knows an event id") { $0.contains("before the failover") }
+
+        first.stop()
+        try terminal.waitFor("the outage notice") { $0.contains("connection lost") }
+        try terminal.waitFor("the other server tried at once, then the first again") {
+            $0.contains("127.0.0.1:\(sparePort): ") && $0.contains("trying 127.0.0.1:\(sparePort) now")
+        }
+        // Rounds wait 0.5 s, 1 s, 2 s: the round after this one starts 2 s later.
+        try terminal.waitFor("two whole rounds failed", timeout: 10) { $0.contains("next try in 2s") }
+        let second = try TestDesk(store: store) { $0.port = sparePort }
+        defer { second.stop() }
+        try second.client("ben").ok("NOTE SO-7 @ana while you were away")
+
+        try terminal.waitFor("the reconnect to the spare", timeout: 15) { $0.contains("reconnected as ana (processor) at 127.0.0.1:\(sparePort)") }
+        try terminal.waitFor("the missed push") { $0.contains("(missed) » SO-7 ben mentioned you: @ana while you were away") }
+        try terminal.waitFor("the resume summary") { $0.contains("back online: 1 missed push shown above") }
+        terminal.type("ORDER SO-7\r")
+        try terminal.waitFor("a reply from the spare") { $0.lines.contains { $0.hasPrefix("SO-7  captured") } }
+    }
+
+    /// A loopback port nothing listens on now (bound, read and closed: another process could
+    /// take it meanwhile, which on a test machine does not happen in practice).
+    static func unusedPort() throws -> UInt16 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestFailure("socket: \(errno)") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestFailure("bind: \(errno)") }
+        return UInt16(bigEndian: address.sin_port)
+    }
 }

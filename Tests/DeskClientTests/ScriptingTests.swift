@@ -39,6 +39,21 @@ struct ScriptingTests {
         #expect(run.output.contains(#""by":"ana","text":"\"rush\" per customer""#), "\(run.output)")
     }
 
+    @Test("--servers: a script goes on to the next server when the first does not answer, and names them when none does")
+    func serverList() throws {
+        let desk = try Self.deskWithOrder()
+        defer { desk.stop() }
+        let dead = try ScreenSessionTests.unusedPort()
+        let environment = DeskBinary.environment(port: desk.port, extra: ["ORDERDESK_PASSWORD": "ana"])
+        let run = try DeskBinary.run(["--user", "ana", "--servers", "127.0.0.1:\(dead),127.0.0.1:\(desk.port)", "-c", "ORDER SO-1"],
+                                     environment: environment)
+        #expect(run.status == 0, "\(run.output) \(run.errors)")
+        #expect(run.output.hasPrefix("SO-1  captured  normal  Acme Corp\n"))
+        let none = try DeskBinary.run(["--user", "ana", "--servers", "127.0.0.1:\(dead),127.0.0.1:\(dead)", "-c", "PING"], environment: environment)
+        #expect(none.status == ExitCode.cannotConnect.rawValue)
+        #expect(none.errors.contains("no server answered; the last, 127.0.0.1:\(dead): "), "\(none.errors)")
+    }
+
     @Test("-c runs one command and exits 0")
     func oneCommand() throws {
         let desk = try Self.deskWithOrder()

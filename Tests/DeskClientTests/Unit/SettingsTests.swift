@@ -74,7 +74,30 @@ struct SettingsTests {
         ([], ["/home/ana/.config/orderdesk/desk.conf": "colour=off\n"], "desk.conf:1: unknown setting colour"),
         ([], ["/home/ana/.config/orderdesk/desk.conf": "\n\nport\n"], "desk.conf:3: expected key=value"),
         ([], ["/home/ana/.config/orderdesk/desk.conf": "bell=maybe\n"], "maybe is not on or off"),
+        (["--servers", "a:7878,,b"], [:], "--servers: an empty server"),
+        (["--servers", "a:0"], [:], "--servers: 0 is not a port"),
+        (["--servers", "::1"], [:], "put an IPv6 address in brackets"),
+        (["--servers", "[::1"], [:], "has no closing ]"),
+        (["--servers", ":7878"], [:], "has no host"),
+        (["--servers", "a,b", "--host", "c"], [:], "leave out --host and --port"),
     ]
+
+    @Test("--servers, ORDERDESK_SERVERS and servers= list the desk's servers; --host or --port name one")
+    func serverLists() throws {
+        let listed = try parse(["--servers", "desk-a:7878, desk-b:7979,[::1],10.0.0.9"])
+        #expect(listed.servers == [Endpoint(host: "desk-a", port: 7878), Endpoint(host: "desk-b", port: 7979),
+                                   Endpoint(host: "::1", port: 7878), Endpoint(host: "10.0.0.9", port: 7878)])
+        #expect(listed.host == "desk-a" && listed.port == 7878, "the first is where the password prompt and last-event file point")
+        #expect(listed.servers.map(\.description) == ["desk-a:7878", "desk-b:7979", "[::1]:7878", "10.0.0.9:7878"])
+        let fromFile = try parse([], files: ["/home/ana/.config/orderdesk/desk.conf": "servers=a:1,b:2\n"])
+        #expect(fromFile.servers == [Endpoint(host: "a", port: 1), Endpoint(host: "b", port: 2)])
+        let fromEnvironment = try parse([], environment: ["HOME": "/home/ana", "ORDERDESK_SERVERS": "c:3,d:4"],
+                                        files: ["/home/ana/.config/orderdesk/desk.conf": "servers=a:1,b:2\n"])
+        #expect(fromEnvironment.servers == [Endpoint(host: "c", port: 3), Endpoint(host: "d", port: 4)])
+        let oneServer = try parse(["--host", "e"], environment: ["HOME": "/home/ana", "ORDERDESK_SERVERS": "c:3,d:4"])
+        #expect(oneServer.servers == [Endpoint(host: "e", port: 3)], "--host replaces the list (the port stays as given)")
+        #expect(try parse([]).servers == [Endpoint(host: "127.0.0.1", port: 7878)])
+    }
 
     @Test("usage errors say what is wrong", arguments: mistakes)
     func usageErrors(arguments: [String], files: [String: String], message: String) {

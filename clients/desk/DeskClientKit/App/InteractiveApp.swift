@@ -65,7 +65,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         screen = Screen(prompt: "> ", columns: 80)
         lastEventFile = settings.user.map { settings.lastEventFile(for: $0) }
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password,
-                                                                   isTLS: settings.isTLS, caFile: settings.caFile),
+                                                                   isTLS: settings.isTLS, caFile: settings.caFile, alternates: settings.alternates),
                           reconnects: true, queue: queue, lastEventID: lastEventFile?.load())
         completer.localCommands = ["help", "quit", "exit", "use", "dashboard"]
         session.onNotice = { [unowned self] notice in self.handle(notice) }
@@ -122,7 +122,8 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             updatePrompt()
             show([style.yellow("connection lost (\(reason)); reconnecting…")])
         case .retrying(let reason, let delay):
-            show([style.dim("still offline (\(reason)); next try in \(Self.seconds(delay))")])
+            // Several servers: the next is tried at once, and a wait comes only after a whole round.
+            show([style.dim("still offline (\(reason)); " + (delay > 0 ? "next try in \(Self.seconds(delay))" : "trying \(session.endpoint) now"))])
         case .resumed(let count, let isComplete, let isAfterRestart):
             var text: String
             if isAfterRestart {

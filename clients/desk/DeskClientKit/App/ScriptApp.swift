@@ -35,7 +35,7 @@ public final class ScriptApp: DeskApp, @unchecked Sendable {  // all state confi
         renderer = Renderer(style: style, user: settings.user)
         if Terminal.isTerminal(STDOUT_FILENO) { renderer.maximumWidth = Terminal(output: STDOUT_FILENO).columns - 1 }
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password,
-                                                                   isTLS: settings.isTLS, caFile: settings.caFile),
+                                                                   isTLS: settings.isTLS, caFile: settings.caFile, alternates: settings.alternates),
                           reconnects: false, queue: queue)
         session.onNotice = { [unowned self] notice in self.handle(notice) }
         // Pushes are printed only as JSON: in text, they would mix into the output a script parses.

@@ -4,7 +4,8 @@ import OrderDeskWire
 /// The conversation with the server: connect, log in, send commands, route replies and pushes,
 /// and (when `reconnects`) survive a dropped connection.
 ///
-/// After a drop it reconnects with `Backoff`, logs in again with the password it keeps in
+/// After a drop it reconnects, to the next of the account's servers when it has several (each
+/// tried once at once, then `Backoff` between rounds), logs in again with the password it keeps in
 /// memory only, and, when the server's HELP lists RESUME and an event was seen, sends
 /// `RESUME <last id>` so the pushes missed meanwhile are replayed. Commands whose reply never
 /// came are answered locally with `ERR connection-lost`, since nobody can say whether they
@@ -24,8 +25,12 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         /// Speak TLS, trusting `caFile` (PEM) or, when nil, the system's trust store.
         public var isTLS = false
         public var caFile: String?
+        /// Further servers of the same desk, tried in turn after `host:port`.
+        public var alternates: [Endpoint]
 
-        public init(host: String, port: UInt16, user: String?, password: String?, isTLS: Bool = false, caFile: String? = nil) {
+        public init(host: String, port: UInt16, user: String?, password: String?, isTLS: Bool = false, caFile: String? = nil,
+                    alternates: [Endpoint] = []) {
+            self.alternates = alternates
             self.isTLS = isTLS
             self.caFile = caFile
             self.host = host
@@ -93,6 +98,11 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private var connection: Connection?
     private var assembler = ReplyAssembler<Purpose>()
     private var backoff = Backoff()
+    /// The account's servers, `host:port` first; `serverIndex` is the one in use or being tried.
+    private let servers: [Endpoint]
+    private var serverIndex = 0
+    /// Servers that failed since the last login or round: once every one has, `backoff` waits.
+    private var failedInRound = 0
     private var hasLoggedIn = false
     private var byeReason: String?
     /// True from sending RESUME until its reply: pushes meanwhile are replays.
@@ -125,6 +135,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     /// first login resumes from it too, so a restarted desk catches up.
     public init(account: Account, reconnects: Bool, queue: DispatchQueue, lastEventID: UInt64? = nil) {
         self.account = account
+        servers = [Endpoint(host: account.host, port: account.port)] + account.alternates
         self.reconnects = reconnects
         self.queue = queue
         self.lastEventID = lastEventID
@@ -137,7 +148,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     }
 
     public var user: String? { account.user }
-    public var endpoint: String { account.host + ":" + String(account.port) }
+    /// The server in use, or being tried.
+    public var endpoint: String { servers[serverIndex].description }
     public var supportsResume: Bool { commands.contains { $0.name == "RESUME" } }
 
     /// The usage line HELP gave for command `name` (any case), if the server lists it.
@@ -197,7 +209,8 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private func connect() {
         state = .connecting
         byeReason = nil
-        Connection.open(host: account.host, port: account.port, tls: account.isTLS ? .init(caFile: account.caFile) : nil, queue: queue) { [self] result in
+        let server = servers[serverIndex]
+        Connection.open(host: server.host, port: server.port, tls: account.isTLS ? .init(caFile: account.caFile) : nil, queue: queue) { [self] result in
             switch result {
             case .success(let connection): self.opened(connection)
             case .failure(let failure) where failure.isCertificateRefused:
@@ -230,6 +243,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
             let isReconnect = hasLoggedIn
             hasLoggedIn = true
             backoff.reset()
+            failedInRound = 0
             state = .ready
             onNotice(.loggedIn(Greeting(user: nil, role: nil, claims: nil, unread: nil, claimLines: [], isReconnect: isReconnect)))
         }
@@ -238,14 +252,28 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     private func failedToConnect(_ reason: String) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard state == .connecting else { return }
+        let failed = servers[serverIndex]
+        failedInRound += 1
+        let isRoundOver = failedInRound >= servers.count
         if hasLoggedIn && reconnects {
-            let delay = backoff.next()
-            onNotice(.retrying(reason: reason, delay: delay))
+            // The next server at once; after a whole round has failed, wait before the next.
+            let delay = isRoundOver ? backoff.next() : 0
+            if isRoundOver { failedInRound = 0 }
+            moveToNextServer()
+            onNotice(.retrying(reason: servers.count > 1 ? "\(failed): \(reason)" : reason, delay: delay))
             scheduleReconnect(after: delay)
+        } else if !isRoundOver {
+            // The first connection: each server once before giving up.
+            moveToNextServer()
+            connect()
         } else {
             state = .closed
-            onNotice(.cannotConnect(reason))
+            onNotice(.cannotConnect(servers.count > 1 ? "no server answered; the last, \(failed): \(reason)" : reason))
         }
+    }
+
+    private func moveToNextServer() {
+        serverIndex = (serverIndex + 1) % servers.count
     }
 
     private func scheduleReconnect(after delay: Double) {
@@ -277,7 +305,12 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
                     code: ServerReply.connectionLostCode, message: "the connection dropped before the reply; check whether it took effect")))
             }
         }
-        if willRetry {
+        if willRetry, servers.count > 1 {
+            // The server went away: another of the desk's servers, at once.
+            failedInRound = 1
+            moveToNextServer()
+            scheduleReconnect(after: 0)
+        } else if willRetry {
             scheduleReconnect(after: backoff.next())
         } else if previous != .closed {
             state = .closed
@@ -369,6 +402,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         let isReconnect = hasLoggedIn
         hasLoggedIn = true
         backoff.reset()
+        failedInRound = 0
         state = .ready
         onNotice(.loggedIn(Greeting(user: fields["user"] ?? account.user, role: fields["role"], claims: fields["claims"].flatMap { Int($0) },
                                     unread: fields["unread"].flatMap { Int($0) }, claimLines: reply.data,

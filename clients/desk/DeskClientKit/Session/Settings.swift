@@ -8,6 +8,9 @@ import Foundation
 public struct Settings: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port: UInt16 = 7878
+    /// `--servers a:7878,b:7878`: the desk's servers, tried in turn when a connection drops or
+    /// cannot be made. Empty unless given; then `host` and `port` are the first of them.
+    public var alternates: [Endpoint] = []
     /// `--tls`: speak TLS and verify the server's certificate (against `caFile`, or the system's trust store).
     public var isTLS = false
     public var caFile: String?
@@ -46,13 +49,21 @@ public struct Settings: Sendable, Equatable {
         } else if flags.values["config"] != nil {
             throw UsageError("cannot read the config file \(settings.configPath)")
         }
+        if nonEmpty(environment["ORDERDESK_HOST"]) != nil || nonEmpty(environment["ORDERDESK_PORT"]) != nil { settings.alternates = [] }
         if let host = nonEmpty(environment["ORDERDESK_HOST"]) { settings.host = host }
         if let port = nonEmpty(environment["ORDERDESK_PORT"]) { settings.port = try parsePort(port, source: "ORDERDESK_PORT") }
         if let user = nonEmpty(environment["ORDERDESK_USER"]) { settings.user = user }
+        if let list = nonEmpty(environment["ORDERDESK_SERVERS"]) { try settings.setServers(list, source: "ORDERDESK_SERVERS") }
 
+        // --host and --port name one server, whatever a list elsewhere said.
+        if flags.values["host"] != nil || flags.values["port"] != nil { settings.alternates = [] }
         if let host = flags.values["host"] { settings.host = host }
         if let port = flags.values["port"] { settings.port = try parsePort(port, source: "--port") }
         if let user = flags.values["user"] { settings.user = user }
+        if let list = flags.values["servers"] {
+            guard flags.values["host"] == nil, flags.values["port"] == nil else { throw UsageError("--servers names every server; leave out --host and --port") }
+            try settings.setServers(list, source: "--servers")
+        }
         if flags.switches.contains("tls") { settings.isTLS = true }
         if let ca = flags.values["ca"] {
             settings.caFile = ca
@@ -80,12 +91,31 @@ public struct Settings: Sendable, Equatable {
                 caFile = entry.value
                 isTLS = true
             case "user": user = entry.value
+            case "servers": try setServers(entry.value, source: place)
             case "bell": isBellEnabled = try Self.parseSwitch(entry.value, source: place)
             case "color": isColorAllowed = try Self.parseSwitch(entry.value, source: place)
             case "status": showsStatusLine = try Self.parseSwitch(entry.value, source: place)
-            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, tls, ca, user, bell, color, status)")
+            default: throw UsageError("\(place): unknown setting \(entry.key) (known: host, port, servers, tls, ca, user, bell, color, status)")
             }
         }
+    }
+
+    /// The servers to try, in order: the first is `host:port`.
+    public var servers: [Endpoint] { [Endpoint(host: host, port: port)] + alternates }
+
+    /// Reads `a:7878,b:7878` (a port may be left out: 7878; an IPv6 address goes in brackets,
+    /// `[::1]:7878`) into `host`, `port` and `alternates`.
+    mutating func setServers(_ list: String, source: String) throws(UsageError) {
+        var endpoints: [Endpoint] = []
+        for item in list.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard !item.isEmpty else { throw UsageError("\(source): an empty server in \(list)") }
+            endpoints.append(try Endpoint.parse(item, source: source))
+        }
+        guard let first = endpoints.first else { throw UsageError("\(source): no server given") }
+        guard endpoints.count <= 16 else { throw UsageError("\(source): at most 16 servers") }
+        host = first.host
+        port = first.port
+        alternates = Array(endpoints.dropFirst())
     }
 
     static func parsePort(_ text: String, source: String) throws(UsageError) -> UInt16 {
@@ -114,6 +144,8 @@ public struct Settings: Sendable, Equatable {
 
           --host HOST        server address (default 127.0.0.1; env ORDERDESK_HOST)
           --port PORT        server port (default 7878; env ORDERDESK_PORT)
+          --servers LIST     the desk's servers, HOST[:PORT],...: when one drops, desk goes to the
+                             next and catches up (env ORDERDESK_SERVERS)
           --tls              speak TLS; the server's certificate must be trusted and for HOST
           --ca FILE          trust the CA certificates in FILE (PEM) instead of the system's (implies --tls)
           --user NAME        log in as NAME (env ORDERDESK_USER; asked for when missing)
@@ -134,6 +166,41 @@ public struct Settings: Sendable, Equatable {
     public static let version = "desk 1"
 }
 
+/// One server's address.
+public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `host:port`, with an IPv6 address in brackets.
+    public var description: String { (host.contains(":") ? "[\(host)]" : host) + ":" + String(port) }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port`; the port defaults to 7878.
+    static func parse(_ text: String, source: String) throws(UsageError) -> Endpoint {
+        var host = text
+        var portText: String?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw UsageError("\(source): \(text) has no closing ]") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { throw UsageError("\(source): \(text) is not [address]:port") }
+                portText = String(rest.dropFirst())
+            }
+        } else if let colon = text.lastIndex(of: ":") {
+            guard text.firstIndex(of: ":") == colon else { throw UsageError("\(source): \(text): put an IPv6 address in brackets, [::1]:7878") }
+            host = String(text[..<colon])
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard !host.isEmpty, !host.contains(where: { $0.isWhitespace }) else { throw UsageError("\(source): \(text) has no host") }
+        return Endpoint(host: host, port: try portText.map { p throws(UsageError) in try Settings.parsePort(p, source: source) } ?? 7878)
+    }
+}
+
 /// A mistake in flags, environment or config file; exit status 2.
 public struct UsageError: Error, Equatable, CustomStringConvertible {
     public var description: String
@@ -146,7 +213,7 @@ private struct Flags {
     var switches: Set<String> = []
     var commands: [String] = []
 
-    static let valued: Set<String> = ["host", "port", "user", "config", "command", "ca"]
+    static let valued: Set<String> = ["host", "port", "servers", "user", "config", "command", "ca"]
     static let switchNames: Set<String> = ["tls", "json", "no-bell", "no-color", "no-status", "password-stdin", "help", "version"]
     static let short: [String: String] = ["-c": "command", "-u": "user", "-h": "help"]
 
