@@ -252,6 +252,19 @@ struct DeskTests {
         #expect(fixture.desk.users["ana"]?.isDisabled == false)
     }
 
+    @Test("a disabled admin's session commands are refused as its desk commands are, until its sessions end")
+    func disabledAdminSessionCommands() {
+        var fixture = DeskFixture()
+        _ = fixture.desk.put(User(name: "root", role: .admin, credential: Credential(salt: [], hash: [], iterations: 1)))
+        #expect(fixture.desk.refusal(of: .unlock(user: "ben"), by: "root") == nil)
+        #expect(fixture.run("USER DISABLE root gone", as: "ada").reply?.isOK == true)
+        for command in [SessionCommand.unlock(user: "ben"), .audit(AuditQuery()), .addUser(name: "eve", role: .admin, password: "x"),
+                        .resetPassword(user: "ada", password: "x"), .resume(after: 0)] {
+            #expect(fixture.desk.refusal(of: command, by: "root") == .userDisabled("root"), "\(command)")
+        }
+        #expect(fixture.run("STUCK", as: "root").reply?.errorCode == fixture.desk.refusal(of: .resume(after: 0), by: "root")?.code)
+    }
+
     @Test("CARD reads the order in plain words: stage, what holds it up, who is on it, shipping; no internal reason")
     func plainCard() throws {
         var fixture = DeskFixture()

@@ -6,6 +6,9 @@ extension Desk {
     /// or nil when they may. For the commands the server answers itself.
     public func refusal(of command: SessionCommand, by userName: String) -> DeskError? {
         guard let user = users[userName] else { return .notLoggedIn }
+        // As for desk commands: a user just disabled, whose sessions end once that is durable,
+        // gets nothing done meanwhile (UNLOCK, AUDIT, USER ADD by a disabled admin).
+        guard !user.isDisabled else { return .userDisabled(userName) }
         guard command.spec.allows(user.role) else { return .denied(command: command.name, role: user.role) }
         return nil
     }
