@@ -34,6 +34,10 @@ public struct Desk: Sendable {
     /// Escalation steps due, soonest first (lazy: entries are checked when they come due).
     var escalations = MinHeap<EscalationDeadline>()
     /// Lease warnings, lease ends and grace ends, soonest first (lazy, like `escalations`).
+    /// Two heaps, not one, because they are worked off differently: every lease due by a
+    /// command's instant ends before the command runs, while escalation steps fire at most
+    /// `escalationBatch` per tick (a backlog after downtime must not stall the desk queue). In
+    /// one heap a command would wait behind the escalation backlog to reach the leases.
     var leaseDeadlines = MinHeap<LeaseDeadline>()
     /// Counters since start, for the Prometheus endpoint; each is bumped once its command can no
     /// longer fail (a failed command changes nothing, this included).
