@@ -74,6 +74,19 @@ struct DashboardSessionTests {
         terminal.type("\u{1B}")
         try terminal.waitFor("the chat after Esc") { !$0.isAlternate }
         try terminal.waitFor("the prompt, empty") { $0.currentLine == "ada>" }
+
+        // F2 opens it over a half-typed line, which is still there after; every= sets the pace.
+        terminal.type("WHO half")
+        terminal.type("\u{1B}OQ")
+        try terminal.waitFor("the dashboard from F2") { $0.isAlternate && $0.alternateEntries == 3 && $0.contains("every 5s") }
+        terminal.type("q")
+        try terminal.waitFor("the half-typed line") { !$0.isAlternate && $0.currentLine == "ada> WHO half" }
+        terminal.type("\u{15}dashboard every=30s\r")
+        try terminal.waitFor("the dashboard every 30 s") { $0.isAlternate && $0.alternateEntries == 4 && $0.contains("every 30s") }
+        terminal.type("q")
+        try terminal.waitFor("the chat") { !$0.isAlternate }
+        terminal.type("dashboard every=1s\r")
+        try terminal.waitFor("the usage for a pace too fast") { $0.contains("2s to 10m") }
         terminal.type("\u{4}")
         #expect(try terminal.waitForExit() == 0)
     }

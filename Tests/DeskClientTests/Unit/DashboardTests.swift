@@ -130,4 +130,16 @@ struct DashboardTests {
     static func stripped(_ text: String) -> String {
         text.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
     }
+
+    @Test("dashboard's words: a window and every=, in either order, the pace between 2 s and 10 min")
+    func dashboardArguments() {
+        #expect(InteractiveApp.dashboardArguments([]) ?? (nil, 0) == (nil, 5))
+        #expect(InteractiveApp.dashboardArguments(["7d"]) ?? (nil, 0) == ("7d", 5))
+        #expect(InteractiveApp.dashboardArguments(["every=30s", "window=1d"]) ?? (nil, 0) == ("1d", 30))
+        #expect(InteractiveApp.dashboardArguments(["EVERY=2m"]) ?? (nil, 0) == (nil, 120))
+        #expect(InteractiveApp.dashboardArguments(["every=10"]) ?? (nil, 0) == (nil, 10))
+        for refused in [["every=1s"], ["every=11m"], ["every=soon"], ["7d", "1d"], ["every=5", "every=6"], ["every=-5"]] {
+            #expect(InteractiveApp.dashboardArguments(refused) == nil, "\(refused)")
+        }
+    }
 }

@@ -19,6 +19,9 @@ struct KeyDecoderTests {
         (Array("é中😀".utf8), [.text("é中😀")]),
         (Array("a".utf8) + escape("[D") + Array("b".utf8), [.text("a"), .left, .text("b")]),
         ([0xFF, 0x61], [.text("a")]),
+        (escape("OP"), [.function(1)]), (escape("OQ"), [.function(2)]), (escape("OS"), [.function(4)]),
+        (escape("[12~"), [.function(2)]), (escape("[15~"), [.function(5)]), (escape("[17~"), [.function(6)]),
+        (escape("[21~"), [.function(10)]), (escape("[24~"), [.function(12)]), (escape("[16~"), [.unknown]),
     ]
 
     @Test("bytes to keys", arguments: table)

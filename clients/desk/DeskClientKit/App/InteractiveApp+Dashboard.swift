@@ -4,6 +4,8 @@ import Foundation
 struct DashboardMode {
     /// The METRICS line it asks with (`METRICS window=7d`).
     var command: String
+    /// Seconds from one reply to the next question.
+    var interval: Double
     var figures: MetricsFigures
     /// When the figures on screen arrived.
     var updated: Date
@@ -17,25 +19,27 @@ struct DashboardMode {
     var isRedrawQueued = false
 }
 
-/// `dashboard [window]`: METRICS as a full screen, asked again every few seconds, over the chat
+/// `dashboard [window] [every=<seconds>]` (or F2): METRICS as a full screen, asked again every few seconds, over the chat
 /// screen (the terminal's alternate screen, so the chat comes back as it was). Any key returns.
 ///
-/// It never floods the server: one METRICS at a time, the next `dashboardInterval` after the
+/// It never floods the server: one METRICS at a time, the next `interval` after the
 /// reply to the last (a slow METRICS on a big desk makes the refresh slower, never more
 /// frequent); offline, it waits as long before asking again. Pushes and notices meanwhile are
 /// held and printed in the chat when the dashboard closes; pings still ring.
 extension InteractiveApp {
-    /// Seconds from one METRICS reply to the next question.
+    /// Seconds from one METRICS reply to the next question, unless `every=` says otherwise.
     static let dashboardInterval: Double = 5
+    /// What `every=` may ask: never more often than every 2 s, at least every 10 minutes.
+    static let dashboardIntervals: ClosedRange<Double> = 2...600
     static let maximumHeldLines = 500
 
     func openDashboard(_ arguments: [String]) {
         let style = renderer.style
-        guard arguments.count <= 1 else {
-            show([style.yellow("dashboard [window]: ") + "METRICS live, e.g. dashboard 7d (default 30d); any key returns"])
+        guard let (window, interval) = Self.dashboardArguments(arguments) else {
+            show([style.yellow("dashboard [window] [every=<seconds>]: ") + "METRICS live, e.g. dashboard 7d every=30s "
+                  + "(default 30d, every 5s; 2s to 10m); F2 opens it too; any key returns"])
             return
         }
-        let window = arguments.first.map { $0.lowercased().hasPrefix("window=") ? String($0.dropFirst(7)) : $0 }
         let command = "METRICS" + (window.map { " window=" + $0 } ?? "")
         let sent = session.send(command) { [unowned self] reply in
             guard self.dashboard == nil else { return }
@@ -45,7 +49,8 @@ extension InteractiveApp {
                 return
             }
             self.dashboardOpenings += 1
-            self.dashboard = DashboardMode(command: command, figures: figures, updated: Date(), opening: self.dashboardOpenings)
+            self.dashboard = DashboardMode(command: command, interval: interval, figures: figures, updated: Date(),
+                                           opening: self.dashboardOpenings)
             self.terminal.write(Terminal.alternateScreenOn)
             self.drawDashboard(clearing: false)
             self.scheduleDashboardRefresh()
@@ -55,6 +60,33 @@ extension InteractiveApp {
         } else {
             terminal.write(screen.redraw(editor.view))
         }
+    }
+
+    /// `[window] [every=<d>]` in either order: the window (nil: the server's default) and the
+    /// refresh interval in seconds; nil when the words are not that.
+    static func dashboardArguments(_ arguments: [String]) -> (window: String?, interval: Double)? {
+        var window: String?
+        var interval = dashboardInterval
+        var sawInterval = false
+        for argument in arguments {
+            let lowered = argument.lowercased()
+            if lowered.hasPrefix("every=") {
+                guard !sawInterval, let seconds = seconds(in: String(lowered.dropFirst(6))), dashboardIntervals.contains(seconds) else { return nil }
+                interval = seconds
+                sawInterval = true
+            } else {
+                guard window == nil else { return nil }
+                window = lowered.hasPrefix("window=") ? String(argument.dropFirst(7)) : argument
+            }
+        }
+        return (window, interval)
+    }
+
+    /// `30`, `30s`, `2m` as seconds.
+    private static func seconds(in text: String) -> Double? {
+        if text.hasSuffix("m"), let minutes = Int(text.dropLast()), minutes >= 0, minutes <= 600 { return Double(minutes * 60) }
+        if let seconds = Int(text.hasSuffix("s") ? String(text.dropLast()) : text), seconds >= 0, seconds <= 36_000 { return Double(seconds) }
+        return nil
     }
 
     /// Back to the chat screen as it was, then what came meanwhile.
@@ -96,7 +128,8 @@ extension InteractiveApp {
 
     private func scheduleDashboardRefresh() {
         guard let opening = dashboard?.opening else { return }
-        queue.asyncAfter(deadline: .now() + Self.dashboardInterval) { [self] in refreshDashboard(opening) }
+        guard let interval = dashboard?.interval else { return }
+        queue.asyncAfter(deadline: .now() + interval) { [self] in refreshDashboard(opening) }
     }
 
     private func refreshDashboard(_ opening: Int) {
@@ -126,7 +159,7 @@ extension InteractiveApp {
         guard let mode = dashboard else { return }
         let updated = Dashboard.clock(mode.updated, timeZone: renderer.timeZone)
         var footer = mode.problem == nil ? "updated \(updated)" : "figures from \(updated); asking again"
-        footer += (mode.problem == nil ? " · every " : " every ") + Self.seconds(Self.dashboardInterval) + " · any key returns to the chat"
+        footer += (mode.problem == nil ? " · every " : " every ") + Self.seconds(mode.interval) + " · any key returns to the chat"
         if !mode.held.isEmpty { footer += " · \(mode.held.count) line\(mode.held.count == 1 ? "" : "s") waiting there" }
         var view = Dashboard(figures: mode.figures, source: (renderer.user ?? "desk") + "@" + session.endpoint, footer: footer,
                              style: renderer.style, timeZone: renderer.timeZone)

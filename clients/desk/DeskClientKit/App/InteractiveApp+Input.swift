@@ -39,10 +39,13 @@ extension InteractiveApp {
             closeDashboard()
             return
         }
+        // F2 opens the dashboard, as `dashboard` does; the line being typed stays as it is.
+        let opensDashboard = keys.contains(.function(2))
         let completer = self.completer
-        let batch = editor.handle(keys, completer: { completer.complete($0) })
+        let batch = editor.handle(keys.filter { if case .function = $0 { false } else { true } }, completer: { completer.complete($0) })
         for effect in batch.effects { perform(effect) }
         if batch.needsRedraw { terminal.write(screen.redraw(editor.view)) }
+        if opensDashboard { openDashboard([]) }
     }
 
     private func perform(_ effect: LineEditor.Effect) {

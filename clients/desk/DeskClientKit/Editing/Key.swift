@@ -25,6 +25,8 @@ public enum Key: Equatable, Sendable {
     case alt(Character)
     /// Alt-Backspace.
     case altBackspace
+    /// F1 ... F12 (`function(2)` is F2).
+    case function(Int)
     /// A lone ESC.
     case escape
     /// An escape sequence the editor does not use; ignored.

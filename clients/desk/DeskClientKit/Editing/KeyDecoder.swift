@@ -155,6 +155,11 @@ public struct KeyDecoder: Sendable {
             case UInt8(ascii: "D"): .left
             case UInt8(ascii: "H"): .home
             case UInt8(ascii: "F"): .end
+            // xterm's F1-F4.
+            case UInt8(ascii: "P"): .function(1)
+            case UInt8(ascii: "Q"): .function(2)
+            case UInt8(ascii: "R"): .function(3)
+            case UInt8(ascii: "S"): .function(4)
             default: .unknown
             }
             return (key, 3)
@@ -194,6 +199,10 @@ public struct KeyDecoder: Sendable {
             case 1, 7: return (.home, length)
             case 4, 8: return (.end, length)
             case 3: return (.delete, length)
+            // F1-F5 as rxvt and the Linux console send them, then F6-F12 as every terminal does.
+            case 11...15: return (.function(parameters[0] - 10), length)
+            case 17...21: return (.function(parameters[0] - 11), length)
+            case 23, 24: return (.function(parameters[0] - 12), length)
             default: return (.unknown, length)
             }
         default: return (.unknown, length)
