@@ -36,6 +36,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         public var idleTimeout = Milliseconds.seconds(600)
         /// A connection that has not logged in this long after connecting is closed.
         public var loginTimeout = Milliseconds.seconds(30)
+        /// After a failed commit, how often a store that cannot be reached is tried again.
+        public var reloadInterval = Milliseconds.seconds(1)
         /// Connections not yet logged in from one address (IPv6: one /64) at once.
         public var maximumStrangersPerAddress = 256
         /// Bytes of received lines a session may have waiting; past it the server stops reading
@@ -100,6 +102,11 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private var tlsContext: TLSContext?
     private var timer: DispatchSourceTimer?
     private(set) var isStopping = false
+    private var hasStopped = false
+    private var stopWaiters: [@Sendable () -> Void] = []
+    /// Set from a failed commit until the desk is reloaded from the store: meanwhile every command
+    /// but PING, HELP and QUIT gets `ERR storage`, and nothing is committed or pushed.
+    private(set) var storeOutage: Instant?
     private var lastIdleCheck = Instant(milliseconds: 0)
     /// The clear-text port bound by `start` (0 when it is off).
     public private(set) var port: UInt16 = 0
@@ -216,7 +223,11 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Calls `completion` (on the desk queue) when all acknowledged changes are on disk.
     public func shutdown(reason: String = "shutting-down the desk is shutting down", completion: @escaping @Sendable () -> Void) {
         queue.async { [self] in
-            guard !isStopping else { return }
+            // A second call (a test's stop after the desk stopped itself) completes with the first.
+            guard !isStopping else {
+                if hasStopped { completion() } else { stopWaiters.append(completion) }
+                return
+            }
             isStopping = true
             if isAcceptSuspended {
                 isAcceptSuspended = false
@@ -239,7 +250,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 // runs on this server after `completion`.
                 pipeline.whenDurable { [self] _ in
                     log(.info, "stopped", [("reason", reason)])
+                    hasStopped = true
                     completion()
+                    for waiter in stopWaiters { waiter() }
+                    stopWaiters = []
                 }
             }
         }
@@ -402,7 +416,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             lastIdleCheck = now
             closeIdleConnections(now: now)
         }
-        guard let due = desk.nextDeadline(), due <= now else { return }
+        guard storeOutage == nil, let due = desk.nextDeadline(), due <= now else { return }
         apply(desk.tick(now: now), replyTo: nil)
     }
 
@@ -416,6 +430,12 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Persists the outcome's changes, then (once they are durable) sends its reply and pushes.
     func apply(_ outcome: Outcome, replyTo connection: Connection?) {
         dispatchPrecondition(condition: .onQueue(queue))
+        // Until the reload the desk is not the store's: nothing it does now is kept or told (a
+        // session that closed meanwhile is seen again by the reload, which knows who is online).
+        guard storeOutage == nil else {
+            if outcome.reply != nil, let connection { send(.failure(.storageFailed), to: connection) }
+            return
+        }
         pipeline.submit(outcome.changes)
         if let reply = outcome.reply, let connection { send(reply, to: connection) }
         for push in outcome.pushes {
@@ -542,17 +562,49 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     /// A commit failed: every reply that depended on it was turned into an error, so the
     /// in-memory desk is rebuilt from what the store holds.
+    /// The in-memory desk holds changes that never became durable. The first reload runs at once,
+    /// with the desk queue waiting for it, so a session's next command already meets the reloaded
+    /// desk; when the store cannot be reached, commands are refused (`storeOutage`) while later
+    /// attempts run on the store queue without blocking the desk queue.
     private func recover(from error: Error) {
         log(.error, "commit failed; reloading the desk from the store", [("error", "\(error)")])
         stats.commitFailures += 1
+        guard storeOutage == nil else { return }  // a reload is already under way
+        storeOutage = clock()
         let store = self.store
-        let snapshot = storeQueue.sync { Result { try store.load() } }
+        reloaded(storeQueue.sync { Result { try store.load() } }, attempt: 1)
+    }
+
+    /// Loads the desk again; a store that cannot be reached now is tried again every
+    /// `reloadInterval` for as long as it takes, anything else stops the server.
+    private func reload(attempt: Int) {
+        let store = self.store
+        storeQueue.async { [weak self] in
+            let snapshot = Result { try store.load() }
+            self?.queue.async { [weak self] in self?.reloaded(snapshot, attempt: attempt) }
+        }
+    }
+
+    private func reloaded(_ snapshot: Result<DeskSnapshot, Error>, attempt: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isStopping, let since = storeOutage else { return }
         switch snapshot {
         case .success(let snapshot):
             let now = clock()
             desk = Desk(settings: configuration.desk, snapshot: snapshot, now: now)
+            storeOutage = nil
+            if attempt > 1 { log(.info, "store back; the desk is reloaded", [("after-ms", String((now - since).value)), ("attempts", String(attempt))]) }
             for user in sessionsByUser.keys.sorted() {
                 for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now).outcome, replyTo: nil) }
+            }
+        case .failure(let loadError) where store.isTransient(loadError):
+            // Said once, then every minute of the outage, not once per attempt.
+            if attempt == 1 || attempt % max(1, Int(60_000 / max(1, configuration.reloadInterval.value))) == 0 {
+                log(.error, "the store cannot be reached; commands get ERR storage until it is back",
+                    [("error", "\(loadError)"), ("attempts", String(attempt))])
+            }
+            queue.asyncAfter(deadline: .now() + .milliseconds(Int(configuration.reloadInterval.value))) { [weak self] in
+                self?.reload(attempt: attempt + 1)
             }
         case .failure(let loadError):
             log(.error, "reload failed; stopping", [("error", "\(loadError)")])

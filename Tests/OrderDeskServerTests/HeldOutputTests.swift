@@ -32,3 +32,62 @@ struct HeldOutputTests {
         #expect(card.contains { $0.hasPrefix("* note ") && $0.contains("text=kept") })
     }
 }
+
+/// A store that cannot be reached (a database restarting): the desk refuses commands with
+/// `ERR storage` instead of stopping, and comes back by itself once the store answers again.
+@Suite("End to end: the store out of reach")
+struct StoreOutageTests {
+    @Test("a failed commit and three failed reloads: ERR storage meanwhile (PING still answered), then back with what was committed")
+    func recoversByItself() throws {
+        let store = MemoryStore()
+        let desk = try TestDesk(store: store) { $0.reloadInterval = Milliseconds(200) }
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        let ana = try desk.client("ana")
+        try ana.ok("CLAIM SO-1")
+        try ana.ok("NOTE SO-1 committed before the outage")
+        store.failNextCommits(1)
+        store.failNextLoads(3)
+        #expect(try ana.command("NOTE SO-1 lost with its commit").last?.hasPrefix("ERR storage ") == true)
+        #expect(try ana.command("ORDER SO-1").last?.hasPrefix("ERR storage ") == true, "look-ups too: the desk is not the store's")
+        #expect(try ana.command("PING").last == "OK PONG")
+        let late = try LineClient(port: desk.port)
+        #expect(try late.command("LOGIN ben ben").last?.hasPrefix("ERR storage ") == true)
+        try waitUntil(timeout: 10, "the desk to be back") { try ana.command("PING").last == "OK PONG" && (try? ana.ok("ORDER SO-1")) != nil }
+        let card = try ana.command("ORDER SO-1")
+        #expect(card.contains { $0.contains("committed before the outage") })
+        #expect(!card.contains { $0.contains("lost with its commit") })
+        #expect(card.contains { $0.hasPrefix("* claim ") && $0.contains("holder=ana") }, "the claim was committed: \(card)")
+        try ana.ok("NOTE SO-1 after the outage")
+        try late.ok("LOGIN ben ben")
+    }
+
+    @Test("a store that holds something unreadable stops the desk, as before")
+    func unreadableStops() throws {
+        let store = UnreadableAfterFailure()
+        let fatal = Locked<String?>(nil)
+        let desk = try TestDesk(store: store) { $0.onFatalError = { message in fatal.withLock { $0 = message } } }
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        store.memory.failNextCommits(1)
+        store.isBroken.withLock { $0 = true }
+        #expect(try shop.command("NOTE SO-1 lost").last?.hasPrefix("ERR storage ") == true)
+        try waitUntil(timeout: 5, "the server to stop") { fatal.current != nil }
+        #expect(fatal.current?.contains("unreadable data") == true)
+    }
+}
+
+/// A MemoryStore whose loads fail with a non-transient error once broken.
+private final class UnreadableAfterFailure: DeskStore, @unchecked Sendable {
+    let memory = MemoryStore()
+    let isBroken = Locked(false)
+    func load() throws -> DeskSnapshot {
+        if isBroken.current { throw StoreError.corrupt("test") }
+        return try memory.load()
+    }
+    func commit(_ changes: [StoreChange]) throws { try memory.commit(changes) }
+    func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) { try memory.thread(of: order) }
+    func audit(_ query: AuditQuery) throws -> AuditPage { try memory.audit(query) }
+}

@@ -57,9 +57,19 @@ extension DeskServer {
             stats.commandRate.record(atSecond: clockNow().milliseconds / 1000)
             switch parser.parse(text) {
             case .failure(let error): send(.failure(error), to: connection)
+            case .success(let parsed) where storeOutage != nil && !Self.isAnsweredWithoutStore(parsed):
+                send(.failure(.storageFailed), to: connection)
             case .success(.session(let command)): answer(command, on: connection)
             case .success(.desk(let command)): run(command, on: connection)
             }
+        }
+    }
+
+    /// PING, HELP and QUIT work while the store is out of reach (`storeOutage`).
+    static func isAnsweredWithoutStore(_ command: ParsedCommand) -> Bool {
+        switch command {
+        case .session(.ping), .session(.help), .session(.logout): true
+        default: false
         }
     }
 

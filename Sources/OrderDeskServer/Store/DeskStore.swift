@@ -17,10 +17,19 @@ public protocol DeskStore: AnyObject, Sendable {
     func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry])
     /// A page of the audit trail, newest first; the desk keeps none of it in memory.
     func audit(_ query: AuditQuery) throws -> AuditPage
+    /// True when `error` (from `load`) may pass by itself: the store cannot be reached now (a
+    /// database restarting) rather than holds something unreadable. The server then refuses
+    /// commands with `ERR storage` and tries again, instead of stopping.
+    func isTransient(_ error: Error) -> Bool
 }
 
 extension DeskStore {
     public func maintain(now: Instant) throws -> Bool { false }
+
+    public func isTransient(_ error: Error) -> Bool {
+        if case StoreError.unavailable = error { return true }
+        return false
+    }
 }
 
 /// Why a store operation failed.
@@ -31,6 +40,8 @@ public enum StoreError: Error, CustomStringConvertible {
     case corrupt(String)
     /// A fault injected by a test.
     case injected
+    /// The store cannot be reached now (its database is down or restarting): transient.
+    case unavailable(String)
     /// The data file was made by a newer orderdesk, whose schema this one cannot read.
     case newerSchema(path: String, fileVersion: Int64, supported: Int64)
     /// A schema migration failed; the data file was left as it was.
@@ -41,6 +52,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .sqlite(let code, let message): "sqlite error \(code): \(message)"
         case .corrupt(let detail): "unreadable data: \(detail)"
         case .injected: "injected fault"
+        case .unavailable(let reason): "the store cannot be reached: \(reason)"
         case .newerSchema(let path, let fileVersion, let supported):
             "\(path) was made by a newer orderdesk (schema version \(fileVersion)); this orderdesk reads schema versions up to "
                 + "\(supported). Run the newer orderdesk, or restore a backup this version made; the file was not changed"

@@ -9,6 +9,7 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
     private var snapshot = DeskSnapshot()
     private var auditTrail: [AuditEntry] = []
     private var failuresToInject = 0
+    private var loadFailuresToInject = 0
     private var commitCount = 0
 
     public init(snapshot: DeskSnapshot = DeskSnapshot()) {
@@ -20,9 +21,22 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
         lock.withLock { failuresToInject = count }
     }
 
+    /// Makes the next `count` loads throw `StoreError.unavailable`, as a database that is down would.
+    public func failNextLoads(_ count: Int) {
+        lock.withLock { loadFailuresToInject = count }
+    }
+
     public var commits: Int { lock.withLock { commitCount } }
 
-    public func load() throws -> DeskSnapshot { lock.withLock { snapshot } }
+    public func load() throws -> DeskSnapshot {
+        try lock.withLock {
+            if loadFailuresToInject > 0 {
+                loadFailuresToInject -= 1
+                throw StoreError.unavailable("injected")
+            }
+            return snapshot
+        }
+    }
 
     public func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) {
         lock.withLock {
