@@ -125,11 +125,11 @@ struct StoreEncodingTests {
         [],
     ])
     func lines(lines: [OrderLine]) throws {
-        #expect(try SQLiteStore.decodeLines(SQLiteStore.encode(lines)) == lines)
+        #expect(try StoreEncoding.decodeLines(StoreEncoding.encode(lines)) == lines)
     }
 
     @Test("damaged order lines are refused, not guessed", arguments: ["WID", "WID:1", "WID:1:", "WID:x:1", ":1:1", "A:1:1,", "A:1:1,B"])
     func damaged(text: String) {
-        #expect(throws: StoreError.self) { try SQLiteStore.decodeLines(text) }
+        #expect(throws: StoreError.self) { try StoreEncoding.decodeLines(text) }
     }
 }

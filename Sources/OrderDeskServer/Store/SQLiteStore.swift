@@ -137,10 +137,10 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             .text(order.number), .integer(order.sequence), .text(order.customer), .text(order.rep), .text(order.purchaseOrder),
             .text(order.currency), .text(order.priority.rawValue), .optional(order.requestedShipDate), .text(order.stage.rawValue),
             .integer(order.capturedAt.milliseconds), .integer(order.stageChangedAt.milliseconds),
-            .text(Self.encode(order.lines)), .text(order.watchers.sorted().joined(separator: " ")),
+            .text(StoreEncoding.encode(order.lines)), .text(StoreEncoding.encode(watchers: order.watchers)),
             .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
             .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
-            .optional(lease?.graceEnds?.milliseconds), .text(Self.encode(order.episodes)),
+            .optional(lease?.graceEnds?.milliseconds), .text(StoreEncoding.encode(order.episodes)),
             .optional(order.release?.by), .optional(order.release?.at.milliseconds),
         ])
         for hold in order.holds {
@@ -150,61 +150,6 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                 .text(order.number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
                 .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
             ])
-        }
-    }
-
-    /// Lines as `sku:qty:cents` joined by commas; SKUs never hold `:` or `,` (the CAPTURE syntax forbids them).
-    static func encode(_ lines: [OrderLine]) -> String {
-        lines.map { "\($0.sku):\($0.quantity):\($0.unitPrice.cents)" }.joined(separator: ",")
-    }
-
-    /// Episodes as `queue@since@level` joined by `;`.
-    static func encode(_ episodes: [EscalationEpisode]) -> String {
-        episodes.map { "\($0.queue.wireName)@\($0.since.milliseconds)@\($0.level.rawValue)" }.joined(separator: ";")
-    }
-
-    static func decodeEpisodes(_ text: String) throws -> [EscalationEpisode] {
-        try text.split(separator: ";").map { item in
-            let parts = item.split(separator: "@")
-            guard parts.count == 3, let queue = QueueName(wireName: String(parts[0])), let since = Int64(parts[1]),
-                  let rawLevel = Int(parts[2]), let level = EscalationLevel(rawValue: rawLevel) else {
-                throw StoreError.corrupt("episode \(item)")
-            }
-            return EscalationEpisode(queue: queue, since: Instant(milliseconds: since), level: level)
-        }
-    }
-
-    /// Reads `sku:qty:cents,...` byte by byte: a restart decodes a million of these.
-    static func decodeLines(_ text: String) throws -> [OrderLine] {
-        var text = text
-        return try text.withUTF8 { bytes -> [OrderLine] in
-            var lines: [OrderLine] = []
-            var index = 0
-            if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
-            while index < bytes.count {
-                let skuStart = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
-                let skuEnd = index
-                index += 1
-                var numbers: [Int64] = [0, 0]
-                for slot in 0..<2 {
-                    var digits = 0
-                    while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                        numbers[slot] = numbers[slot] * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
-                        index += 1
-                        digits += 1
-                    }
-                    let expected = slot == 0 ? UInt8(ascii: ":") : UInt8(ascii: ",")
-                    guard digits > 0, index == bytes.count ? slot == 1 : bytes[index] == expected else {
-                        throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))")
-                    }
-                    index += 1
-                }
-                guard skuEnd > skuStart else { throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
-                lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
-                                       quantity: Int(numbers[0]), unitPrice: Money(cents: numbers[1])))
-            }
-            return lines
         }
     }
 
@@ -274,13 +219,13 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                                        expires: Instant(milliseconds: orderRows.int(16)), isWarned: orderRows.int(17) != 0,
                                        graceEnds: orderRows.optionalInt(18).map(Instant.init(milliseconds:))))
             }
-            let watchers = Set(orderRows.text(12).split(separator: " ").map(String.init))
+            let watchers = StoreEncoding.decodeWatchers(orderRows.text(12))
             snapshot.orders.append(Order(
                 number: number, customer: orderRows.text(2), rep: orderRows.text(3), purchaseOrder: orderRows.text(4),
-                currency: orderRows.text(5), lines: try Self.decodeLines(orderRows.text(11)), priority: priority,
+                currency: orderRows.text(5), lines: try StoreEncoding.decodeLines(orderRows.text(11)), priority: priority,
                 requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
                 watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
-                episodes: try Self.decodeEpisodes(orderRows.text(19)),
+                episodes: try StoreEncoding.decodeEpisodes(orderRows.text(19)),
                 release: orderRows.optionalText(20).map { ($0, Instant(milliseconds: orderRows.int(21))) },
                 isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
                 sequence: orderRows.int(1)))
