@@ -41,20 +41,29 @@ let package = Package(
         .target(name: "OrderDeskCore", dependencies: ["OrderDeskWire"]),
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
         .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "OrderDeskTLS", "CSQLite", "CCrypto", "CLibpq"]),
-        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"]),
+        // Operations tooling for the command line, the bench and the tests, kept out of the server:
+        // import and export, demo data, online backup and the data-file check, the data-file lock,
+        // the Prometheus text of a METRICS reply.
+        .target(name: "OrderDeskOps", dependencies: ["OrderDeskServer", "OrderDeskCore", "OrderDeskWire", "CSQLite"]),
+        // The command line: serve, and the offline operations OrderDeskOps provides.
+        .executableTarget(name: "orderdesk", dependencies: ["OrderDeskOps", "OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"]),
         // libFuzzer target: the framer, tokenizer and parser, or command scripts against a desk
         // (docs/FUZZING.md); the shim declares the driver weak so ordinary builds link.
         .target(name: "CFuzzerShim"),
         .executableTarget(name: "orderdesk-fuzz", dependencies: ["OrderDeskCore", "OrderDeskWire", "CFuzzerShim"]),
         // Load generator and figures (docs/BENCHMARKS.md): swift run -c release orderdesk-bench
-        .executableTarget(name: "orderdesk-bench", dependencies: ["OrderDeskServer", "OrderDeskTLS"]),
+        .executableTarget(name: "orderdesk-bench", dependencies: ["OrderDeskOps", "OrderDeskServer", "OrderDeskTLS"]),
         // The thin terminal client: protocol and presentation only, no business rules.
         .target(name: "DeskClientKit", dependencies: ["OrderDeskWire", "OrderDeskTLS"], path: "clients/desk/DeskClientKit"),
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),
+        // Test helpers for the end-to-end and client tests: a line client, a real server on port 0,
+        // the `orderdesk` binary as a child process, throwaway certificates. It links the server.
         .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"], path: "Tests/TestSupport"),
-        .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore", "TestSupport"]),
+        // Tests mirror modules: the wire's own tests link the wire alone, the core's link no server.
+        .testTarget(name: "OrderDeskWireTests", dependencies: ["OrderDeskWire"]),
+        .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore"]),
         // Fixtures/ holds data files made by earlier versions; tests find them by #filePath.
-        .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "OrderDeskWire", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "OrderDeskServerTests", dependencies: ["OrderDeskServer", "OrderDeskOps", "OrderDeskWire", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "DeskClientTests", dependencies: ["DeskClientKit", "OrderDeskCore", "OrderDeskServer", "TestSupport"], path: "Tests/DeskClientTests"),
     ]
 )

@@ -341,7 +341,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         connections[connection.id] = connection
         strangersByAddress[LoginThrottle.key(for: peer), default: 0] += 1
         connection.onClose = { [weak self] closed in self?.closed(closed) }
-        connection.write(greeting + "\n")
+        connection.write { $0.greeting(greeting) }
         connection.start { [weak self] connection in
             guard let self else { return }
             connection.lastInput = self.clock()
@@ -356,16 +356,12 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         strangersByAddress[key] = count > 1 ? count - 1 : nil
     }
 
-    var greeting: String {
-        let limits = configuration.desk.limits
+    var greeting: Greeting {
         let settings = configuration.desk
-        return "HELLO orderdesk 1 " + Rendering.join([
-            ("max-line", String(limits.maximumLineLength)), ("max-note", String(limits.maximumNoteLength)),
-            ("max-order-lines", String(limits.maximumOrderLines)), ("lease", String(settings.leaseDuration.value / 1000)),
-            ("grace", String(settings.graceWindow.value / 1000)), ("max-sessions", String(maximumSessions)),
-            ("max-unsent", String(configuration.maximumUnsentBytes)), ("idle-timeout", String(configuration.idleTimeout.value / 1000)),
-            ("login-timeout", String(configuration.loginTimeout.value / 1000)), ("max-input", String(configuration.inputBudget)),
-        ])
+        return Greeting(limits: settings.limits, leaseSeconds: settings.leaseDuration.value / 1000,
+                        graceSeconds: settings.graceWindow.value / 1000, maximumSessions: maximumSessions,
+                        maximumUnsentBytes: configuration.maximumUnsentBytes, idleTimeoutSeconds: configuration.idleTimeout.value / 1000,
+                        loginTimeoutSeconds: configuration.loginTimeout.value / 1000, inputBudget: configuration.inputBudget)
     }
 
     private func closed(_ connection: Connection) {
@@ -477,6 +473,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Commits up to `sequence` settled: every connection's output that waited for them leaves,
     /// one send per connection.
     private func releaseHeld(upTo sequence: UInt64, committed: Bool) {
+        // What a held reply becomes when its commit failed; encoded once, and only then.
+        let failure = committed ? "" : Reply.failure(.storageFailed).wireText
         batchingWrites {
             var index = 0
             while index < holdingConnections.count {
@@ -486,7 +484,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                     connection.isFlushPending = true
                     flushPending.append(connection)
                 }
-                let (added, pushes) = connection.releaseHeld(upTo: sequence, committed: committed, failure: Reply.failure(.storageFailed).wireText)
+                let (added, pushes) = connection.releaseHeld(upTo: sequence, committed: committed, failure: failure)
                 stats.pushesSent += pushes
                 unsentBytes += added
                 if connection.isHoldingOutput {

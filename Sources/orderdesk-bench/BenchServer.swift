@@ -105,6 +105,9 @@ enum BenchData {
         for index in 1...max(1, processors) { try add("p\(index)", .processor) }
         for index in 0..<watchers { try add("w\(index + 1)", .service) }
         for index in 0..<admins { try add("a\(index + 1)", .admin) }
+        // p1 works the history in as if logged in: an offline holder's claim would sit in its
+        // grace window and run out before the move to released (every order stayed captured).
+        changes += desk.sessionOpened(user: "p1", now: now).outcome.changes
         try store.commit(changes)
         changes.removeAll(keepingCapacity: true)
         let lines = [OrderLine(sku: "WID-100", quantity: 3, unitPrice: Money(cents: 1050)), OrderLine(sku: "GAD-9", quantity: 1, unitPrice: Money(cents: 9900))]
@@ -121,9 +124,19 @@ enum BenchData {
             }
             if history {
                 // A finished order's life: claimed, released to fulfilment, shipped.
-                changes += desk.execute(.claim(order: draft.number), as: "p1", now: capturedAt + .minutes(5)).changes
-                changes += desk.execute(.move(order: draft.number, to: .released, reason: nil), as: "p1", now: capturedAt + .minutes(20)).changes
-                changes += desk.execute(.move(order: draft.number, to: .shipped, reason: nil), as: "shop", now: capturedAt + .minutes(600)).changes
+                let steps: [(Command, String, Milliseconds)] = [
+                    (.claim(order: draft.number), "p1", .minutes(5)),
+                    (.move(order: draft.number, to: .released, reason: nil), "p1", .minutes(12)),  // within the 15-minute lease
+                    (.move(order: draft.number, to: .shipped, reason: nil), "shop", .minutes(600)),
+                ]
+                for (command, user, after) in steps {
+                    let outcome = desk.execute(command, as: user, now: capturedAt + after)
+                    // A refused step would leave the order open and the bench would measure another desk.
+                    guard outcome.reply?.isSuccess == true else {
+                        throw BenchError("preparing \(draft.number): \(command.name) was refused: \(outcome.reply?.wireText ?? "no reply")")
+                    }
+                    changes += outcome.changes
+                }
             }
             if changes.count >= 50_000 {
                 try store.commit(changes)

@@ -1,4 +1,5 @@
 import Foundation
+import OrderDeskOps
 import OrderDeskServer
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import Foundation
 import OrderDeskCore
+import OrderDeskOps
 import OrderDeskServer
 
 /// The operator's commands for a desk that runs for years: backup, check, export. They read the

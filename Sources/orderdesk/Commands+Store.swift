@@ -1,3 +1,4 @@
+import OrderDeskOps
 import OrderDeskServer
 
 /// Which store a command works on: the SQLite data file (`--data`, the default) or a

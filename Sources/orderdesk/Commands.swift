@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import OrderDeskCore
+import OrderDeskOps
 import OrderDeskServer
 import OrderDeskTLS
 import OrderDeskWire

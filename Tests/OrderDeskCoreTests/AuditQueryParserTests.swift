@@ -10,7 +10,7 @@ struct AuditQueryParserTests {
         ("AUDIT action=unlock user=root", AuditQuery(user: "root", action: "unlock")),
     ])
     func parses(line: String, query: AuditQuery) throws {
-        #expect(try CommandParser().parse(line).get() == .audit(query))
+        #expect(try CommandParser().parse(line).get() == .session(.audit(query)))
     }
 
     @Test("bad AUDIT arguments are refused with the usage", arguments: [

@@ -1,8 +1,9 @@
 import Testing
 @testable import OrderDeskCore
 
-/// The store gets what changed: an appended note or history entry as its own change, and the
-/// order's row without its thread, so no change carries (or keeps shared) a whole thread.
+/// The store gets what changed: an appended note or history entry as its own change, a new order
+/// without its thread, and afterwards only its state and the holds that changed, so no change
+/// carries (or keeps shared) a whole thread or a whole order.
 @Suite("Changes as deltas")
 struct DeltaTests {
     /// A desk with one order that already has a thread of `notes` notes.
@@ -13,17 +14,16 @@ struct DeltaTests {
         return fixture
     }
 
-    @Test("NOTE sends the note, one history entry and the order without its thread", arguments: [0, 20, 300])
+    @Test("NOTE sends the note and one history entry, and no order row", arguments: [0, 20, 300])
     func noteIsADelta(notes: Int) {
         var fixture = fixture(notes: notes)
         let outcome = fixture.run("NOTE SO-1 checked stock", as: "ana")
         #expect(outcome.reply?.summary == "order=SO-1 notes=\(notes + 1)")
-        var rows = 0, appendedNotes = 0, entries = 0
+        var rows = 0, states = 0, appendedNotes = 0, entries = 0
         for change in outcome.changes {
             switch change {
-            case .order(let order):
-                rows += 1
-                #expect(order.notes.isEmpty && order.history.isEmpty)
+            case .order: rows += 1
+            case .orderState: states += 1
             case .note(_, let note):
                 appendedNotes += 1
                 #expect(note.text == "checked stock")
@@ -31,7 +31,8 @@ struct DeltaTests {
             default: break
             }
         }
-        #expect(rows == 1 && appendedNotes == 1 && entries == 1)
+        // ana does not hold the order: nothing about its state changed.
+        #expect(rows == 0 && states == 0 && appendedNotes == 1 && entries == 1)
         // The desk's own copy has the whole thread back.
         #expect(fixture.desk.orders["SO-1"]?.notes.count == notes + 1)
         #expect(fixture.desk.orders["SO-1"]?.history.count == notes + 2)
@@ -51,5 +52,33 @@ struct DeltaTests {
         #expect(fixture.run("HOLD SO-1 credit check", as: "ana").reply?.isOK == true)
         #expect(fixture.desk.orders["SO-1"]?.notes.count == 5)
         #expect(fixture.desk.orders["SO-1"]?.history.count == 8)
+    }
+
+    /// The kinds of store change an outcome carries, in order (mailbox and counter rows left out).
+    func kinds(_ outcome: Outcome) -> [String] {
+        outcome.changes.compactMap { change in
+            switch change {
+            case .order(let order): order.notes.isEmpty && order.history.isEmpty ? "order" : "order with thread"
+            case .orderState: "state"
+            case .hold(_, let hold): "hold \(hold.id)"
+            case .note: "note"
+            case .history: "history"
+            default: nil
+            }
+        }
+    }
+
+    @Test("CAPTURE sends the order whole; CLAIM, HOLD, UNHOLD and MOVE send its state and the holds that changed")
+    func changesAfterCaptureAreStates() {
+        var fixture = DeskFixture()
+        #expect(kinds(fixture.run("CAPTURE SO-1 customer=Acme rep=sam po=PO-1 lines=A:1:1", as: "shop")) == ["history", "order"])
+        #expect(kinds(fixture.run("CLAIM SO-1", as: "ana")) == ["history", "state"])
+        #expect(kinds(fixture.run("HOLD SO-1 credit check", as: "ana")) == ["history", "state", "hold 1"])
+        #expect(kinds(fixture.run("HOLD SO-1 pricing check", as: "ana")) == ["history", "state", "hold 2"])
+        #expect(kinds(fixture.run("UNHOLD SO-1 credit fine", as: "ana")) == ["history", "state", "hold 1"])
+        #expect(kinds(fixture.run("UNHOLD SO-1 pricing fine", as: "ana")) == ["history", "state", "hold 2"])
+        #expect(kinds(fixture.run("MOVE SO-1 released", as: "ana")) == ["history", "state"])
+        // Reading changes nothing the store keeps.
+        #expect(kinds(fixture.run("ORDER SO-1", as: "sam")) == [])
     }
 }

@@ -59,15 +59,17 @@ struct RandomDeskRun {
         let (user, line) = randomLine()
         let time = now
         switch CommandParser().parse(line) {
-        case .success(.login):
+        case .success(.session(.login)):
             guard sessions[user, default: 0] < 2 else { return }
             sessions[user, default: 0] += 1
             apply(.sessionOpened(user), "\(user): LOGIN") { desk, now in desk.sessionOpened(user: user, now: now).outcome }
-        case .success(.logout):
+        case .success(.session(.logout)):
             guard sessions[user, default: 0] > 0 else { return }
             sessions[user, default: 0] -= 1
             apply(.sessionClosed(user), "\(user): QUIT") { desk, now in desk.sessionClosed(user: user, now: now) }
-        case .success(let command):
+        case .success(.session):
+            return  // answered by the server; the desk never sees it
+        case .success(.desk(let command)):
             guard sessions[user, default: 0] > 0 else { return }
             // The desk the command meets: leases that ran out by now are over (execute ends them first).
             var before = desk
@@ -246,7 +248,7 @@ struct DeskPropertyTests {
     @Test("the checks catch what they look for")
     func checksCanFail() {
         var run = RandomDeskRun(seed: 5)
-        guard case .success(let capture) = CommandParser().parse("CAPTURE SO-1 customer=a rep=sam po=p lines=A:1:1") else {
+        guard case .success(.desk(let capture)) = CommandParser().parse("CAPTURE SO-1 customer=a rep=sam po=p lines=A:1:1") else {
             Issue.record("capture does not parse")
             return
         }

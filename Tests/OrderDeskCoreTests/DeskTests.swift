@@ -15,8 +15,8 @@ struct DeskFixture {
 
     @discardableResult
     mutating func run(_ line: String, as user: String) -> Outcome {
-        guard case .success(let command) = CommandParser().parse(line) else {
-            Issue.record("cannot parse \(line)")
+        guard case .success(.desk(let command)) = CommandParser().parse(line) else {
+            Issue.record("cannot parse \(line) as a desk command")
             return Outcome(reply: nil)
         }
         return desk.execute(command, as: user, now: now)
@@ -261,10 +261,11 @@ struct DeskTests {
         fixture.advance(.minutes(300))
         fixture.run("CLAIM SO-10089", as: "ana")  // the first lease ran out meanwhile
         let reply = fixture.run("CARD SO-10089", as: "cora").reply
-        guard case .ok(let summary, let data)? = reply else {
+        guard let reply, reply.isOK else {
             Issue.record("no card: \(String(describing: reply))")
             return
         }
+        let summary = reply.summary, data = reply.data
         #expect(summary == "order=SO-10089")
         #expect(data.first?.hasPrefix("card order=SO-10089 customer=Acme po=PO-SO-10089 stage=captured") == true)
         #expect(data.contains { $0.hasPrefix("stage text=\"Received on ") && $0.contains("cannot go to the warehouse") })
@@ -280,11 +281,15 @@ struct DeskTests {
         fixture.capture("SO-10089")
         fixture.capture("SO-10090")
         fixture.capture("PO-10090")
+        fixture.capture("XX-10090")
         fixture.capture("777")
         #expect(fixture.run("ORDER 10089", as: "cora").reply?.summary == "order=SO-10089")
         #expect(fixture.run("CARD 10089", as: "cora").reply?.summary == "order=SO-10089")
         #expect(fixture.run("HISTORY 10089", as: "cora").reply?.summary.hasPrefix("order=SO-10089 ") == true)
-        #expect(fixture.run("ORDER 10090", as: "cora").reply?.errorCode == "ambiguous")
+        let ambiguous = fixture.run("ORDER 10090", as: "cora").reply
+        #expect(ambiguous?.errorCode == "ambiguous")
+        // All three candidates are named, in order (the third came after the index said "several").
+        #expect(ambiguous?.wireText.contains("PO-10090,SO-10090,XX-10090") == true, "\(String(describing: ambiguous?.wireText))")
         #expect(fixture.run("ORDER 777", as: "cora").reply?.summary == "order=777")
         #expect(fixture.run("ORDER 0089", as: "cora").reply?.errorCode == "not-found")
         #expect(fixture.run("CLAIM 10089", as: "ana").reply?.errorCode == "not-found", "changes need the whole number")

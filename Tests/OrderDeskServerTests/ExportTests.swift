@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import OrderDeskCore
+@testable import OrderDeskOps
 @testable import OrderDeskServer
 
 @Suite("Export for the rest of the business", .serialized)

@@ -293,22 +293,31 @@ enum ProtocolDocument {
         .deletingLastPathComponent().appendingPathComponent("protocol.md").path
 
     /// Every command name in section 6's table of commands and roles, in the table's order.
-    static func roleTableCommands() throws -> [String] {
+    static func roleTableCommands() throws -> [String] { try roleTable().map(\.name) }
+
+    /// Section 6's table of commands and roles: each command with the roles ticked for it
+    /// (sorted, comma-separated), or `anyone`.
+    static func roleTable() throws -> [(name: String, roles: String)] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        var names: [String] = []
+        let columns = ["processor", "sales", "service", "admin", "integration"]  // P S Sv A I
+        var rows: [(name: String, roles: String)] = []
         var inTable = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("| command | P | S | Sv | A | I |") { inTable = true; continue }
             guard inTable else { continue }
             guard line.hasPrefix("|") else { break }
-            guard let cell = line.split(separator: "|").first else { continue }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 1 + columns.count else { continue }
+            let ticks = cells[1...columns.count]
+            let roles = ticks.first == "anyone" ? "anyone"
+                : zip(columns, ticks).filter { $0.1 == "✓" }.map(\.0).sorted().joined(separator: ",")
             // The cell holds `NAME` spans and, after them, prose in parentheses.
-            for part in cell.split(separator: "`") {
+            for part in cells[0].split(separator: "`") {
                 let name = part.trimmingCharacters(in: .whitespaces)
-                if !name.isEmpty, name.allSatisfy({ $0.isUppercase && $0.isLetter }) { names.append(name) }
+                if !name.isEmpty, name.allSatisfy({ $0.isUppercase && $0.isLetter }) { rows.append((name, roles)) }
             }
         }
-        return names
+        return rows
     }
 }
 
@@ -319,6 +328,21 @@ struct ProtocolCommandTableTests {
         let names = try ProtocolDocument.roleTableCommands()
         #expect(names.count > 30)
         #expect(names.contains("LOGIN") && names.contains("METRICS") && names.contains("MOVE"))
+    }
+
+    @Test("protocol.md's role table is the command table: the same commands, each with the same roles")
+    func roleTableIsTheCommandTable() throws {
+        let documented = Dictionary(try ProtocolDocument.roleTable().map { ($0.name, $0.roles) }, uniquingKeysWith: { first, _ in first })
+        let table = Dictionary(CommandSpec.all.map { spec in
+            (spec.name, spec.roles.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "anyone")
+        }, uniquingKeysWith: { first, _ in first })
+        #expect(try ProtocolDocument.roleTable().count == CommandSpec.all.count, "a command listed twice, in protocol.md or in the table")
+        #expect(Set(documented.keys) == Set(table.keys),
+                "only in protocol.md: \(Set(documented.keys).subtracting(table.keys).sorted()); only in CommandSpec.all: \(Set(table.keys).subtracting(documented.keys).sorted())")
+        for (name, roles) in table.sorted(by: { $0.key < $1.key }) {
+            guard let written = documented[name] else { continue }
+            #expect(written == roles, "\(name): protocol.md says \(written), the command table \(roles)")
+        }
     }
 
     @Test("every command in protocol.md's role table is answered, never with unknown-command")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import OrderDeskCore
+import OrderDeskOps
 @testable import OrderDeskServer
 #if canImport(Glibc)
 import Glibc

@@ -61,6 +61,57 @@ struct MetricsEndpointTests {
         try waitUntil("not ready") { try HTTP.get("/ready", port: port).status == 503 }
     }
 
+    @Test("queue gauges: depth, oldest stay in seconds and stuck orders per queue, with HELP and TYPE, from counts kept current")
+    func queueGauges() throws {
+        let clock = ManualClock()
+        let listener = MetricsListener(host: "127.0.0.1", port: 0)
+        let port = try listener.start()
+        defer { listener.stop() }
+        let desk = try TestDesk(clock: clock)
+        defer { desk.stop() }
+        listener.ready(serving: desk.server)
+        try waitUntil("ready") { try HTTP.get("/ready", port: port).status == 200 }
+
+        for family in ["queue_depth", "queue_oldest_seconds", "queue_stuck_orders"] {
+            let body = try HTTP.get("/metrics", port: port).body
+            #expect(body.contains("# HELP orderdesk_\(family) "), "\(family)")
+            #expect(body.contains("# TYPE orderdesk_\(family) gauge\n"), "\(family)")
+            for queue in ["new", "credit", "pricing", "inventory", "address", "other", "released"] {
+                #expect(body.contains("orderdesk_\(family){queue=\"\(queue)\"} 0\n"), "\(family) \(queue) on an empty desk")
+            }
+            #expect(!body.contains("queue=\"mine\""), "mine depends on who asks")
+        }
+
+        let ada = try desk.client("ada")
+        try ada.ok("THRESHOLD credit warning=1m stuck=2m admins=1h")
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        try desk.capture("SO-2", using: shop)
+        clock.advance(.seconds(30))
+        try desk.capture("SO-3", using: shop)
+        try ada.ok("HOLD SO-1 credit over the limit")
+        try ada.ok("HOLD SO-2 credit over the limit")
+        clock.advance(.seconds(150))
+        // SO-1 and SO-2 have been on credit hold 150 s (past stuck=2m); SO-3 has waited in new 150 s.
+        try waitUntil("the escalation tick") { try HTTP.get("/metrics", port: port).body.contains("orderdesk_queue_stuck_orders{queue=\"credit\"} 2\n") }
+        let body = try HTTP.get("/metrics", port: port).body
+        #expect(body.contains("orderdesk_queue_depth{queue=\"credit\"} 2\n"))
+        #expect(body.contains("orderdesk_queue_oldest_seconds{queue=\"credit\"} 150\n"), "\(body)")
+        #expect(body.contains("orderdesk_queue_oldest_seconds{queue=\"new\"} 150\n"))
+        #expect(body.contains("orderdesk_queue_stuck_orders{queue=\"new\"} 0\n"))
+
+        // The same figures as METRICS and STUCK give on the wire.
+        let metrics = try ada.command("METRICS")
+        #expect(metrics.contains("* queue name=credit depth=2 oldest-seconds=150 oldest=2m stuck=2"), "\(metrics)")
+        #expect(try ada.command("STUCK queue=credit").last == "OK stuck=2 shown=2")
+
+        try ada.ok("UNHOLD SO-1 credit limit raised")
+        let after = try HTTP.get("/metrics", port: port).body
+        #expect(after.contains("orderdesk_queue_stuck_orders{queue=\"credit\"} 1\n"))
+        #expect(after.contains("orderdesk_queue_depth{queue=\"new\"} 2\n"))
+        #expect(after.contains("orderdesk_queue_oldest_seconds{queue=\"new\"} 150\n"), "SO-3 is still the oldest in new; SO-1 came back just now")
+    }
+
     @Test("hostile requests: a bad line, a bad method, an unknown path, an oversize head, a slow client, a flood")
     func hostile() throws {
         var limits = MetricsListener.Limits()

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 import OrderDeskCore
+import OrderDeskOps
 @testable import OrderDeskServer
 
 /// Keeps every batch it is asked to commit, so the same batches can go to two engines.

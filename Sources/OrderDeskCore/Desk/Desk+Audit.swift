@@ -2,25 +2,18 @@
 /// the store for as long as the orders do (or the retention setting says), and the server reads
 /// a page of it off the desk queue, then asks the desk to answer with it.
 extension Desk {
-    /// Why `userName` may not run `command` (unknown user, or a role the command does not
-    /// allow), or nil when they may. For commands the server answers from the store.
-    public func refusal(of command: Command, by userName: String) -> DeskError? {
+    /// Why `userName` may not run `command` (unknown user, or a role its row does not allow),
+    /// or nil when they may. For the commands the server answers itself.
+    public func refusal(of command: SessionCommand, by userName: String) -> DeskError? {
         guard let user = users[userName] else { return .notLoggedIn }
-        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return .denied(command: command.name, role: user.role)
-        }
+        guard command.spec.allows(user.role) else { return .denied(command: command.name, role: user.role) }
         return nil
     }
 
     /// Answers AUDIT with the page the store read: newest first, `more-before=` when older
     /// matching entries remain.
     public func answerAudit(_ page: AuditPage) -> Reply {
-        var summary: [(String, String)] = [("entries", String(page.total)), ("shown", String(page.records.count))]
-        if page.hasMore, let oldest = page.records.last { summary.append(("more-before", String(oldest.id))) }
-        return .ok(Rendering.join(summary), data: page.records.map { record in
-            Rendering.join([("at", record.entry.at.iso8601), ("by", record.entry.actor), ("action", record.entry.action),
-                            ("detail", record.entry.detail), ("id", String(record.id))])
-        })
+        .answer(.audit(page))
     }
 }
 

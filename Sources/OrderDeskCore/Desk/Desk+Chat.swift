@@ -7,19 +7,16 @@ extension Desk {
     }
 
     func who() -> Reply {
-        let lines = online.keys.sorted().compactMap { name -> String? in
+        .answer(.presence(online.keys.sorted().compactMap { name -> Presence? in
             guard let user = users[name] else { return nil }
-            var fields = [("user", name), ("role", user.role.rawValue), ("status", away[name] == nil ? "online" : "away"),
-                          ("sessions", String(online[name] ?? 0)), ("claims", String(index.claimsByHolder[name]?.count ?? 0))]
-            if let message = away[name] { fields.append(("away", message)) }
-            return Rendering.join(fields)
-        }
-        return .ok(Rendering.join([("online", String(lines.count))]), data: lines)
+            return Presence(user: name, role: user.role, away: away[name], sessions: online[name] ?? 0,
+                            claims: index.claimsByHolder[name]?.count ?? 0)
+        }))
     }
 
     mutating func setAway(_ message: String?, user: User) -> Reply {
         away[user.name] = message
-        return .ok(Rendering.join([("status", message == nil ? "online" : "away")]))
+        return .answer(.status(isAway: message != nil))
     }
 
     mutating func message(_ text: String, to recipient: String, by user: User, now: Instant) throws(DeskError) -> Reply {
@@ -28,7 +25,7 @@ extension Desk {
         if let answer = away[recipient], recipient != user.name {
             notify([user.name], except: nil, .away(user: recipient, text: answer), now: now)
         }
-        return .ok(Rendering.join([("to", recipient), ("delivered", isOnline(recipient) ? "now" : "at-login")]))
+        return .answer(.messageSent(to: recipient, isDelivered: isOnline(recipient)))
     }
 
     mutating func join(_ room: String, user: User, isJoining: Bool) throws(DeskError) -> Reply {
@@ -37,7 +34,7 @@ extension Desk {
         }
         let changed = isJoining ? roomMembers[room, default: []].insert(user.name).inserted : roomMembers[room]?.remove(user.name) != nil
         if changed { changes.append(.membership(user: user.name, kind: "room", name: room, isMember: isJoining)) }
-        return .ok(Rendering.join([("room", room), ("members", String(roomMembers[room]?.count ?? 0))]))
+        return .answer(.room(room, members: roomMembers[room]?.count ?? 0))
     }
 
     mutating func say(_ text: String, in room: String, by user: User, now: Instant) throws(DeskError) -> Reply {
@@ -45,22 +42,21 @@ extension Desk {
             throw .badArguments(usage: "SAY <room> <text>", detail: "JOIN \(room) first")
         }
         notify(members.sorted(), except: user.name, .say(room: room, by: user.name, text: text), now: now)
-        return .ok(Rendering.join([("room", room), ("members", String(members.count))]))
+        return .answer(.room(room, members: members.count))
     }
 
     func roomListing(for user: User) -> Reply {
-        let lines = roomMembers.keys.sorted().compactMap { room -> String? in
+        .answer(.rooms(roomMembers.keys.sorted().compactMap { room -> RoomListing? in
             guard let members = roomMembers[room], !members.isEmpty else { return nil }
-            return Rendering.join([("room", room), ("members", String(members.count)), ("joined", members.contains(user.name) ? "yes" : "no")])
-        }
-        return .ok(Rendering.join([("rooms", String(lines.count))]), data: lines)
+            return RoomListing(room: room, members: members.count, isJoined: members.contains(user.name))
+        }))
     }
 
     mutating func subscribe(_ topic: String, user: User, isSubscribing: Bool) -> Reply {
         let changed = isSubscribing ? subscribers[topic, default: []].insert(user.name).inserted : subscribers[topic]?.remove(user.name) != nil
         if changed { changes.append(.membership(user: user.name, kind: "queue", name: topic, isMember: isSubscribing)) }
         let mine = subscribers.keys.filter { subscribers[$0]?.contains(user.name) == true }.sorted()
-        return .ok(Rendering.join([("subscriptions", mine.isEmpty ? "none" : mine.joined(separator: ","))]))
+        return .answer(.subscriptions(mine))
     }
 
     /// Rooms are named like queues: lower-case letters, digits and dashes.

@@ -93,6 +93,6 @@ extension Desk {
         let recipients = [oldHolder, newHolder].compactMap { $0 } + order.watchers.sorted()
         notify(recipients, except: user.name,
                .reassigned(order: number, from: oldHolder, to: newHolder, by: user.name, reason: reason, token: token), now: now)
-        return .ok(Rendering.join([("order", number), ("from", oldHolder ?? "nobody"), ("to", newHolder ?? "nobody")] + leaseFields(order)))
+        return .answer(.reassigned(order: number, from: oldHolder, to: newHolder, lease: order.lease))
     }
 }

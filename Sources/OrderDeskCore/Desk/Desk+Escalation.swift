@@ -64,25 +64,18 @@ extension Desk {
         for episode in order.episodes where episode.level >= .stuck && (filter.queue.map { $0 == episode.queue } ?? true) {
             var told = [order.rep]
             if episode.level >= .admins { told += users.values.filter { $0.role == .admin }.map(\.name).sorted() }
-            var fields: [(String, String)] = [
-                ("queue", episode.queue.wireName), ("since", episode.since.iso8601), ("age", (now - episode.since).compact),
-                ("level", episode.level == .admins ? "admins" : "rep"), ("told", told.joined(separator: ",")),
-                ("priority", order.priority.rawValue), ("customer", order.customer),
-            ]
-            if let holder = order.lease?.holder { fields.append(("holder", holder)) }
-            rows.append(StuckRow(since: episode.since, line: order.number + " " + Rendering.join(fields)))
+            rows.append(StuckRow(order: order.number, queue: episode.queue, since: episode.since, age: now - episode.since,
+                                 level: episode.level, told: told, priority: order.priority, customer: order.customer,
+                                 holder: order.lease?.holder))
         }
         return rows
     }
 
     /// THRESHOLDS: every queue's thresholds.
     func thresholdListing() -> Reply {
-        let lines = QueueName.all.filter { $0 != .mine }.map { queue in
-            let value = thresholds(for: queue)
-            return Rendering.join([("queue", queue.wireName), ("warning", value.warning.duration), ("stuck", value.stuck.duration),
-                                   ("admins", value.admins.duration), ("default", thresholds[queue] == nil ? "yes" : "no")])
-        }
-        return .ok(Rendering.join([("queues", String(lines.count))]), data: lines)
+        .answer(.thresholds(QueueName.all.filter { $0 != .mine }.map { queue in
+            ThresholdListing(queue: queue, value: thresholds(for: queue), isDefault: thresholds[queue] == nil)
+        }))
     }
 
     /// THRESHOLD: an admin changes a queue's thresholds; kept across restarts and audited.
@@ -96,8 +89,7 @@ extension Desk {
         recordAudit("threshold", "\(queue.wireName) warning=\(value.warning.duration) stuck=\(value.stuck.duration) admins=\(value.admins.duration)", by: user.name, now: now)
         escalations = MinHeap<EscalationDeadline>()
         for order in orders.values where !order.episodes.isEmpty { scheduleEscalations(of: order) }
-        return .ok(Rendering.join([("queue", queue.wireName), ("warning", value.warning.duration), ("stuck", value.stuck.duration),
-                                   ("admins", value.admins.duration)]))
+        return .answer(.thresholdSet(queue, value))
     }
 }
 

@@ -11,19 +11,15 @@ extension Desk {
         let entries = (mailboxes[user.name]?.entries ?? []).reversed().filter { entry in
             entry.isPersonal && (!onlyUnread || !entry.isRead) && (before.map { entry.id < $0 } ?? true)
         }
-        let shown = entries.prefix(limit)
-        let lines = shown.map { entry in
-            String(entry.line.dropFirst("EVENT ".count)) + " " + Rendering.join([("read", entry.isRead ? "yes" : "no")])
-        }
-        var summary = [("unread", String(unreadCount(of: user.name))), ("shown", String(shown.count))]
-        if entries.count > shown.count, let last = shown.last { summary.append(("more-before", String(last.id))) }
-        summary += unreadOrdersField(of: user.name)
-        return .ok(Rendering.join(summary), data: lines)
+        let shown = Array(entries.prefix(limit))
+        return .answer(.inbox(InboxPage(entries: shown, unread: unreadCount(of: user.name),
+                                        moreBefore: entries.count > shown.count ? shown.last?.id : nil,
+                                        unreadByOrder: Array(unreadByOrder(of: user.name).prefix(Self.unreadOrdersShown)))))
     }
 
     /// READ: marks the given personal events (or all of them) read.
     mutating func markRead(_ ids: [UInt64]?, user: User) -> Reply {
-        guard var mailbox = mailboxes[user.name] else { return .ok(Rendering.join([("marked", "0"), ("unread", "0")])) }
+        guard var mailbox = mailboxes[user.name] else { return .answer(.marked(order: nil, marked: 0, unread: 0)) }
         var marked = 0
         let targets = ids.map(Set.init) ?? Set(mailbox.entries.filter { $0.isPersonal && !$0.isRead }.map(\.id))
         for id in targets.sorted() {
@@ -36,14 +32,14 @@ extension Desk {
             if let updated { changes.append(.mailbox(user: user.name, updated)) }
         }
         mailboxes[user.name] = mailbox
-        return .ok(Rendering.join([("marked", String(marked)), ("unread", String(mailbox.unreadCount))]))
+        return .answer(.marked(order: nil, marked: marked, unread: mailbox.unreadCount))
     }
 
     /// READ <number>: marks the user's unread events about that order read.
     mutating func markOrderRead(_ number: String, user: User) throws(DeskError) -> Reply {
         _ = try existingOrder(number)
         let marked = markRead(order: number, user: user.name)
-        return .ok(Rendering.join([("order", number), ("marked", String(marked)), ("unread", String(unreadCount(of: user.name)))]))
+        return .answer(.marked(order: number, marked: marked, unread: unreadCount(of: user.name)))
     }
 
     /// What an ORDER reply says of the events it marked read; nil when none were unread.
@@ -64,21 +60,14 @@ extension Desk {
         return targets.count
     }
 
-    /// `unread-orders=SO-1:2,SO-7:1` (most first, at most `unreadOrdersShown`), or nothing when no
-    /// unread event is about an order: for INBOX and LOGIN.
-    public func unreadOrdersField(of user: String) -> [(String, String)] {
-        let byOrder = unreadByOrder(of: user)
-        guard !byOrder.isEmpty else { return [] }
-        return [("unread-orders", byOrder.prefix(Self.unreadOrdersShown).map { "\($0.order):\($0.count)" }.joined(separator: ","))]
-    }
-
-    /// Unread personal events per order, most first (then by order number): what INBOX sums up.
-    func unreadByOrder(of user: String) -> [(order: String, count: Int)] {
+    /// Unread personal events per order, most first (then by order number): what INBOX and LOGIN
+    /// sum up (at most `unreadOrdersShown` of them).
+    public func unreadByOrder(of user: String) -> [OrderCount] {
         var counts: [String: Int] = [:]
         for entry in mailboxes[user]?.entries ?? [] where entry.isPersonal && !entry.isRead {
             if let order = entry.order { counts[order, default: 0] += 1 }
         }
-        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { ($0.key, $0.value) }
+        return counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { OrderCount(order: $0.key, count: $0.value) }
     }
 
     /// The events RESUME replays: those for `user` after `lastSeen` and before `until` (exclusive),

@@ -2,17 +2,20 @@
 extension Desk {
     func whoami(_ user: User, now: Instant) -> Reply {
         let claims = index.claims(of: user.name, orders: orders)
-        return .ok(Rendering.join([("user", user.name), ("role", user.role.rawValue), ("claims", String(claims.count))]),
-                   data: claims.map { Rendering.summary($0, now: now) })
+        return .answer(.whoami(user: user.name, role: user.role, claims: claims, now: now, unread: nil))
+    }
+
+    /// LOGIN's answer: WHOAMI's, with the user's unread events summed up.
+    public func loginAnswer(for name: String, now: Instant) -> Reply? {
+        guard let user = users[name] else { return nil }
+        let unread = UnreadSummary(unread: unreadCount(of: name), byOrder: Array(unreadByOrder(of: name).prefix(Self.unreadOrdersShown)))
+        return .answer(.whoami(user: name, role: user.role, claims: index.claims(of: name, orders: orders), now: now, unread: unread))
     }
 
     func listUsers() -> Reply {
-        let lines = users.values.sorted { $0.name < $1.name }.map { user in
-            Rendering.join([("user", user.name), ("role", user.role.rawValue), ("online", isOnline(user.name) ? "yes" : "no"),
-                            ("claims", String(index.claimsByHolder[user.name]?.count ?? 0)), ("disabled", user.isDisabled ? "yes" : "no"),
-                            ("last-login", user.lastLogin?.iso8601 ?? "never")])
-        }
-        return .ok(Rendering.join([("users", String(lines.count))]), data: lines)
+        .answer(.users(users.values.sorted { $0.name < $1.name }.map { user in
+            UserListing(user: user, isOnline: isOnline(user.name), claims: index.claimsByHolder[user.name]?.count ?? 0)
+        }))
     }
 
     /// ORDER: the card. Reading an order's card reads its events: the user's unread ones about
@@ -25,14 +28,7 @@ extension Desk {
     /// CARD: the order in plain words (`PlainStatus`), for customer service on the phone.
     func plainCard(_ number: String, now: Instant) throws(DeskError) -> Reply {
         let order = try existingOrder(number)
-        let status = PlainStatus(order, now: now)
-        var lines = ["card " + Rendering.join([("order", number), ("customer", order.customer), ("po", order.purchaseOrder),
-                                               ("stage", order.stage.rawValue)])]
-        lines.append("stage " + Rendering.join([("text", status.stage)]))
-        lines += status.blocks.map { "blocked " + Rendering.join([("text", $0)]) }
-        lines.append("people " + Rendering.join([("text", status.people)]))
-        lines.append("ship " + Rendering.join([("text", status.shipping)]))
-        return .ok(Rendering.join([("order", number)]), data: lines)
+        return .answer(.plainCard(order: order.withoutThread, status: PlainStatus(order, now: now)))
     }
 
     /// `command` with a bare number (`ORDER 10089`) replaced by the one order whose number ends
@@ -42,8 +38,9 @@ extension Desk {
     public func resolvingNumber(in command: Command) -> Result<Command, DeskError> {
         func resolve(_ number: String) -> Result<String, DeskError> {
             guard orders[number] == nil, number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let candidates = numbersByDigits[number] else { return .success(number) }
-            return candidates.count == 1 ? .success(candidates[0]) : .failure(.ambiguousOrder(number, candidates: candidates.sorted()))
+                  let position = numbersByDigits[number] else { return .success(number) }
+            if position >= 0, position < orders.count { return .success(orders.number(at: position)) }
+            return .failure(.ambiguousOrder(number, candidates: (sharedDigits[number] ?? []).sorted()))
         }
         switch command {
         case .show(let number): return resolve(number).map { .show(order: $0) }
@@ -54,10 +51,21 @@ extension Desk {
     }
 
     /// Files `number` under its trailing digits (not when it is all digits: it is found as given).
-    mutating func indexDigits(of number: String) {
+    /// Indexes the trailing digits of the order just added to `orders`.
+    mutating func indexDigitsOfNewestOrder() {
+        guard let number = orders.values.last?.number else { return }
         let digits = number.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }
         guard !digits.isEmpty, digits.count < number.utf8.count else { return }
-        numbersByDigits[String(decoding: digits.reversed(), as: UTF8.self), default: []].append(number)
+        let key = String(decoding: digits.reversed(), as: UTF8.self)
+        switch numbersByDigits[key] {
+        case nil:
+            numbersByDigits[key] = orders.count - 1
+        case let position? where position >= 0:
+            numbersByDigits[key] = -1
+            sharedDigits[key] = [orders.number(at: position), number]
+        case _?:
+            sharedDigits[key, default: []].append(number)
+        }
     }
 
     /// True when showing `command` needs the order's full thread from the store first
@@ -74,13 +82,11 @@ extension Desk {
     public mutating func answer(_ command: Command, as userName: String, thread: (notes: [Note], history: [HistoryEntry]), now: Instant) -> Outcome {
         guard let user = users[userName] else { return finish(reply: .failure(.notLoggedIn)) }
         guard let number = command.orderNumber, var order = orders[number] else { return finish(reply: .failure(.orderNotFound(command.orderNumber ?? ""))) }
-        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return finish(reply: .failure(.denied(command: command.name, role: user.role)))
-        }
+        guard command.spec.allows(user.role) else { return finish(reply: .failure(.denied(command: command.name, role: user.role))) }
         order.notes = thread.notes
         order.history = thread.history
         if case .history = command {
-            return finish(reply: .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]), data: order.history.map(Rendering.historyLine)))
+            return finish(reply: .answer(.history(order: number, entries: order.history)))
         }
         return finish(reply: .answer(.card(OrderView(order, now: now), marks: readMarks(order: number, user: user))))
     }
@@ -99,13 +105,11 @@ extension Desk {
             listed = index.listing(queue, orders: orders, limit: limit)
             count = index.members[queue]?.count ?? 0
         }
-        return .ok(Rendering.join([("queue", queue.wireName), ("count", String(count)), ("shown", String(listed.count))]),
-                   data: listed.map { Rendering.summary($0, now: now) })
+        return .answer(.orders(OrderPage(source: .queue(queue), count: count, orders: listed, now: now)))
     }
 
     func history(_ number: String) throws(DeskError) -> Reply {
         let order = try existingOrder(number)
-        return .ok(Rendering.join([("order", number), ("entries", String(order.history.count))]),
-                   data: order.history.map(Rendering.historyLine))
+        return .answer(.history(order: number, entries: order.history))
     }
 }

@@ -20,7 +20,7 @@ extension Desk {
         var order = Order(draft: draft, capturedAt: capturedAt, sequence: nextSequence())
         record("captured", "imported by \(actor), \(draft.lines.count) lines, total \(order.total.decimal) \(draft.currency)", by: actor, on: &order, now: capturedAt)
         save(order, now: capturedAt)
-        return finish(reply: .ok(order.number))
+        return finish(reply: .answer(.captured(order: order.number, total: order.total, currency: order.currency)))
     }
 
     /// The rules every new order meets, however it arrives: a new number, a rep who is a user
@@ -80,7 +80,7 @@ extension Desk {
             guard open.isEmpty else { throw .openHolds(order: number, types: open.map(\.type)) }
         }
         if target == .cancelled, reason == nil {
-            throw .badArguments(usage: CommandSpec.named("MOVE")?.usage ?? "MOVE", detail: "cancelling needs a reason")
+            throw .badArguments(usage: CommandSpec.move.usage, detail: "cancelling needs a reason")
         }
         detachThread(of: number)
         // Whoever held the order hears of the move, even when someone else made it.
@@ -142,10 +142,5 @@ extension Desk {
     /// Users named as `@name` in `text` who exist.
     func mentionedUsers(in text: String) -> [String] {
         Note(author: "", at: Instant(milliseconds: 0), text: text).mentions.filter { users[$0] != nil }
-    }
-
-    func leaseFields(_ order: Order) -> [(String, String)] {
-        guard let lease = order.lease else { return [] }
-        return [("token", String(lease.token)), ("until", lease.expires.iso8601)]
     }
 }

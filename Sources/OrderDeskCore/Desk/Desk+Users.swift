@@ -13,10 +13,10 @@ extension Desk {
         guard var user = users[name] else { throw .userNotFound(name) }
         if user.role == .admin, !user.isDisabled, !hasOtherEnabledAdmin(than: name) { throw .lastAdmin(name) }
         guard name != admin.name else {
-            throw .badArguments(usage: CommandSpec.named("USER")?.usage ?? "USER", detail: "user=\(name) you cannot disable yourself")
+            throw .badArguments(usage: CommandSpec.user.usage, detail: "user=\(name) you cannot disable yourself")
         }
         guard !user.isDisabled else {
-            return .ok(Rendering.join([("user", name), ("disabled", "yes"), ("handed-back", "0")]))
+            return .answer(.disabled(name: name, handedBack: 0))
         }
         user.isDisabled = true
         users[name] = user
@@ -33,7 +33,7 @@ extension Desk {
         let numbers = claimed.map(\.number)
         recordAudit("user-disable", "\(name): \(reason)" + (numbers.isEmpty ? "" : " (handed back \(numbers.joined(separator: ",")))"),
                     by: admin.name, now: now)
-        return .ok(Rendering.join([("user", name), ("disabled", "yes"), ("handed-back", String(numbers.count))]))
+        return .answer(.disabled(name: name, handedBack: numbers.count))
     }
 
     /// USER ENABLE: a disabled user may log in again. Enabling an enabled user changes nothing.
@@ -45,7 +45,7 @@ extension Desk {
             changes.append(.user(user))
             recordAudit("user-enable", name, by: admin.name, now: now)
         }
-        return .ok(Rendering.join([("user", name), ("disabled", "no")]))
+        return .answer(.enabled(name: name))
     }
 
     /// A new password's hash for `name`, once the server computed it: an admin's reset
@@ -58,10 +58,10 @@ extension Desk {
         changes.append(.user(user))
         if actor == name {
             recordAudit("password-change", "\(name) changed their password", by: actor, now: now)
-            return finish(reply: .ok(Rendering.join([("user", name), ("password", "changed")])))
+            return finish(reply: .answer(.passwordSet(name: name, isOwnChange: true)))
         }
         recordAudit("user-password", "\(name) password reset", by: actor, now: now)
-        return finish(reply: .ok(Rendering.join([("user", name), ("password", "reset")])))
+        return finish(reply: .answer(.passwordSet(name: name, isOwnChange: false)))
     }
 
     /// A successful login of `name`: kept as their last login.

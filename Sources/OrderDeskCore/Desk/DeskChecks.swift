@@ -125,6 +125,7 @@ public struct DeskChecks: Sendable {
             let listed = members[queue] ?? [], expected = expectedMembers[queue] ?? []
             found.append("queue \(queue.wireName) lists \(listed.subtracting(expected).sorted()) that do not belong and misses \(expected.subtracting(listed).sorted())")
         }
+        found += stayGauges(of: desk)
         let claims = desk.index.claimsByHolder.filter { !$0.value.isEmpty }
         if claims != expectedClaims { found.append("claims index \(claims) disagrees with the orders' leases \(expectedClaims)") }
         if Set(desk.index.claimedOrders) != Set(tokens.values) {
@@ -134,6 +135,28 @@ public struct DeskChecks: Sendable {
             let ids = mailbox.entries.map(\.id)
             if zip(ids, ids.dropFirst()).contains(where: { $0 >= $1 }) { found.append("mailbox of \(user) is not in increasing id order") }
             if let last = ids.last, last >= desk.counters.nextEventID { found.append("mailbox of \(user) has event \(last), not below nextEventID") }
+        }
+        return found
+    }
+
+    /// The gauges kept for scrapes (`QueueStays`) agree with a count over every order's stays.
+    static func stayGauges(of desk: Desk) -> [String] {
+        var found: [String] = []
+        var stuck: [QueueName: Int] = [:]
+        var oldest: [QueueName: Instant] = [:]
+        for order in desk.orders.values {
+            for episode in order.episodes {
+                if episode.level >= .stuck { stuck[episode.queue, default: 0] += 1 }
+                oldest[episode.queue] = min(oldest[episode.queue] ?? episode.since, episode.since)
+            }
+        }
+        for queue in QueueName.all where queue != .mine {
+            if desk.stays.stuck(in: queue) != stuck[queue] ?? 0 {
+                found.append("queue \(queue.wireName) gauges \(desk.stays.stuck(in: queue)) stuck orders, but \(stuck[queue] ?? 0) are")
+            }
+            if desk.stays.oldest(in: queue) != oldest[queue] {
+                found.append("queue \(queue.wireName) gauges its oldest stay from \(desk.stays.oldest(in: queue)?.iso8601 ?? "none"), but it is \(oldest[queue]?.iso8601 ?? "none")")
+            }
         }
         return found
     }
@@ -207,9 +230,19 @@ public struct DeskChecks: Sendable {
         var savedThresholds: [QueueName: EscalationThresholds] = [:]
         var auditEntries = 0
         var membershipUsers: Set<String> = []
+        /// A delta changes what the store holds of the order: its row as saved in this outcome, or before.
+        func applySaved(_ number: String, _ what: String, _ change: (inout Order) -> Void) {
+            guard var order = savedOrders[number] ?? before.orders[number]?.withoutThread else {
+                return found.append("order \(number): \(what) for an order the store never got")
+            }
+            change(&order)
+            savedOrders[number] = order
+        }
         for change in outcome.changes {
             switch change {
             case .order(let order): savedOrders[order.number] = order
+            case .orderState(let number, let state): applySaved(number, "a state change") { $0.apply(state) }
+            case .hold(let number, let hold): applySaved(number, "a hold") { $0.put(hold) }
             case .note(let number, _): notes[number, default: 0] += 1
             case .history(let number, _): historyEntries[number, default: 0] += 1
             case .user(let user): savedUsers[user.name] = user
@@ -224,11 +257,14 @@ public struct DeskChecks: Sendable {
         for (number, order) in after.orders {
             let old = before.orders[number]
             guard old != order else { continue }
-            guard let saved = savedOrders[number] else {
-                found.append("order \(number) changed but was not saved")
-                continue
+            // A change to the thread alone (a NOTE by someone who does not hold the order) needs no row.
+            if old?.withoutThread != order.withoutThread {
+                if let saved = savedOrders[number] {
+                    if saved != order.withoutThread { found.append("order \(number) was saved in a state that is not its last") }
+                } else {
+                    found.append("order \(number) changed but was not saved")
+                }
             }
-            if saved != order.withoutThread { found.append("order \(number) was saved in a state that is not its last") }
             let newHistory = order.history.count - (old?.history.count ?? 0)
             if historyEntries[number, default: 0] != newHistory {
                 found.append("order \(number) has \(newHistory) new history entries but \(historyEntries[number, default: 0]) were saved")
@@ -270,7 +306,7 @@ public struct DeskChecks: Sendable {
         switch outcome.reply {
         case .failure(.queueEmpty)?:
             return free.isEmpty ? [] : ["NEXT \(queue.wireName) found the queue empty, but \(free.map(\.number).sorted()) are unclaimed"]
-        case .ok?:
+        case .answer?:
             let taken = after.orders.values.filter { ($0.lease?.token ?? 0) >= before.counters.nextToken }
             guard taken.count == 1, let order = before.orders[taken[0].number] else {
                 return ["NEXT \(queue.wireName) succeeded but made \(taken.count) new claims"]

@@ -54,7 +54,7 @@ public struct DeskScript {
         }
         let parser = CommandParser()
         for (user, line) in Self.setup {
-            guard case .success(let command) = parser.parse(line), desk.execute(command, as: user, now: now).reply?.isSuccess == true else {
+            guard case .success(.desk(let command)) = parser.parse(line), desk.execute(command, as: user, now: now).reply?.isSuccess == true else {
                 fatalError("fuzz setup failed: \(line)")
             }
         }
@@ -78,17 +78,19 @@ public struct DeskScript {
             var text = line.dropFirst(2)
             if text.last == UInt8(ascii: "\r") { text = text.dropLast() }
             guard text.count <= Limits().maximumLineLength, let text = String(validating: text, as: UTF8.self),
-                  case .success(let command) = parser.parse(text) else { continue }
-            switch command {
-            case .login:
+                  case .success(let parsed) = parser.parse(text) else { continue }
+            switch parsed {
+            case .session(.login):
                 guard sessions[user, default: 0] < 3 else { continue }
                 sessions[user, default: 0] += 1
                 step(.sessionOpened(user)) { $0.sessionOpened(user: user, now: now).outcome }
-            case .logout:
+            case .session(.logout):
                 guard sessions[user, default: 0] > 0 else { continue }
                 sessions[user, default: 0] -= 1
                 step(.sessionClosed(user)) { $0.sessionClosed(user: user, now: now) }
-            default:
+            case .session:
+                continue  // answered by the server, never by the desk
+            case .desk(let command):
                 guard sessions[user, default: 0] > 0 else { continue }
                 let existed = command.orderNumber.map { desk.orders[$0] != nil } ?? true
                 step(.command(command, by: user)) { $0.execute(command, as: user, now: now) }

@@ -14,7 +14,7 @@ public struct OrderScan: Sendable {
     }
 
     var work: Work
-    /// The next position in `Desk.orderNumbers`.
+    /// The next position in `Desk.orders`.
     var position = 0
     /// The command it answers, for the server (METRICS gets the server's own counters appended).
     public let command: Command
@@ -60,14 +60,11 @@ struct TopOrders: Sendable {
     }
 }
 
-struct StuckRow: Sendable {
-    var since: Instant
-    var line: String
-}
-
 /// METRICS' running sums over the orders read so far.
 struct MetricsTally: Sendable {
     var oldest: [QueueName: Instant] = [:]
+    /// Orders stuck in each queue.
+    var stuck: [QueueName: Int] = [:]
     var cycles: [Int64] = []
     var cleanShipments = 0
     var resolutions: [HoldType: [Int64]] = [:]
@@ -92,44 +89,39 @@ extension Desk {
         default: return nil
         }
         guard let user = users[userName] else { return .failure(.notLoggedIn) }
-        if let roles = CommandSpec.named(command.name)?.roles, !roles.contains(user.role) {
-            return .failure(.denied(command: command.name, role: user.role))
-        }
+        guard command.spec.allows(user.role) else { return .failure(.denied(command: command.name, role: user.role)) }
         return .success(OrderScan(work: work, command: command))
     }
 
     /// Reads the next `slice` orders into `scan`; returns the reply once every order was read.
     public func continueScan(_ scan: inout OrderScan, slice: Int = Desk.scanSlice, now: Instant) -> Reply? {
-        let end = min(orderNumbers.count, scan.position + max(1, slice))
+        let end = min(orders.count, scan.position + max(1, slice))
         let range = scan.position..<end
         scan.position = end
         switch scan.work {
         case .find(let query, var top):
             let matcher = OrderMatcher(query)
-            for position in range { if let order = orders[orderNumbers[position]], matcher.matches(order) { top.offer(order) } }
-            guard end == orderNumbers.count else { scan.work = .find(query, top); return nil }
+            for position in range where matcher.matches(orders.values[position]) { top.offer(orders.values[position]) }
+            guard end == orders.count else { scan.work = .find(query, top); return nil }
             let shown = top.numbers().compactMap { orders[$0] }
-            return .ok(Rendering.join([("found", String(top.count)), ("shown", String(shown.count))]),
-                       data: shown.map { Rendering.summary($0, now: now) })
+            return .answer(.orders(OrderPage(source: .search, count: top.count, orders: shown, now: now)))
         case .queue(let queue, var top):
             for position in range {
-                let number = orderNumbers[position]
-                if index.isMember(number, of: queue), let order = orders[number] { top.offer(order) }
+                let order = orders.values[position]
+                if index.isMember(order.number, of: queue) { top.offer(order) }
             }
-            guard end == orderNumbers.count else { scan.work = .queue(queue, top); return nil }
+            guard end == orders.count else { scan.work = .queue(queue, top); return nil }
             let shown = top.numbers().compactMap { orders[$0] }
-            return .ok(Rendering.join([("queue", queue.wireName), ("count", String(index.members[queue]?.count ?? 0)), ("shown", String(shown.count))]),
-                       data: shown.map { Rendering.summary($0, now: now) })
+            return .answer(.orders(OrderPage(source: .queue(queue), count: index.members[queue]?.count ?? 0, orders: shown, now: now)))
         case .stuck(let filter, var rows):
-            for position in range { if let order = orders[orderNumbers[position]] { rows += stuckRows(of: order, filter, now: now) } }
-            guard end == orderNumbers.count else { scan.work = .stuck(filter, rows); return nil }
+            for position in range { rows += stuckRows(of: orders.values[position], filter, now: now) }
+            guard end == orders.count else { scan.work = .stuck(filter, rows); return nil }
             rows.sort { $0.since < $1.since }
-            return .ok(Rendering.join([("stuck", String(rows.count)), ("shown", String(min(rows.count, filter.limit)))]),
-                       data: rows.prefix(filter.limit).map(\.line))
+            return .answer(.stuck(total: rows.count, rows: Array(rows.prefix(filter.limit))))
         case .metrics(let window, var tally):
             let start = now - window
-            for position in range { if let order = orders[orderNumbers[position]] { tally.add(order, since: start) } }
-            guard end == orderNumbers.count else { scan.work = .metrics(window: window, tally); return nil }
+            for position in range { tally.add(orders.values[position], since: start) }
+            guard end == orders.count else { scan.work = .metrics(window: window, tally); return nil }
             return metricsReply(tally, window: window, now: now)
         }
     }

@@ -45,7 +45,7 @@ struct QueueIndex: Sendable {
     }
 
     /// The most urgent unclaimed order in `queue`, if any; does not claim it.
-    mutating func nextCandidate(in queue: QueueName, orders: [String: Order]) -> String? {
+    mutating func nextCandidate(in queue: QueueName, orders: OrderTable) -> String? {
         guard var heap = candidates[queue] else { return nil }
         candidates[queue] = nil  // keep the heap uniquely referenced while mutating it
         defer { candidates[queue] = heap }
@@ -69,14 +69,14 @@ struct QueueIndex: Sendable {
     func isMember(_ number: String, of queue: QueueName) -> Bool { membership[number]?.contains(queue) == true }
 
     /// Members of `queue` in queue order (priority, then age), at most `limit`.
-    func listing(_ queue: QueueName, orders: [String: Order], limit: Int) -> [Order] {
+    func listing(_ queue: QueueName, orders: OrderTable, limit: Int) -> [Order] {
         var top = TopOrders(limit: limit)
         for number in members[queue] ?? [] { if let order = orders[number] { top.offer(order) } }
         return top.numbers().compactMap { orders[$0] }
     }
 
     /// Orders held by `user`, in queue order.
-    func claims(of user: String, orders: [String: Order]) -> [Order] {
+    func claims(of user: String, orders: OrderTable) -> [Order] {
         (claimsByHolder[user] ?? []).compactMap { orders[$0] }.sorted(by: Self.queueOrder)
     }
 

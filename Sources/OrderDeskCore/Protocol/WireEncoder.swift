@@ -59,22 +59,26 @@ extension WireWriter {
 
     // MARK: Replies
 
+    /// `HELLO orderdesk 1 max-line=… …`, ending in LF (protocol.md, "Connecting").
+    public mutating func greeting(_ greeting: Greeting) {
+        raw("HELLO orderdesk 1")
+        field("max-line", greeting.limits.maximumLineLength)
+        field("max-note", greeting.limits.maximumNoteLength)
+        field("max-order-lines", greeting.limits.maximumOrderLines)
+        field("lease", greeting.leaseSeconds)
+        field("grace", greeting.graceSeconds)
+        field("max-sessions", greeting.maximumSessions)
+        field("max-unsent", greeting.maximumUnsentBytes)
+        field("idle-timeout", greeting.idleTimeoutSeconds)
+        field("login-timeout", greeting.loginTimeoutSeconds)
+        field("max-input", greeting.inputBudget)
+        newline()
+    }
+
     /// The whole reply: its data lines, then `OK …` or `ERR …`, each ending in LF.
     public mutating func reply(_ reply: Reply) {
         switch reply {
         case .answer(let answer): self.answer(answer)
-        case .ok(let summary, let data):
-            for line in data {
-                raw("* ")
-                raw(line)
-                newline()
-            }
-            raw("OK")
-            if !summary.isEmpty {
-                space()
-                raw(summary)
-            }
-            newline()
         case .failure(let error):
             raw("ERR ")
             raw(error.code)
@@ -139,8 +143,323 @@ extension WireWriter {
             raw("OK")
             field("order", order)
             field("watching", isWatching)
+        case .reassigned(let order, let from, let to, let lease):
+            raw("OK")
+            field("order", order)
+            field("from", from ?? "nobody")
+            field("to", to ?? "nobody")
+            leaseFields(lease)
+        case .whoami(let user, let role, let claims, let now, let unread):
+            for order in claims { dataLine { $0.summary(order, now: now) } }
+            raw("OK")
+            field("user", user)
+            field("role", role.rawValue)
+            field("claims", claims.count)
+            if let unread {
+                field("unread", unread.unread)
+                unreadOrders(unread.byOrder)
+            }
+        case .users(let listings):
+            for listing in listings {
+                dataLine {
+                    $0.field("user", listing.user.name)
+                    $0.field("role", listing.user.role.rawValue)
+                    $0.field("online", listing.isOnline)
+                    $0.field("claims", listing.claims)
+                    $0.field("disabled", listing.user.isDisabled)
+                    if let last = listing.user.lastLogin { $0.field("last-login", last) } else { $0.field("last-login", "never") }
+                }
+            }
+            raw("OK")
+            field("users", listings.count)
+        case .orders(let page):
+            for order in page.orders { dataLine { $0.summary(order, now: page.now) } }
+            raw("OK")
+            switch page.source {
+            case .queue(let queue):
+                field("queue", queue.wireName)
+                field("count", page.count)
+            case .search:
+                field("found", page.count)
+            }
+            field("shown", page.orders.count)
+        case .history(let order, let entries):
+            for entry in entries { dataLine { $0.historyLine(entry) } }
+            raw("OK")
+            field("order", order)
+            field("entries", entries.count)
+        case .plainCard(let order, let status):
+            dataLine {
+                $0.raw("card")
+                $0.field("order", order.number)
+                $0.field("customer", order.customer)
+                $0.field("po", order.purchaseOrder)
+                $0.field("stage", order.stage.rawValue)
+            }
+            dataLine { $0.raw("stage"); $0.field("text", status.stage) }
+            for block in status.blocks { dataLine { $0.raw("blocked"); $0.field("text", block) } }
+            dataLine { $0.raw("people"); $0.field("text", status.people) }
+            dataLine { $0.raw("ship"); $0.field("text", status.shipping) }
+            raw("OK")
+            field("order", order.number)
+        case .stuck(let total, let rows):
+            for row in rows { dataLine { $0.stuckRow(row) } }
+            raw("OK")
+            field("stuck", total)
+            field("shown", rows.count)
+        case .audit(let page):
+            for record in page.records {
+                dataLine {
+                    $0.field("at", record.entry.at)
+                    $0.field("by", record.entry.actor)
+                    $0.field("action", record.entry.action)
+                    $0.field("detail", record.entry.detail)
+                    $0.field("id", record.id)
+                }
+            }
+            raw("OK")
+            field("entries", page.total)
+            field("shown", page.records.count)
+            if page.hasMore, let oldest = page.records.last { field("more-before", oldest.id) }
+        case .inbox(let page):
+            for entry in page.entries {
+                dataLine {
+                    // The event's own line without its `EVENT ` word, then whether it was read.
+                    $0.raw(String(entry.line.dropFirst("EVENT ".count)))
+                    $0.field("read", entry.isRead)
+                }
+            }
+            raw("OK")
+            field("unread", page.unread)
+            field("shown", page.entries.count)
+            if let before = page.moreBefore { field("more-before", before) }
+            unreadOrders(page.unreadByOrder)
+        case .marked(let order, let marked, let unread):
+            raw("OK")
+            if let order { field("order", order) }
+            field("marked", marked)
+            field("unread", unread)
+        case .presence(let people):
+            for person in people {
+                dataLine {
+                    $0.field("user", person.user)
+                    $0.field("role", person.role.rawValue)
+                    $0.field("status", person.away == nil ? "online" : "away")
+                    $0.field("sessions", person.sessions)
+                    $0.field("claims", person.claims)
+                    if let away = person.away { $0.field("away", away) }
+                }
+            }
+            raw("OK")
+            field("online", people.count)
+        case .status(let isAway):
+            raw("OK")
+            field("status", isAway ? "away" : "online")
+        case .messageSent(let to, let isDelivered):
+            raw("OK")
+            field("to", to)
+            field("delivered", isDelivered ? "now" : "at-login")
+        case .room(let room, let members):
+            raw("OK")
+            field("room", room)
+            field("members", members)
+        case .rooms(let rooms):
+            for room in rooms {
+                dataLine {
+                    $0.field("room", room.room)
+                    $0.field("members", room.members)
+                    $0.field("joined", room.isJoined)
+                }
+            }
+            raw("OK")
+            field("rooms", rooms.count)
+        case .subscriptions(let topics):
+            raw("OK")
+            list("subscriptions", topics)
+        case .thresholds(let listings):
+            for listing in listings {
+                dataLine {
+                    $0.thresholdFields(listing.queue, listing.value)
+                    $0.field("default", listing.isDefault)
+                }
+            }
+            raw("OK")
+            field("queues", listings.count)
+        case .thresholdSet(let queue, let value):
+            raw("OK")
+            thresholdFields(queue, value)
+        case .userAdded(let name, let role):
+            raw("OK")
+            field("user", name)
+            field("role", role.rawValue)
+        case .roleChanged(let name, let role, let was):
+            raw("OK")
+            field("user", name)
+            field("role", role.rawValue)
+            field("was", was.rawValue)
+        case .disabled(let name, let handedBack):
+            raw("OK")
+            field("user", name)
+            field("disabled", true)
+            field("handed-back", handedBack)
+        case .enabled(let name):
+            raw("OK")
+            field("user", name)
+            field("disabled", false)
+        case .passwordSet(let name, let isOwnChange):
+            raw("OK")
+            field("user", name)
+            field("password", isOwnChange ? "changed" : "reset")
+        case .metrics(let report):
+            metrics(report)
+            raw("OK")
+            field("window", report.window.duration)
+            field("at", report.at)
+        case .commands:
+            for spec in CommandSpec.all {
+                dataLine {
+                    $0.field("command", spec.name)
+                    $0.field("usage", spec.usage)
+                    $0.field("summary", spec.summary)
+                }
+            }
+            raw("OK")
+            field("commands", CommandSpec.all.count)
+        case .commandHelp(let name):
+            guard let spec = CommandSpec.named(name) else { return reply(.failure(.unknownCommand(name, suggestion: nil))) }
+            dataLine { $0.field("usage", spec.usage) }
+            dataLine { $0.field("summary", spec.summary) }
+            dataLine { $0.field("roles", spec.roles.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "anyone") }
+            dataLine { $0.field("example", spec.example) }
+            raw("OK ")
+            raw(spec.name)
+        case .resumed(let count, let isComplete):
+            raw("OK")
+            field("resumed", count)
+            field("complete", isComplete)
+        case .unlocked(let target, let cleared):
+            for address in cleared { dataLine { $0.field("address", address) } }
+            raw("OK")
+            field("target", target)
+            field("cleared", cleared.count)
         }
         newline()
+    }
+
+    /// METRICS' data lines (protocol.md, "METRICS").
+    private mutating func metrics(_ report: MetricsReport) {
+        let window = report.window.duration
+        for queue in report.queues {
+            dataLine {
+                $0.raw("queue")
+                $0.field("name", queue.queue.wireName)
+                $0.field("depth", queue.depth)
+                $0.field("oldest-seconds", queue.oldest.value / 1000)
+                $0.field("oldest", queue.oldest.compact)
+                $0.field("stuck", queue.stuck)
+            }
+        }
+        dataLine {
+            $0.raw("cycle")
+            $0.field("window", window)
+            $0.field("shipped", report.cycles.count)
+            $0.percentiles(report.cycles)
+        }
+        for hold in report.holds {
+            dataLine {
+                $0.raw("hold")
+                $0.field("type", hold.type.rawValue)
+                $0.field("window", window)
+                $0.field("resolved", hold.resolutions.count)
+                $0.field("open", hold.open)
+                $0.percentiles(hold.resolutions)
+            }
+        }
+        dataLine {
+            $0.raw("clean-ship")
+            $0.field("window", window)
+            $0.field("shipped", report.cycles.count)
+            $0.field("without-hold", report.cleanShipments)
+            $0.fieldKey("share")
+            $0.hundredths(report.cycles.count == 0 ? 0 : (report.cleanShipments * 100 + report.cycles.count / 2) / report.cycles.count)
+        }
+        for releases in report.releases {
+            dataLine {
+                $0.raw("processor")
+                $0.field("user", releases.user)
+                $0.field("window", window)
+                $0.field("released", releases.released)
+            }
+        }
+        guard let ops = report.operations else { return }
+        dataLine {
+            $0.raw("ops")
+            $0.field("connections", ops.connections)
+            $0.field("sessions", ops.sessions)
+            $0.field("users-online", ops.usersOnline)
+            $0.field("commands", ops.commands)
+            $0.fieldKey("commands-per-second")
+            $0.number(ops.commandsPerSecondTenths / 10)
+            $0.raw(UInt8(ascii: "."))
+            $0.number(ops.commandsPerSecondTenths % 10)
+            $0.field("pushes", ops.pushes)
+            $0.field("slow-dropped", ops.slowDropped)
+            $0.field("refused", ops.refused)
+            $0.field("commits", ops.commits)
+            $0.field("commit-failures", ops.commitFailures)
+            $0.fieldKey("commit-p50-ms")
+            $0.hundredths(ops.commitP50Microseconds.map { Int(($0 + 5) / 10) } ?? 0)
+            $0.fieldKey("commit-p99-ms")
+            $0.hundredths(ops.commitP99Microseconds.map { Int(($0 + 5) / 10) } ?? 0)
+        }
+    }
+
+    /// `p50-seconds= p90-seconds= p50= p90=`, nearest rank; nothing when nothing was measured.
+    private mutating func percentiles(_ values: Percentiles) {
+        guard let p50 = values.p50, let p90 = values.p90 else { return }
+        field("p50-seconds", p50.value / 1000)
+        field("p90-seconds", p90.value / 1000)
+        field("p50", p50.compact)
+        field("p90", p90.compact)
+    }
+
+    /// A count of hundredths as a decimal with two places: `1234` as `12.34`, `0` as `0.00`.
+    private mutating func hundredths(_ value: Int) {
+        number(value / 100)
+        raw(UInt8(ascii: "."))
+        padded(Int64(value % 100), width: 2)
+    }
+
+    /// One `* …` data line written by `body`.
+    private mutating func dataLine(_ body: (inout WireWriter) -> Void) {
+        raw("* ")
+        body(&self)
+        newline()
+    }
+
+    /// `unread-orders=SO-1:2,SO-7:1`, or nothing when no unread event is about an order.
+    public mutating func unreadOrders(_ counts: [OrderCount]) {
+        guard !counts.isEmpty else { return }
+        field("unread-orders", counts.map { "\($0.order):\($0.count)" }.joined(separator: ","))
+    }
+
+    private mutating func thresholdFields(_ queue: QueueName, _ value: EscalationThresholds) {
+        field("queue", queue.wireName)
+        field("warning", value.warning.duration)
+        field("stuck", value.stuck.duration)
+        field("admins", value.admins.duration)
+    }
+
+    private mutating func stuckRow(_ row: StuckRow) {
+        word(row.order)
+        field("queue", row.queue.wireName)
+        field("since", row.since)
+        field("age", row.age.compact)
+        field("level", row.level == .admins ? "admins" : "rep")
+        field("told", row.told.joined(separator: ","))
+        field("priority", row.priority.rawValue)
+        field("customer", row.customer)
+        if let holder = row.holder { field("holder", holder) }
     }
 
     // MARK: Data lines
@@ -149,14 +468,7 @@ extension WireWriter {
     public mutating func card(_ view: OrderView) {
         let order = view.order
         raw("* order ")
-        word(order.number)
-        field("stage", order.stage.rawValue)
-        field("priority", order.priority.rawValue)
-        field("customer", order.customer)
-        field("rep", order.rep)
-        field("po", order.purchaseOrder)
-        field("total", order.total)
-        field("currency", order.currency)
+        headline(order)
         field("captured", order.capturedAt)
         field("age", (view.now - order.capturedAt).compact)
         if let ship = order.requestedShipDate { field("ship", ship) }
@@ -205,8 +517,9 @@ extension WireWriter {
         }
     }
 
-    /// `SO-1 stage=… priority=…`: one order on one line, for QUEUE, FIND and WHOAMI.
-    public mutating func summary(_ order: Order, now: Instant) {
+    /// The number, stage, priority, customer, rep, PO and total that a card's first line and a
+    /// summary line both begin with.
+    private mutating func headline(_ order: Order) {
         word(order.number)
         field("stage", order.stage.rawValue)
         field("priority", order.priority.rawValue)
@@ -215,6 +528,11 @@ extension WireWriter {
         field("po", order.purchaseOrder)
         field("total", order.total)
         field("currency", order.currency)
+    }
+
+    /// `SO-1 stage=… priority=…`: one order on one line, for QUEUE, FIND and WHOAMI.
+    public mutating func summary(_ order: Order, now: Instant) {
+        headline(order)
         field("age", (now - order.capturedAt).compact)
         let open = order.openHolds
         if !open.isEmpty { field("holds", open.map(\.type.rawValue).joined(separator: ",")) }

@@ -38,7 +38,11 @@ struct PrometheusSnapshot: Sendable {
             }
         }
         family("up", "gauge", "1 while the desk serves.", one(1))
-        family("queue_depth", "gauge", "Orders in each queue now.", gauges.queueDepths.map { ([("queue", $0.queue)], String($0.depth)) })
+        family("queue_depth", "gauge", "Orders in each queue now.", gauges.queues.map { ([("queue", $0.queue)], String($0.depth)) })
+        family("queue_oldest_seconds", "gauge", "Seconds since the longest current stay in each queue began (0 when empty).",
+               gauges.queues.map { ([("queue", $0.queue)], String($0.oldestSeconds)) })
+        family("queue_stuck_orders", "gauge", "Orders stuck in each queue now (past its stuck threshold, as STUCK lists them).",
+               gauges.queues.map { ([("queue", $0.queue)], String($0.stuck)) })
         family("claimed_orders", "gauge", "Orders someone holds now.", one(gauges.claimedOrders))
         family("orders", "gauge", "Orders the desk knows.", one(gauges.orders))
         family("users", "gauge", "Users, and those disabled.", [([], String(gauges.users)), ([("state", "disabled")], String(gauges.disabledUsers))])
@@ -93,7 +97,7 @@ extension DeskServer {
     func prometheusSnapshot(_ completion: @escaping @Sendable (PrometheusSnapshot) -> Void) {
         queue.async { [self] in
             let snapshot = PrometheusSnapshot(
-                gauges: desk.gauges, flow: desk.flow, connections: connections.count,
+                gauges: desk.gauges(now: clockNow()), flow: desk.flow, connections: connections.count,
                 sessions: sessionsByUser.values.reduce(0) { $0 + $1.count }, commands: stats.commands, pushes: stats.pushesSent,
                 slowDropped: stats.slowSessionsDropped, refused: stats.sessionsRefused, commits: stats.commits,
                 commitFailures: stats.commitFailures, commitHistogram: stats.commitHistogram)

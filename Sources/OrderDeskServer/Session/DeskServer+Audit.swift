@@ -5,13 +5,10 @@ import OrderDeskCore
 /// queue the way an archived order's thread is.
 extension DeskServer {
     /// Once every change so far is committed (so the page includes the admin's own latest
-    /// action), the store queue reads the page; the session's later lines wait meanwhile.
-    func showAudit(_ query: AuditQuery, command: Command, as user: String, on connection: Connection) {
+    /// action), the store queue reads the page; the session's later lines wait meanwhile. The
+    /// caller checked the role.
+    func showAudit(_ query: AuditQuery, on connection: Connection) {
         dispatchPrecondition(condition: .onQueue(queue))
-        if let refusal = desk.refusal(of: command, by: user) {
-            send(.failure(refusal), to: connection)
-            return
-        }
         connection.isBusy = true
         let store = self.store
         let deskQueue = queue

@@ -3,8 +3,9 @@ import Foundation
 import OrderDeskCore
 import OrderDeskWire
 
-/// Turning a connection's lines into commands: framing errors, session commands (LOGIN, QUIT,
-/// PING, HELP) handled here, everything else run on the desk.
+/// Turning a connection's lines into commands: framing errors, session commands (`SessionCommand`:
+/// LOGIN, QUIT, PING, HELP, RESUME, UNLOCK, USER ADD and PASSWORD, PASSWORD, AUDIT) answered
+/// here, desk commands run on the desk.
 extension DeskServer {
     /// Runs the lines waiting in `connection`'s inbox, in order, until it is empty, the session
     /// becomes busy (a login, a disk read), or its turn has used `turnBudget`; then the rest waits
@@ -56,21 +57,15 @@ extension DeskServer {
             stats.commandRate.record(atSecond: clockNow().milliseconds / 1000)
             switch parser.parse(text) {
             case .failure(let error): send(.failure(error), to: connection)
-            case .success(let command): run(command, on: connection)
+            case .success(.session(let command)): answer(command, on: connection)
+            case .success(.desk(let command)): run(command, on: connection)
             }
         }
     }
 
-    private func run(_ given: Command, on connection: Connection) {
-        // `ORDER 10089` finds SO-10089 before anything looks the number up (for a logged-in
-        // user only: a stranger learns nothing about which orders exist).
-        var command = given
-        if connection.user != nil {
-            switch desk.resolvingNumber(in: given) {
-            case .success(let resolved): command = resolved
-            case .failure(let error): return send(.failure(error), to: connection)
-            }
-        }
+    /// Answers a command the desk never sees. Those that need a login (all but LOGIN, QUIT,
+    /// PING and HELP) are checked here, once, against their row's roles.
+    private func answer(_ command: SessionCommand, on connection: Connection) {
         switch command {
         case .login(let user, let password): logIn(user, password: password, on: connection)
         case .logout:
@@ -78,71 +73,66 @@ extension DeskServer {
             pipeline.whenDurable { _ in connection.closeAfterFlush(reason: "quit") }
         case .ping: send(.answer(.pong), to: connection)
         case .help(let topic): send(help(topic), to: connection)
-        case .resume(let lastSeen):
-            guard let user = connection.user else {
-                send(.failure(.notLoggedIn), to: connection)
-                return
-            }
-            resume(user, after: lastSeen, on: connection)
+        case .resume, .unlock, .addUser, .resetPassword, .changePassword, .audit:
+            guard let user = connection.user else { return send(.failure(.notLoggedIn), to: connection) }
+            if let refusal = desk.refusal(of: command, by: user) { return send(.failure(refusal), to: connection) }
+            answer(command, by: user, on: connection)
+        }
+    }
+
+    /// A session command of a logged-in `user` whose role its row allows.
+    private func answer(_ command: SessionCommand, by user: String, on connection: Connection) {
+        switch command {
+        case .login, .logout, .ping, .help: break  // need no login: answered by `answer(_:on:)`
+        case .resume(let lastSeen): resume(user, after: lastSeen, on: connection)
         case .unlock(let target):
-            guard let user = connection.user else {
-                send(.failure(.notLoggedIn), to: connection)
-                return
-            }
-            guard desk.users[user]?.role == .admin else {
-                send(.failure(.denied(command: "UNLOCK", role: desk.users[user]?.role ?? .service)), to: connection)
-                return
-            }
             let cleared = throttle.unlock(target, now: clockNow())
             log(.info, "admin action", [("by", user), ("action", "unlock"), ("target", target), ("cleared", cleared.joined(separator: ","))])
             var outcome = desk.audit("unlock", "\(target) (cleared \(cleared.isEmpty ? "nothing" : cleared.joined(separator: ",")))", by: user, now: clockNow())
-            outcome.reply = .ok(Rendering.join([("target", target), ("cleared", String(cleared.count))]),
-                                data: cleared.map { Rendering.join([("address", $0)]) })
+            outcome.reply = .answer(.unlocked(target: target, cleared: cleared))
             apply(outcome, replyTo: connection)
         case .addUser(let name, let role, let password):
-            guard let admin = connection.user else {
-                send(.failure(.notLoggedIn), to: connection)
-                return
-            }
-            guard desk.users[admin]?.role == .admin else {
-                send(.failure(.denied(command: "USER", role: desk.users[admin]?.role ?? .service)), to: connection)
-                return
-            }
             guard desk.users[name] == nil else {
                 send(.failure(.userExists(name)), to: connection)
                 return
             }
             // Hash off the desk queue, like a login; the session's next lines wait for the answer.
             hashOffQueue(for: connection, { Result { try Passwords.credential(for: password) } }) { server, credential in
-                server.log(.info, "admin action", [("by", admin), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
-                server.apply(server.desk.addUser(User(name: name, role: role, credential: credential), by: admin, now: server.clockNow()), replyTo: connection)
+                server.log(.info, "admin action", [("by", user), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
+                server.apply(server.desk.addUser(User(name: name, role: role, credential: credential), by: user, now: server.clockNow()), replyTo: connection)
             }
-        case .resetPassword(let name, let password): resetPassword(of: name, to: password, on: connection)
+        case .resetPassword(let name, let password): resetPassword(of: name, to: password, by: user, on: connection)
         case .changePassword(let old, let new): changePassword(from: old, to: new, on: connection)
-        default:
-            guard let user = connection.user else {
-                send(.failure(.notLoggedIn), to: connection)
-                return
-            }
-            if let number = desk.needsThread(command) {
-                showArchived(number, command, as: user, on: connection)
-                return
-            }
-            if case .audit(let query) = command {
-                showAudit(query, command: command, as: user, on: connection)
-                return
-            }
-            if let started = desk.startScan(command, as: user) {
-                switch started {
-                case .success(let scan): continueScan(scan, on: connection)
-                case .failure(let error): send(.failure(error), to: connection)
-                }
-                return
-            }
-            let outcome = desk.execute(command, as: user, now: clockNow())
-            apply(outcome, replyTo: connection)
-            if case .disableUser(let name, _) = command, case .ok? = outcome.reply { endSessions(of: name) }
+        case .audit(let query): showAudit(query, on: connection)
         }
+    }
+
+    private func run(_ given: Command, on connection: Connection) {
+        guard let user = connection.user else {
+            send(.failure(.notLoggedIn), to: connection)
+            return
+        }
+        // `ORDER 10089` finds SO-10089 before anything looks the number up (for a logged-in
+        // user only: a stranger learns nothing about which orders exist).
+        let command: Command
+        switch desk.resolvingNumber(in: given) {
+        case .success(let resolved): command = resolved
+        case .failure(let error): return send(.failure(error), to: connection)
+        }
+        if let number = desk.needsThread(command) {
+            showArchived(number, command, as: user, on: connection)
+            return
+        }
+        if let started = desk.startScan(command, as: user) {
+            switch started {
+            case .success(let scan): continueScan(scan, on: connection)
+            case .failure(let error): send(.failure(error), to: connection)
+            }
+            return
+        }
+        let outcome = desk.execute(command, as: user, now: clockNow())
+        apply(outcome, replyTo: connection)
+        if case .disableUser(let name, _) = command, outcome.reply?.isSuccess == true { endSessions(of: name) }
     }
 
     /// LOGIN: the address's failures decide how long the attempt waits before the password is
@@ -213,10 +203,7 @@ extension DeskServer {
             log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id)), ("peer", connection.peerAddress)])
             let opened = desk.sessionOpened(user: name, now: now)
             var outcome = opened.outcome
-            if case .ok(let summary, let data)? = desk.execute(.whoami, as: name, now: now).reply {
-                outcome.reply = .ok(summary + " " + Rendering.join([("unread", String(desk.unreadCount(of: name)))] + desk.unreadOrdersField(of: name)),
-                                    data: data)
-            }
+            outcome.reply = desk.loginAnswer(for: name, now: now)
             apply(outcome, replyTo: connection)
             // Direct messages that waited for this user arrive right after the login reply.
             for line in opened.backlog {
@@ -238,7 +225,10 @@ extension DeskServer {
         guard !connection.isClosed else { return }
         var scan = scan
         if var reply = desk.continueScan(&scan, now: clockNow()) {
-            if case .metrics = scan.command, case .ok(let summary, let data) = reply { reply = .ok(summary, data: data + [operationsLine()]) }
+            if case .answer(.metrics(var report)) = reply {
+                report.operations = operations()
+                reply = .answer(.metrics(report))
+            }
             send(reply, to: connection)
             if connection.isBusy {
                 connection.isBusy = false
@@ -285,39 +275,23 @@ extension DeskServer {
             deliver(line + "\n", to: connection)
             count += 1
         }
-        send(.ok(Rendering.join([("resumed", String(count)), ("complete", replay.isComplete ? "yes" : "no")])), to: connection)
+        send(.answer(.resumed(count: count, isComplete: replay.isComplete)), to: connection)
     }
 
-    /// The server's own counters, appended to METRICS.
-    func operationsLine() -> String {
-        let now = clockNow()
-        let second = now.milliseconds / 1000
-        let rate = stats.commandRate.rate(atSecond: second)
-        func milliseconds(_ microseconds: Int64?) -> String {
-            guard let microseconds else { return "0" }
-            return String(format: "%.2f", Double(microseconds) / 1000)
-        }
-        return "ops " + Rendering.join([
-            ("connections", String(connections.count)), ("sessions", String(sessionsByUser.values.reduce(0) { $0 + $1.count })),
-            ("users-online", String(sessionsByUser.count)), ("commands", String(stats.commands)),
-            ("commands-per-second", String(format: "%.1f", rate)), ("pushes", String(stats.pushesSent)),
-            ("slow-dropped", String(stats.slowSessionsDropped)), ("refused", String(stats.sessionsRefused)),
-            ("commits", String(stats.commits)), ("commit-failures", String(stats.commitFailures)),
-            ("commit-p50-ms", milliseconds(stats.commitLatencies.percentile(0.5))),
-            ("commit-p99-ms", milliseconds(stats.commitLatencies.percentile(0.99))),
-        ])
+    /// The server's own counters, added to METRICS.
+    func operations() -> ServerOperations {
+        let rate = stats.commandRate.rate(atSecond: clockNow().milliseconds / 1000)
+        return ServerOperations(
+            connections: connections.count, sessions: sessionsByUser.values.reduce(0) { $0 + $1.count },
+            usersOnline: sessionsByUser.count, commands: stats.commands, commandsPerSecondTenths: Int((rate * 10).rounded()),
+            pushes: stats.pushesSent, slowDropped: stats.slowSessionsDropped, refused: stats.sessionsRefused,
+            commits: stats.commits, commitFailures: stats.commitFailures,
+            commitP50Microseconds: stats.commitLatencies.percentile(0.5), commitP99Microseconds: stats.commitLatencies.percentile(0.99))
     }
 
     private func help(_ topic: String?) -> Reply {
-        if let topic {
-            guard let spec = CommandSpec.named(topic) else { return .failure(.unknownCommand(topic, suggestion: CommandParser.suggestion(for: topic))) }
-            let roles = spec.roles.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "anyone"
-            return .ok(spec.name, data: [
-                Rendering.join([("usage", spec.usage)]), Rendering.join([("summary", spec.summary)]),
-                Rendering.join([("roles", roles)]), Rendering.join([("example", spec.example)]),
-            ])
-        }
-        return .ok(Rendering.join([("commands", String(CommandSpec.all.count))]),
-                   data: CommandSpec.all.map { Rendering.join([("command", $0.name), ("usage", $0.usage), ("summary", $0.summary)]) })
+        guard let topic else { return .answer(.commands) }
+        guard let spec = CommandSpec.named(topic) else { return .failure(.unknownCommand(topic, suggestion: CommandParser.suggestion(for: topic))) }
+        return .answer(.commandHelp(name: spec.name))
     }
 }

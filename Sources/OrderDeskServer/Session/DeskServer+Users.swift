@@ -4,13 +4,10 @@ import OrderDeskCore
 /// Users over the wire, the parts the desk cannot do alone: password hashes (off the desk queue,
 /// in the bounded password pool, as LOGIN's) and ending a disabled user's sessions.
 extension DeskServer {
-    /// USER PASSWORD (admin): hashes the new password, then stores it; audited by the desk.
-    func resetPassword(of name: String, to password: String, on connection: Connection) {
+    /// USER PASSWORD (by `admin`, whose role the caller checked): hashes the new password, then
+    /// stores it; audited by the desk.
+    func resetPassword(of name: String, to password: String, by admin: String, on connection: Connection) {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard let admin = connection.user else { return send(.failure(.notLoggedIn), to: connection) }
-        guard desk.users[admin]?.role == .admin else {
-            return send(.failure(.denied(command: "USER", role: desk.users[admin]?.role ?? .service)), to: connection)
-        }
         guard desk.users[name] != nil else { return send(.failure(.userNotFound(name)), to: connection) }
         hashOffQueue(for: connection, { Result { try Passwords.credential(for: password) } }) { server, credential in
             server.log(.info, "admin action", [("by", admin), ("action", "user-password"), ("user", name)])

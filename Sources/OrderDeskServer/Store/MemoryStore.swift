@@ -60,6 +60,8 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
                     stored.notes = orders[order.number]?.notes ?? []
                     stored.history = orders[order.number]?.history ?? []
                     orders[order.number] = stored
+                case .orderState(let number, let state): orders[number]?.apply(state)
+                case .hold(let number, let hold): orders[number]?.put(hold)
                 case .note(let number, let note): orders[number]?.notes.append(note)
                 case .history(let number, let entry): orders[number]?.history.append(entry)
                 case .user(let user): users[user.name] = user

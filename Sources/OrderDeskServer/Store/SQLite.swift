@@ -4,12 +4,13 @@ import Glibc
 #endif
 
 /// A thin, throwing wrapper over one SQLite connection. Not thread-safe: one queue uses it.
-final class SQLiteDatabase {
-    private(set) var handle: OpaquePointer?
+/// Public for the operations tooling (OrderDeskOps' online backup), which copies a live file.
+public final class SQLiteDatabase {
+    public private(set) var handle: OpaquePointer?
 
     /// Opens `path` for reading and writing (creating it), or with `isReadOnly` only for
     /// reading an existing file.
-    init(path: String, isReadOnly: Bool = false) throws {
+    public init(path: String, isReadOnly: Bool = false) throws {
         var db: OpaquePointer?
         let flags = (isReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &db, flags, nil)
@@ -24,12 +25,12 @@ final class SQLiteDatabase {
 
     deinit { close() }
 
-    func close() {
+    public func close() {
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
 
-    func execute(_ sql: String) throws {
+    public func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, sql, nil, nil, &error)
         if status != SQLITE_OK {
@@ -46,7 +47,7 @@ final class SQLiteDatabase {
         return SQLiteStatement(statement: statement, database: self)
     }
 
-    func error(_ status: Int32) -> StoreError {
+    public func error(_ status: Int32) -> StoreError {
         StoreError.sqlite(code: status, message: String(cString: sqlite3_errmsg(handle)))
     }
 }

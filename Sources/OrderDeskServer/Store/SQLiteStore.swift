@@ -10,6 +10,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private let database: SQLiteDatabase
     private let upsertOrder: SQLiteStatement
     private let upsertHold: SQLiteStatement
+    private let updateOrderState: SQLiteStatement
     private let insertNote: SQLiteStatement
     private let insertHistory: SQLiteStatement
     private let upsertUser: SQLiteStatement
@@ -70,6 +71,11 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                 claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace,
                 episodes=excluded.episodes, released_by=excluded.released_by, released_at=excluded.released_at
             """)
+        updateOrderState = try database.prepare("""
+            UPDATE orders SET stage=?, stage_changed_at=?, watchers=?, claim_holder=?, claim_token=?, claim_since=?,
+                claim_expires=?, claim_warned=?, claim_grace=?, episodes=?, released_by=?, released_at=?
+            WHERE number=?
+            """)
         upsertHold = try database.prepare("""
             INSERT OR REPLACE INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
             VALUES(?,?,?,?,?,?,?,?,?)
@@ -97,6 +103,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             for change in changes {
                 switch change {
                 case .order(let order): try write(order)
+                case .orderState(let number, let state): try write(state, of: number)
+                case .hold(let number, let hold): try write(hold, of: number)
                 case .note(let number, let note):
                     try insertNote.run([.text(number), .integer(note.at.milliseconds), .text(note.author), .text(note.text)])
                 case .history(let number, let entry):
@@ -143,14 +151,28 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             .optional(lease?.graceEnds?.milliseconds), .text(StoreEncoding.encode(order.episodes)),
             .optional(order.release?.by), .optional(order.release?.at.milliseconds),
         ])
-        for hold in order.holds {
-            var released: (String, Int64, String)?
-            if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
-            try upsertHold.run([
-                .text(order.number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
-                .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
-            ])
-        }
+        for hold in order.holds { try write(hold, of: order.number) }
+    }
+
+    /// Everything a change after capture touches, and nothing else (`StoreChange.orderState`).
+    private func write(_ state: OrderState, of number: String) throws {
+        let lease: Lease? = if case .claimed(let lease) = state.claim { lease } else { nil }
+        try updateOrderState.run([
+            .text(state.stage.rawValue), .integer(state.stageChangedAt.milliseconds), .text(StoreEncoding.encode(watchers: state.watchers)),
+            .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
+            .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
+            .optional(lease?.graceEnds?.milliseconds), .text(StoreEncoding.encode(state.episodes)),
+            .optional(state.releasedBy), .optional(state.releasedAt?.milliseconds), .text(number),
+        ])
+    }
+
+    private func write(_ hold: Hold, of number: String) throws {
+        var released: (String, Int64, String)?
+        if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
+        try upsertHold.run([
+            .text(number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
+            .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
+        ])
     }
 
     public func load() throws -> DeskSnapshot {
@@ -356,7 +378,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     }
 
     /// Rows of holds, notes and history whose order does not exist, per table.
-    func rowsWithoutOrder() throws -> [(String, Int64)] {
+    public func rowsWithoutOrder() throws -> [(String, Int64)] {
         try ["holds", "notes", "history"].map { table in
             let statement = try database.prepare("SELECT COUNT(*) FROM \(table) WHERE order_number NOT IN (SELECT number FROM orders)")
             return (table, try statement.step() ? statement.int(0) : 0)

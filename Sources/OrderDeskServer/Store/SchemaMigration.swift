@@ -108,10 +108,10 @@ struct SchemaMigration: Sendable {
 }
 
 /// File-level helpers for data files.
-enum DataFile {
+public enum DataFile {
     /// Creates an empty file at `path` with mode 0600 if none is there, so SQLite (which keeps
     /// the mode for its -wal and -shm files) never makes a data file others can read.
-    static func createIfMissing(_ path: String) throws {
+    public static func createIfMissing(_ path: String) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if descriptor >= 0 {
             close(descriptor)

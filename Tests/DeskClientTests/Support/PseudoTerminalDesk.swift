@@ -13,10 +13,10 @@ final class PseudoTerminalDesk {
     /// Every byte `desk` wrote, as text.
     private(set) var transcript = ""
 
-    init(arguments: [String], environment: [String: String], columns: Int = 100) throws {
+    init(arguments: [String], environment: [String: String], columns: Int = 100, rows: Int = 40) throws {
         var master: Int32 = -1
         var slave: Int32 = -1
-        var size = winsize(ws_row: 40, ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
+        var size = winsize(ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
         guard openpty(&master, &slave, nil, nil, &size) == 0 else {
             throw TestFailure( "openpty: \(String(cString: strerror(errno)))")
         }
@@ -50,13 +50,24 @@ final class PseudoTerminalDesk {
 
     /// Starts `desk --user NAME` and answers the password prompt.
     static func loggedIn(as user: String, password: String? = nil, port: UInt16, home: String = temporaryDirectory(),
-                         extraArguments: [String] = []) throws -> PseudoTerminalDesk {
-        let desk = try PseudoTerminalDesk(arguments: ["--user", user] + extraArguments, environment: DeskBinary.environment(port: port, home: home))
+                         extraArguments: [String] = [], columns: Int = 100, rows: Int = 40) throws -> PseudoTerminalDesk {
+        let desk = try PseudoTerminalDesk(arguments: ["--user", user] + extraArguments, environment: DeskBinary.environment(port: port, home: home),
+                                          columns: columns, rows: rows)
         try desk.waitFor("the password prompt") { $0.contains("password for \(user)@") }
         desk.type((password ?? user) + "\r")
         try desk.waitFor("the greeting") { $0.contains("logged in as \(user)") }
         try desk.waitFor("the prompt") { $0.currentLine == "\(user)>" || $0.currentLine == "\(user)> " }
         return desk
+    }
+
+    /// Resizes the terminal and tells `desk`, as a terminal window does (the pty is not its
+    /// controlling terminal, so the kernel would not send SIGWINCH itself).
+    func resize(columns: Int, rows: Int) {
+        pump()
+        var size = winsize(ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+        screen.columns = columns
+        kill(process.processIdentifier, SIGWINCH)
     }
 
     /// Writes keys as a terminal would send them.

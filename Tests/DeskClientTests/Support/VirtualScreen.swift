@@ -7,12 +7,20 @@ import DeskClientKit
 /// sequences `K` (erase to end of line), `C`/`D`/`A`/`B` (cursor moves), `J` (`2J` clears all,
 /// `J` erases to the end of the screen), `H` and
 /// `m` (colours, ignored). Lines wider than `columns` wrap, as on a real terminal.
+/// The alternate screen (`?1049h`/`?1049l`) is a fresh grid of its own, where `H` moves to a
+/// row and column; leaving it brings the main screen back as it was.
 struct VirtualScreen {
-    let columns: Int
+    var columns: Int
     private(set) var rows: [[String]] = [[]]
     private(set) var row = 0
     private(set) var column = 0
     private(set) var bells = 0
+    /// The main screen while the alternate one is up.
+    private var savedMain: (rows: [[String]], row: Int, column: Int)?
+    /// True while the alternate screen is up.
+    var isAlternate: Bool { savedMain != nil }
+    /// Times the alternate screen was entered.
+    private(set) var alternateEntries = 0
     private var pendingBytes: [UInt8] = []
     private var escape: String?
 
@@ -81,6 +89,10 @@ struct VirtualScreen {
     private mutating func control(_ sequence: String) {
         let body = sequence.dropFirst()
         guard let final = body.last else { return }
+        if body.hasPrefix("?") {
+            privateMode(String(body.dropFirst()))
+            return
+        }
         let parameters = body.dropLast().split(separator: ";").map { Int($0) ?? 0 }
         let count = max(1, parameters.first ?? 1)
         switch final {
@@ -103,8 +115,33 @@ struct VirtualScreen {
                 rows.removeSubrange((row + 1)...)
             }
         case "H":
-            column = 0
+            if isAlternate {
+                // Absolute: rows count from the top of the alternate grid.
+                row = max(0, (parameters.first ?? 1) - 1)
+                while rows.count <= row { rows.append([]) }
+                column = min(columns - 1, max(0, (parameters.count > 1 ? parameters[1] : 1) - 1))
+            } else {
+                column = 0
+            }
         default: break  // "m" and the rest change nothing we check.
+        }
+    }
+
+    /// `?1049h` / `?1049l`: in and out of the alternate screen; other private modes change nothing we check.
+    private mutating func privateMode(_ body: String) {
+        switch body {
+        case "1049h":
+            guard savedMain == nil else { return }
+            savedMain = (rows, row, column)
+            alternateEntries += 1
+            rows = [[]]
+            row = 0
+            column = 0
+        case "1049l":
+            guard let main = savedMain else { return }
+            (rows, row, column) = main
+            savedMain = nil
+        default: break
         }
     }
 

@@ -34,7 +34,7 @@ struct FreeTextTests {
         let name = String(typed.split(separator: " ")[0]).uppercased()
         let wire = FreeText.encoded(typed, usage: Self.usage(name))
         #expect(wire != typed)
-        #expect(try CommandParser().parse(wire).get() == command)
+        #expect(try CommandParser().parse(wire).get() == .desk(command))
     }
 
     @Test("everything else goes exactly as typed", arguments: [

@@ -191,4 +191,46 @@ struct RendererTests {
         #expect(lines.contains { $0.hasPrefix("  Holding it up Waiting for a price") })
         #expect(lines.suffix(2) == ["  Shipping      The customer asked for it to ship by 7", "                December 2026."])
     }
+
+    /// The demo desk's admin: 20 orders with unread events, as LOGIN and INBOX list them.
+    static let inbox = ServerReply(command: "INBOX unread 2", data: [
+        "743 escalated order=SO-10236 queue=credit since=2026-11-21T07:22:10Z at=2026-11-22T07:48:14Z read=no",
+        "739 stuck order=SO-10066 queue=pricing since=2026-11-21T23:14:10Z at=2026-11-22T07:48:14Z read=yes",
+    ], outcome: .ok(summary: "unread=62 shown=2 more-before=739 unread-orders="
+                    + (1...20).map { "SO-\(10000 + $0 * 4):\($0 == 3 ? 12 : 1)" }.joined(separator: ",")))
+
+    // Regression: at 160 columns the `unread by order` line (20 orders and the hint) ran past the
+    // edge and the terminal broke it in the middle of an order number.
+    @Test("INBOX's unread by order fits any width: broken between orders, at most three lines, the rest counted", arguments: [160, 120, 80, 60, 40, 24, 12])
+    func inboxUnreadByOrder(width: Int) throws {
+        var renderer = renderer(colour: false)
+        renderer.maximumWidth = width
+        let lines = renderer.lines(for: Self.inbox)
+        let start = try #require(lines.firstIndex { $0.hasPrefix("unread by") })
+        let block = Array(lines[start..<(lines.count - 1)])
+        #expect(block.allSatisfy { DisplayWidth.of($0) <= width }, "\(block)")
+        #expect(lines.last == "(unread 62 · shown 2 · more-before 739)")
+        #expect(block.count <= 5, "the label, three lines of orders and the hint at most: \(block)")
+        let text = block.joined(separator: " ")
+        #expect(text.contains("(ORDER or READ <number> reads them)") || width < 36)
+        // Every order shown is whole, and those not shown are counted.
+        let shown = (1...20).map { "SO-\(10000 + $0 * 4) \($0 == 3 ? 12 : 1)" }.filter { text.contains($0) }
+        let hidden = text.range(of: #"… (\d+) more"#, options: .regularExpression).map { text[$0].split(separator: " ")[1] }.flatMap { Int($0) } ?? 0
+        if width >= 24 { #expect(shown.count + hidden == 20, "\(block)") }
+        #expect(shown.first == "SO-10004 1" || width < 24)
+        if width >= 60 {
+            // Continuation lines start under the first order.
+            for line in block.dropFirst() where !line.contains("reads them") || line.hasPrefix(" ") {
+                #expect(line.hasPrefix(String(repeating: " ", count: 17)) && !line.hasPrefix(String(repeating: " ", count: 18)), "\(line)")
+            }
+        }
+    }
+
+    @Test("INBOX's unread by order without a width (a pipe) stays one line")
+    func inboxUnreadByOrderPiped() {
+        let lines = renderer(colour: false).lines(for: Self.inbox)
+        let line = lines.first { $0.hasPrefix("unread by order: ") }
+        #expect(line?.hasPrefix("unread by order: SO-10004 1 · SO-10008 1 · SO-10012 12 · ") == true)
+        #expect(line?.hasSuffix("SO-10080 1  (ORDER or READ <number> reads them)") == true)
+    }
 }

@@ -64,6 +64,8 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
             for change in changes {
                 switch change {
                 case .order(let order): try write(order, on: connection)
+                case .orderState(let number, let state): try write(state, of: number, on: connection)
+                case .hold(let number, let hold): try write(hold, of: number, on: connection)
                 case .note(let number, let note):
                     try connection.execute("INSERT INTO notes(order_number, at, author, text) VALUES($1,$2,$3,$4)",
                                            [.text(number), .integer(note.at.milliseconds), .text(note.author), .text(note.text)])
@@ -130,19 +132,38 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
                 .optional(lease?.expires.milliseconds), .optional(lease?.isWarned), .optional(lease?.graceEnds?.milliseconds),
                 .text(StoreEncoding.encode(order.episodes)), .optional(order.release?.by), .optional(order.release?.at.milliseconds),
             ])
-        for hold in order.holds {
-            var released: (String, Int64, String)?
-            if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
-            try connection.execute("""
-                INSERT INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
-                VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)
-                ON CONFLICT(order_number, id) DO UPDATE SET type=excluded.type, reason=excluded.reason, placed_by=excluded.placed_by,
-                    placed_at=excluded.placed_at, released_by=excluded.released_by, released_at=excluded.released_at,
-                    release_reason=excluded.release_reason
-                """, [
-                    .text(order.number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
-                    .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
-                ])
-        }
+        for hold in order.holds { try write(hold, of: order.number, on: connection) }
+    }
+
+    /// Everything a change after capture touches, and nothing else (`StoreChange.orderState`).
+    private func write(_ state: OrderState, of number: String, on connection: PostgresConnection) throws {
+        let lease: Lease? = if case .claimed(let lease) = state.claim { lease } else { nil }
+        try connection.execute("""
+            UPDATE orders SET stage=$1, stage_changed_at=$2, watchers=$3, claim_holder=$4, claim_token=$5, claim_since=$6,
+                claim_expires=$7, claim_warned=$8, claim_grace=$9, episodes=$10, released_by=$11, released_at=$12
+            WHERE number=$13
+            """, [
+                .text(state.stage.rawValue), .integer(state.stageChangedAt.milliseconds), .text(StoreEncoding.encode(watchers: state.watchers)),
+                .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
+                .optional(lease?.expires.milliseconds), .optional(lease?.isWarned), .optional(lease?.graceEnds?.milliseconds),
+                .text(StoreEncoding.encode(state.episodes)), .optional(state.releasedBy), .optional(state.releasedAt?.milliseconds),
+                .text(number),
+            ])
+    }
+
+    /// A hold placed or released: its whole row, as SQLite's INSERT OR REPLACE writes it.
+    private func write(_ hold: Hold, of number: String, on connection: PostgresConnection) throws {
+        var released: (String, Int64, String)?
+        if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
+        try connection.execute("""
+            INSERT INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
+            VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)
+            ON CONFLICT(order_number, id) DO UPDATE SET type=excluded.type, reason=excluded.reason, placed_by=excluded.placed_by,
+                placed_at=excluded.placed_at, released_by=excluded.released_by, released_at=excluded.released_at,
+                release_reason=excluded.release_reason
+            """, [
+                .text(number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
+                .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
+            ])
     }
 }

@@ -34,6 +34,11 @@ extension InteractiveApp {
     /// The keys of one read: the editor takes them all, then the line is drawn once.
     private func handle(_ keys: [Key]) {
         guard !keys.isEmpty else { return }
+        // On the dashboard any key (Esc too) goes back to the chat; the key does nothing else.
+        if dashboard != nil {
+            closeDashboard()
+            return
+        }
         let completer = self.completer
         let batch = editor.handle(keys, completer: { completer.complete($0) })
         for effect in batch.effects { perform(effect) }
@@ -76,13 +81,52 @@ extension InteractiveApp {
         case "login":
             show([renderer.style.yellow("desk logs you in itself; to be someone else, quit and run desk --user NAME")])
             return
+        case "use":
+            use(Array(words.dropFirst()))
+            return
+        case "dashboard":
+            openDashboard(Array(words.dropFirst()))
+            return
         default: break
         }
-        let sent = session.send(command) { [unowned self] reply in self.show(reply) }
+        var line = command
+        switch currentOrder.expand(command, usage: session.usage(of: words[0]), knownOrders: completer.vocabulary.orders) {
+        case .unchanged: break
+        case .expanded(let expanded): line = expanded
+        case .needsOrder:
+            show([renderer.style.yellow("no current order: ") + "name it (" + words[0] + " SO-…), or open one first (ORDER, NEXT, CLAIM) or "
+                  + renderer.style.bold("use SO-…")])
+            return
+        }
+        let sent = session.send(line) { [unowned self] reply in self.show(reply) }
         if !sent {
             show([renderer.style.yellow("offline, not sent: ") + command + renderer.style.dim("  (desk is reconnecting; ↑ brings the line back)")])
         } else {
             terminal.write(screen.redraw(editor.view))
+        }
+    }
+
+    /// `use` shows the current order, `use SO-1` sets it, `use none` clears it.
+    private func use(_ arguments: [String]) {
+        let style = renderer.style
+        let howTo = style.dim("  (leave the number out: NOTE text, HOLD type reason, MOVE released… · `.` stands for it · use none clears)")
+        switch arguments.count {
+        case 0:
+            show([currentOrder.number.map { "current order: " + style.bold($0) + howTo }
+                  ?? "no current order " + style.dim("(ORDER, NEXT or CLAIM one, or use SO-…)")])
+        case 1 where ["none", "-", "off", "clear"].contains(arguments[0].lowercased()):
+            currentOrder.use(nil)
+            currentOrderChanged()
+            show(["no current order"])
+        case 1 where arguments[0].allSatisfy({ $0.isASCII && $0.isNumber }):
+            // Only the server can tell which order ends in these digits.
+            show([style.yellow("use takes the whole number: ") + "ORDER \(arguments[0]) finds it and makes it current"])
+        case 1:
+            currentOrder.use(arguments[0])
+            currentOrderChanged()
+            show(["current order: " + style.bold(arguments[0]) + howTo])
+        default:
+            show([style.yellow("use SO-… sets the current order, use none clears it, use alone shows it")])
         }
     }
 

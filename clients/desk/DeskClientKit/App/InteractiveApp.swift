@@ -44,6 +44,12 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     /// Reads from the terminal so far: tells a paste still arriving from one that stalled.
     var readsFromTerminal = 0
     var signalSources: [DispatchSourceSignal] = []
+    /// The order a command applies to when its number is left out; shown in the status line.
+    var currentOrder = CurrentOrder()
+    /// The dashboard while it is on screen (the chat screen waits underneath); nil otherwise.
+    var dashboard: DashboardMode?
+    /// Dashboards opened so far: a refresh due for an earlier one finds it gone.
+    var dashboardOpenings = 0
 
     public init(settings: Settings, password: String?, asksAgain: Bool = false, style: Style, queue: DispatchQueue) {
         self.queue = queue
@@ -61,7 +67,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
         session = Session(account: Session.Account(host: settings.host, port: settings.port, user: settings.user, password: password,
                                                                    isTLS: settings.isTLS, caFile: settings.caFile),
                           reconnects: true, queue: queue, lastEventID: lastEventFile?.load())
-        completer.localCommands = ["help", "quit", "exit"]
+        completer.localCommands = ["help", "quit", "exit", "use", "dashboard"]
         session.onNotice = { [unowned self] notice in self.handle(notice) }
         session.onEvent = { [unowned self] event, isReplayed in self.show(event, isReplayed: isReplayed) }
     }
@@ -163,6 +169,11 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     func show(_ lines: [String], ringing: Bool = false) {
         dispatchPrecondition(condition: .onQueue(queue))
         updateStatus()
+        if dashboard != nil {
+            // The chat screen is underneath: its lines wait for the dashboard to close.
+            hold(lines, ringing: ringing && isBellEnabled)
+            return
+        }
         var text = isScreenActive ? screen.print(lines, then: editor.view) : lines.map { $0 + "\n" }.joined()
         if ringing && isBellEnabled {
             let now = DispatchTime.now()
@@ -184,9 +195,18 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
 
     func show(_ reply: ServerReply) {
         status?.learn(reply, now: Date())
+        let before = currentOrder
+        currentOrder.learn(reply, usage: session.usage(of: reply.commandName))
+        if currentOrder != before { currentOrderChanged() }
         completer.vocabulary.learn(dataLines: reply.data)
         if case .ok(let summary) = reply.outcome { completer.vocabulary.learn(fields: Record(summary).fieldDictionary) }
         show(renderer.lines(for: reply))
+    }
+
+    /// Tells the status line and the completer; the next redraw shows it.
+    func currentOrderChanged() {
+        status?.currentOrder = currentOrder.number
+        completer.currentOrder = currentOrder.number
     }
 
     /// Writes the newest push id for the next run once the pushes at hand are handled (the
@@ -213,7 +233,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     private func refreshStatus() {
         let before = screen.status
         updateStatus()
-        if screen.status != before { terminal.write(screen.redraw(editor.view)) }
+        if screen.status != before, dashboard == nil { terminal.write(screen.redraw(editor.view)) }
     }
 
     func updatePrompt() {
@@ -227,7 +247,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             screen.styledPrompt = style.bold(name) + style.yellow(" (offline)") + "> "
         }
         updateStatus()
-        if isScreenActive { terminal.write(screen.redraw(editor.view)) }
+        if isScreenActive, dashboard == nil { terminal.write(screen.redraw(editor.view)) }
     }
 
     static func seconds(_ delay: Double) -> String {
@@ -259,7 +279,11 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
             self.screen.columns = self.terminal.columns
             self.renderer.maximumWidth = self.screen.columns - 1
             self.updateStatus()
-            self.terminal.write(self.screen.redraw(self.editor.view))
+            if self.dashboard != nil {
+                self.drawDashboard(clearing: true)
+            } else {
+                self.terminal.write(self.screen.redraw(self.editor.view))
+            }
         }
         for signalNumber in [SIGTERM, SIGHUP, SIGINT] {
             watch(signalNumber) { [unowned self] in self.leave(with: .success, message: nil) }
@@ -278,6 +302,7 @@ public final class InteractiveApp: DeskApp, @unchecked Sendable {  // all state 
     func leave(with status: ExitCode, message: String?) {
         dispatchPrecondition(condition: .onQueue(queue))
         saveLastEvent()
+        if dashboard != nil { terminal.write(Terminal.alternateScreenOff) }
         if isScreenActive {
             terminal.write(screen.clearBeforeLeaving + Terminal.bracketedPasteOff)
             terminal.restore()

@@ -11,6 +11,9 @@ public struct Completer: Sendable {
     /// Commands the client answers itself (`help`, `quit`).
     public var localCommands: [String] = []
     public var vocabulary = Vocabulary()
+    /// The current order (`CurrentOrder`): a command that takes a number first may leave it out,
+    /// so its other arguments complete as if it were there.
+    public var currentOrder: String?
 
     public init() {}
 
@@ -29,6 +32,25 @@ public struct Completer: Sendable {
             // A command the server did not list: offer what is likely.
             return Completion(start: start, candidates: Self.matching(word, in: vocabulary.orders.union(vocabulary.users)))
         }
+        if let current = currentOrder, CurrentOrder.numberFirst(inUsage: usage)?.hasMoreArguments == true {
+            if earlier.count == 1 {
+                // The first argument: an order, or what comes after the number left out.
+                let after = candidates(for: word, after: [commandWord, current], usage: usage)
+                return Completion(start: start, candidates: Array(Set(Self.matching(word, in: vocabulary.orders) + after)).sorted())
+            }
+            let first = earlier[1]
+            if first == CurrentOrder.marker {
+                return Completion(start: start, candidates: candidates(for: word, after: [commandWord, current] + earlier.dropFirst(2), usage: usage))
+            }
+            if !CurrentOrder.isOrderReference(first, known: vocabulary.orders) {
+                return Completion(start: start, candidates: candidates(for: word, after: [commandWord, current] + earlier.dropFirst(), usage: usage))
+            }
+        }
+        return Completion(start: start, candidates: candidates(for: word, after: earlier, usage: usage))
+    }
+
+    /// Candidates for `word` when `earlier` (the command and the arguments before it) came first.
+    private func candidates(for word: String, after earlier: [String], usage: String) -> [String] {
         // Past the last argument, the last one goes on (free text runs to the end of the line).
         let argumentCount = usage.split(separator: " ").count - 1
         let placeholder = argumentCount == 0 ? nil : Self.placeholder(in: usage, at: min(earlier.count - 1, argumentCount - 1))
@@ -36,9 +58,9 @@ public struct Completer: Sendable {
             // `UNHOLD <number> <type>`: the order's open holds when known, else every hold type.
             let order = earlier[1].uppercased()
             let open = vocabulary.openHolds[order].flatMap { $0.isEmpty ? nil : $0 } ?? holdTypes
-            return Completion(start: start, candidates: Self.matching(word, in: open))
+            return Self.matching(word, in: open)
         }
-        return Completion(start: start, candidates: Self.matching(word, in: words(for: placeholder)))
+        return Self.matching(word, in: words(for: placeholder))
     }
 
     /// Every hold type, as `HOLD`'s usage line spells them out (`<credit|pricing|...>`).

@@ -70,13 +70,69 @@ extension Renderer {
         }
         if out.isEmpty { out.append(style.dim("nothing in your inbox")) }
         let byOrder = StatusLine.unreadOrders(fromField: Record(summary)["unread-orders"])
-        if !byOrder.isEmpty {
-            out.append(style.bold("unread by order: ") + byOrder.map { "\($0.order) \($0.count)" }.joined(separator: " · ")
-                       + style.dim("  (ORDER or READ <number> reads them)"))
-        }
+        if !byOrder.isEmpty { out += unreadByOrderLines(byOrder) }
         var rest = Record(summary)
         rest.fields.removeAll { $0.key == "unread-orders" }
         out.append(style.dim("(") + describe(rest) + style.dim(")"))
         return out
+    }
+
+    /// Lines of `unread by order` that never wrap on the terminal: items flow onto lines of at
+    /// most `maximumWidth` columns, broken between items (an order number is never split),
+    /// continued under the first item; past `maximumLines` the rest is counted (`… 12 more`).
+    /// The hint goes at the end of the last line when it fits, else on a line of its own.
+    /// Without a width (a pipe), one line.
+    func unreadByOrderLines(_ byOrder: [(order: String, count: Int)], maximumLines: Int = 3) -> [String] {
+        let label = "unread by order: "
+        let hint = "(ORDER or READ <number> reads them)"
+        let items = byOrder.map { "\($0.order) \($0.count)" }
+        let separator = " · "
+        guard let width = maximumWidth else {
+            return [style.bold(label) + items.joined(separator: separator) + "  " + style.dim(hint)]
+        }
+        // A label wider than a third of the screen leaves too little room: the items go under it.
+        let longest = items.map { DisplayWidth.of($0) }.max() ?? 0
+        let labelOnItsOwn = DisplayWidth.of(label) + longest > width || DisplayWidth.of(label) * 3 > width
+        let indent = labelOnItsOwn ? "  " : String(repeating: " ", count: DisplayWidth.of(label))
+        let room = max(1, width - DisplayWidth.of(indent))
+        var rows: [[String]] = [[]]
+        var rowWidth = 0
+        for item in items {
+            let itemWidth = DisplayWidth.of(item)
+            let needed = rows[rows.count - 1].isEmpty ? itemWidth : rowWidth + DisplayWidth.of(separator) + itemWidth
+            if needed > room, !rows[rows.count - 1].isEmpty {
+                rows.append([item])
+                rowWidth = itemWidth
+            } else {
+                rows[rows.count - 1].append(item)
+                rowWidth = needed
+            }
+        }
+        var texts = rows.map { $0.joined(separator: separator) }
+        if texts.count > maximumLines {
+            // Keep the first lines; the last one kept gives up items until the count fits.
+            var kept = Array(rows.prefix(maximumLines))
+            var hidden = items.count - kept.reduce(0) { $0 + $1.count }
+            func last(_ row: [String]) -> String { (row + ["… \(hidden) more"]).joined(separator: separator) }
+            while let row = kept.last, !row.isEmpty, DisplayWidth.of(last(row)) > room {
+                kept[kept.count - 1].removeLast()
+                hidden += 1
+            }
+            texts = kept.map { $0.joined(separator: separator) }
+            texts[texts.count - 1] = DisplayWidth.truncated(last(kept[kept.count - 1]), to: room)
+        }
+        var lines: [String] = []
+        if labelOnItsOwn { lines.append(style.bold(DisplayWidth.truncated(label.trimmingSpaces(), to: width))) }
+        for (index, text) in texts.enumerated() {
+            let lead = index == 0 && !labelOnItsOwn ? style.bold(label) : indent
+            lines.append(lead + text)
+        }
+        let lastWidth = DisplayWidth.of(indent) + DisplayWidth.of(texts[texts.count - 1])
+        if lastWidth + 2 + DisplayWidth.of(hint) <= width {
+            lines[lines.count - 1] += "  " + style.dim(hint)
+        } else {
+            lines.append(indent + style.dim(DisplayWidth.truncated(hint, to: room)))
+        }
+        return lines
     }
 }

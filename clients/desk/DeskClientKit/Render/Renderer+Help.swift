@@ -9,6 +9,7 @@ extension Renderer {
         table.rows = commands.map { [Table.Cell($0.name, paint: style.bold), Table.Cell($0.summary)] }
         var out = [style.bold("Commands") + style.dim(" (case does not matter; help NAME shows usage and an example)")]
         out += table.lines(style: style)
+        out.append(style.bold("desk") + style.dim("  dashboard: METRICS live (admins) · use SO-…: the current order, whose number may be left out · quit"))
         out.append(style.bold("Keys") + style.dim("  Tab completes commands, order numbers and @names · ↑/↓ history · Ctrl-R search"))
         out.append(style.dim("      Ctrl-A/E start/end · Alt-B/F words · Ctrl-U/K/W cut · Ctrl-Y paste · Ctrl-L clear · Ctrl-D quit"))
         return out

@@ -140,6 +140,12 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     public var endpoint: String { account.host + ":" + String(account.port) }
     public var supportsResume: Bool { commands.contains { $0.name == "RESUME" } }
 
+    /// The usage line HELP gave for command `name` (any case), if the server lists it.
+    public func usage(of name: String) -> String? {
+        let name = name.uppercased()
+        return commands.first { $0.name == name }?.usage
+    }
+
     /// Opens the first connection. Call on `queue`.
     public func start() {
         dispatchPrecondition(condition: .onQueue(queue))
@@ -155,9 +161,9 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     public func send(_ line: String, completion: @escaping @Sendable (ServerReply) -> Void) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         guard state == .ready, let connection else { return false }
-        let name = line.split(separator: " ").first.map { $0.uppercased() } ?? ""
+        let name = line.split(separator: " ").first.map(String.init) ?? ""
         assembler.expect(line, tag: .caller(completion))
-        write(FreeText.encoded(line, usage: commands.first { $0.name == name }?.usage), on: connection)
+        write(FreeText.encoded(line, usage: usage(of: name)), on: connection)
         return true
     }
 

@@ -16,6 +16,8 @@ public struct StatusLine: Sendable, Equatable {
 
     public var user: String?
     public var connection = Connection.offline
+    /// The order commands apply to when their number is left out (`CurrentOrder`).
+    public var currentOrder: String?
     /// Orders the user holds and when each lease ends.
     public private(set) var claims: [String: Date] = [:]
     /// Unread personal events, when known.
@@ -137,7 +139,8 @@ public struct StatusLine: Sendable, Equatable {
         return seconds >= 120 ? "\(seconds / 60)m" : "\(seconds)s"
     }
 
-    /// The line, at most `width` columns: `online · 2 claims: SO-10266 14m, SO-10066 1m · 3 unread`.
+    /// The line, at most `width` columns:
+    /// `● online · current SO-10266 · 2 claims: SO-10266 14m, SO-10066 1m · 3 unread`.
     /// Claims running out soonest come first; one with under two minutes left is marked.
     public func text(now: Date, width: Int, style: Style) -> String {
         var parts: [(plain: String, paint: (String) -> String)] = []
@@ -145,6 +148,7 @@ public struct StatusLine: Sendable, Equatable {
         case .online: parts.append(("● online", { style.green($0) }))
         case .offline: parts.append(("○ offline, reconnecting", { style.yellow($0) }))
         }
+        if let currentOrder { parts.append(("current " + currentOrder, { style.bold($0) })) }
         let ordered = claims.sorted { ($0.value, $0.key) < ($1.value, $1.key) }
         if ordered.isEmpty {
             parts.append(("no claims", { style.dim($0) }))

@@ -49,6 +49,20 @@ public final class Terminal: @unchecked Sendable {  // used on the client queue 
         return status == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
     }
 
+    /// Rows of the output terminal (24 when it cannot tell).
+    public var rows: Int {
+        var size = winsize()
+        let status = withUnsafeMutablePointer(to: &size) { ioctl(output, UInt(TIOCGWINSZ), $0) }
+        return status == 0 && size.ws_row > 0 ? Int(size.ws_row) : 24
+    }
+
+    /// The alternate screen (xterm's, as full-screen programs use): what was on the main screen
+    /// comes back as it was when it is left. It is cleared before it is left: tmux (3.3), leaving
+    /// it at another size than it was entered at, pushes some of its lines into the main
+    /// screen's scrollback.
+    public static let alternateScreenOn = "\u{1B}[?1049h\u{1B}[?25l\u{1B}[H\u{1B}[2J"
+    public static let alternateScreenOff = "\u{1B}[H\u{1B}[2J\u{1B}[?25h\u{1B}[?1049l"
+
     public func write(_ text: String) {
         Output.write(text, to: output)
     }

@@ -1,4 +1,5 @@
 import OrderDeskCore
+import OrderDeskServer
 
 /// `orderdesk check`: SQLite's integrity check and the desk's own invariants on a data file,
 /// read only (it may run beside a server, or on a backup before restoring it).

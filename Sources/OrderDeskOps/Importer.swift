@@ -1,5 +1,6 @@
 import Foundation
 import OrderDeskCore
+import OrderDeskServer
 import OrderDeskWire
 
 /// Reads orders from CSV or JSON-lines files and captures them with the same rules as CAPTURE.
@@ -55,7 +56,7 @@ public enum Importer {
         }
         text += " " + Quoting.field("lines", lines.map { "\($0.sku):\($0.qty):\($0.price)" }.joined(separator: ","))
         switch CommandParser().parse(text) {
-        case .success(.capture(let draft)): return .success(draft)
+        case .success(.desk(.capture(let draft))): return .success(draft)
         case .success: return .failure(.badLine("not an order"))
         case .failure(let error): return .failure(error)
         }

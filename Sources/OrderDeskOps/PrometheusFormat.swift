@@ -25,6 +25,7 @@ public enum PrometheusFormat {
                 let labels = [("queue", fields["name"] ?? "")]
                 add("queue_depth", "Orders in the queue.", labels: labels, value: fields["depth"])
                 add("queue_oldest_seconds", "Age of the oldest order in the queue.", labels: labels, value: fields["oldest-seconds"])
+                add("queue_stuck_orders", "Orders stuck in the queue.", labels: labels, value: fields["stuck"])
             case "cycle":
                 add("cycle_seconds", "Order cycle time, capture to shipped, over the window.", type: "summary", labels: [("quantile", "0.5")], value: fields["p50-seconds"])
                 add("cycle_seconds", "", type: "summary", labels: [("quantile", "0.9")], value: fields["p90-seconds"])

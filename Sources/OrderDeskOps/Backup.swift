@@ -1,4 +1,6 @@
 import CSQLite
+import Dispatch
+import OrderDeskServer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +43,7 @@ public enum Backup {
     public static func run(from source: String, to destination: String, pagesPerStep: Int32 = 256, pause: UInt32 = 1000,
                            flushPages: Int = 512) throws -> Summary {
         guard access(destination, F_OK) != 0 else { throw Failure.destinationExists(destination) }
-        let started = CommitPipeline.monotonicMicroseconds()
+        let started = monotonicMicroseconds()
         let reader = try SQLiteDatabase(path: source, isReadOnly: true)
         // The read transaction that fixes what the copy holds (backup steps use it, rather than
         // opening one per step and restarting whenever the server has committed meanwhile).
@@ -90,8 +92,10 @@ public enum Backup {
         try sync(directoryOf: destination)
         var info = stat()
         let bytes = stat(destination, &info) == 0 ? Int64(info.st_size) : 0
-        return Summary(pages: pages, bytes: bytes, seconds: Double(CommitPipeline.monotonicMicroseconds() - started) / 1_000_000)
+        return Summary(pages: pages, bytes: bytes, seconds: Double(monotonicMicroseconds() - started) / 1_000_000)
     }
+
+    private static func monotonicMicroseconds() -> UInt64 { DispatchTime.now().uptimeNanoseconds / 1000 }
 
     private static func sync(_ path: String) throws {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)

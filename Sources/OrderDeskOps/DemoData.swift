@@ -1,4 +1,5 @@
 import OrderDeskCore
+import OrderDeskServer
 
 /// Demo users of every role and a few hundred realistic orders, so a fresh desk has work in it.
 ///

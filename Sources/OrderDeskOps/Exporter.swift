@@ -1,5 +1,6 @@
 import Foundation
 import OrderDeskCore
+import OrderDeskServer
 
 /// `orderdesk export`: orders (and, on request, their history) as CSV or JSON lines, in the
 /// shape `orderdesk import` reads, so finance and BI tools get cycle-time data without

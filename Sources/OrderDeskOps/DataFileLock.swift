@@ -11,7 +11,7 @@ public final class DataFileLock: Sendable {
     public init(dataPath: String) throws {
         let lockPath = dataPath + ".lock"
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Socket.Failure(call: "open \(lockPath)", code: errno) }
+        guard descriptor >= 0 else { throw SystemCallError(call: "open \(lockPath)", code: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)
             throw LockError(path: dataPath)
@@ -20,6 +20,13 @@ public final class DataFileLock: Sendable {
     }
 
     deinit { close(descriptor) }
+
+    /// A system call that failed, with its errno.
+    public struct SystemCallError: Error, CustomStringConvertible {
+        public var call: String
+        public var code: Int32
+        public var description: String { "\(call): \(String(cString: strerror(code)))" }
+    }
 
     /// The data file is in use by another process.
     public struct LockError: Error, CustomStringConvertible {
