@@ -39,17 +39,44 @@ struct PostgresStoreTests {
             extra.append(.mailbox(user: "cora", MailboxEntry(id: UInt64(10_000 + id), at: now, kind: "message", line: "EVENT \(10_000 + id) message text=\"hi é\"",
                                                               isPersonal: id % 2 == 0, isRead: id == 1, isDelivered: id != 5)))
         }
-        // The demo leaves nobody online, so no claims: one claimed (warned, in its grace window) and one plain.
-        let open = recorder.batches.joined().compactMap { change -> Order? in
-            if case .order(let order) = change, !order.stage.isTerminal { return order } else { return nil }
+        // The orders as the batches leave them: captured whole, then states and holds as deltas.
+        var orders: [String: Order] = [:]
+        for change in recorder.batches.joined() {
+            switch change {
+            case .order(let order): orders[order.number] = order
+            case .orderState(let number, let state): orders[number]?.apply(state)
+            case .hold(let number, let hold): orders[number]?.put(hold)
+            default: break
+            }
         }
-        for (index, number) in Set(open.map(\.number)).sorted().prefix(2).enumerated() {
-            guard var order = open.last(where: { $0.number == number }) else { continue }
-            order.claim = .claimed(Lease(holder: "ana", token: UInt64(500 + index), since: now, expires: now + day, isWarned: index == 0,
+        let open = orders.values.filter { !$0.stage.isTerminal }.map(\.number).sorted()
+        guard open.count >= 3 else { throw StoreError.corrupt("the demo sample has \(open.count) open orders, the test needs 3") }
+        // The demo leaves nobody online, so no claims: one claimed (warned, in its grace window) and
+        // one plain, each through one state change, with a watcher, an episode and a release.
+        for (index, number) in open.prefix(2).enumerated() {
+            guard var state = orders[number]?.state else { continue }
+            state.claim = .claimed(Lease(holder: "ana", token: UInt64(500 + index), since: now, expires: now + day, isWarned: index == 0,
                                          graceEnds: index == 0 ? now + Milliseconds(60_000) : nil))
-            extra.append(.order(order))
+            state.watchers.insert("zed")
+            state.episodes.append(EscalationEpisode(queue: .hold(.credit), since: now, level: .warned))
+            state.releasedBy = index == 0 ? "ada" : nil
+            state.releasedAt = index == 0 ? now : nil
+            state.stageChangedAt = now
+            extra.append(.orderState(order: number, state))
         }
+        // A state for an order that does not exist changes no row (an UPDATE, never an insert).
+        if var ghost = orders[open[0]]?.state {
+            ghost.watchers = ["nobody"]
+            extra.append(.orderState(order: "NO-SUCH-ORDER", ghost))
+        }
+        // Holds as deltas: a new one placed, then an open one released in place (an upsert, not a second row).
+        let held = open[2]
+        let nextID = (orders[held]?.holds.count ?? 0) + 1
+        extra.append(.hold(order: held, Hold(id: nextID, type: .pricing, reason: "check \"quoted\" é", placedBy: "ana", placedAt: now, status: .open)))
+        let released = Hold(id: nextID, type: .pricing, reason: "check \"quoted\" é", placedBy: "ana", placedAt: now,
+                            status: .released(by: "ben", at: now + Milliseconds(5), reason: "fine"))
         let removal: [StoreChange] = [
+            .hold(order: held, released),
             .membership(user: "ben", kind: "room", name: "floor", isMember: false),
             // Rewritten rows: an upsert, not a second row.
             .mailbox(user: "cora", MailboxEntry(id: 10_001, at: now, kind: "message", line: "EVENT 10001 message", isPersonal: false, isRead: true, isDelivered: true)),
@@ -82,6 +109,14 @@ struct PostgresStoreTests {
         #expect(expected.orders.contains { $0.lease != nil }, "the sample has claims")
         #expect(expected.orders.contains { !$0.holds.isEmpty }, "the sample has holds")
         #expect(!expected.mailboxes.isEmpty, "the sample has mailboxes")
+        // The deltas: the demo's own, and the sample's, which land in SQLite (so agreeing is not both ignoring them).
+        let changes = batches.joined()
+        #expect(changes.contains { if case .orderState = $0 { true } else { false } }, "the demo commits order states")
+        #expect(changes.contains { if case .hold = $0 { true } else { false } }, "the demo commits holds")
+        #expect(expected.orders.contains { $0.lease?.token == 500 && $0.lease?.graceEnds != nil && $0.watchers.contains("zed") && $0.release?.by == "ada" })
+        #expect(expected.orders.contains { $0.lease?.token == 501 && $0.release == nil && $0.episodes.last?.level == .warned })
+        #expect(expected.orders.contains { $0.holds.contains { $0.reason == "check \"quoted\" é" && $0.status != .open } })
+        #expect(!expected.orders.contains { $0.number == "NO-SUCH-ORDER" || $0.watchers.contains("nobody") })
         Self.expectSame(try #require(postgres).load(), expected)
         // Reopened: what was committed is what a new connection reads.
         postgres = nil
