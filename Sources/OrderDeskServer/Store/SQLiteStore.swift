@@ -59,27 +59,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             try SchemaMigration.migrate(database, path: path, with: migrations)
             try database.execute("PRAGMA journal_mode=WAL")
         }
-        upsertOrder = try database.prepare("""
-            INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
-                stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
-                episodes, released_by, released_at)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            ON CONFLICT(number) DO UPDATE SET customer=excluded.customer, rep=excluded.rep, po=excluded.po,
-                currency=excluded.currency, priority=excluded.priority, ship=excluded.ship, stage=excluded.stage,
-                stage_changed_at=excluded.stage_changed_at, lines=excluded.lines, watchers=excluded.watchers,
-                claim_holder=excluded.claim_holder, claim_token=excluded.claim_token, claim_since=excluded.claim_since,
-                claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace,
-                episodes=excluded.episodes, released_by=excluded.released_by, released_at=excluded.released_at
-            """)
-        updateOrderState = try database.prepare("""
-            UPDATE orders SET stage=?, stage_changed_at=?, watchers=?, claim_holder=?, claim_token=?, claim_since=?,
-                claim_expires=?, claim_warned=?, claim_grace=?, episodes=?, released_by=?, released_at=?
-            WHERE number=?
-            """)
-        upsertHold = try database.prepare("""
-            INSERT OR REPLACE INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
-            VALUES(?,?,?,?,?,?,?,?,?)
-            """)
+        upsertOrder = try database.prepare(StoreRows.upsertOrder { _ in "?" })
+        updateOrderState = try database.prepare(StoreRows.updateOrderState { _ in "?" })
+        upsertHold = try database.prepare(StoreRows.upsertHold { _ in "?" })
         insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
         insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
         // A read-only store never writes: for an old file, a statement that prepares is enough.
@@ -102,77 +84,30 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             var counters: DeskCounters?
             for change in changes {
                 switch change {
-                case .order(let order): try write(order)
-                case .orderState(let number, let state): try write(state, of: number)
-                case .hold(let number, let hold): try write(hold, of: number)
-                case .note(let number, let note):
-                    try insertNote.run([.text(number), .integer(note.at.milliseconds), .text(note.author), .text(note.text)])
-                case .history(let number, let entry):
-                    try insertHistory.run([.text(number), .integer(entry.at.milliseconds), .text(entry.actor),
-                                           .text(entry.action), .text(entry.detail)])
-                case .user(let user):
-                    try upsertUser.run([.text(user.name), .text(user.role.rawValue), .blob(user.credential.salt),
-                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations)),
-                                        .integer(user.isDisabled ? 1 : 0), .optional(user.lastLogin?.milliseconds)])
+                case .order(let order):
+                    try upsertOrder.run(StoreRows.order(order))
+                    for hold in order.holds { try upsertHold.run(StoreRows.hold(hold, of: order.number)) }
+                case .orderState(let number, let state): try updateOrderState.run(StoreRows.state(state, of: number))
+                case .hold(let number, let hold): try upsertHold.run(StoreRows.hold(hold, of: number))
+                case .note(let number, let note): try insertNote.run(StoreRows.note(note, of: number))
+                case .history(let number, let entry): try insertHistory.run(StoreRows.history(entry, of: number))
+                case .user(let user): try upsertUser.run(StoreRows.user(user))
                 case .counters(let latest): counters = latest
-                case .mailbox(let user, let entry):
-                    try upsertMailbox.run([.text(user), .integer(Int64(entry.id)), .integer(entry.at.milliseconds), .text(entry.kind),
-                                           .text(entry.line), .integer(entry.isPersonal ? 1 : 0), .integer(entry.isRead ? 1 : 0),
-                                           .integer(entry.isDelivered ? 1 : 0)])
+                case .mailbox(let user, let entry): try upsertMailbox.run(StoreRows.mailbox(entry, of: user))
                 case .membership(let user, let kind, let name, let isMember):
                     try (isMember ? insertMembership : deleteMembership).run([.text(user), .text(kind), .text(name)])
-                case .thresholds(let queue, let value):
-                    try upsertThresholds.run([.text(queue.wireName), .integer(value.warning.value), .integer(value.stuck.value), .integer(value.admins.value)])
-                case .audit(let entry):
-                    try insertAudit.run([.integer(entry.at.milliseconds), .text(entry.actor), .text(entry.action), .text(entry.detail)])
+                case .thresholds(let queue, let value): try upsertThresholds.run(StoreRows.thresholds(value, of: queue))
+                case .audit(let entry): try insertAudit.run(StoreRows.audit(entry))
                 }
             }
             if let counters {
-                try upsertMeta.run([.text("next_token"), .integer(Int64(counters.nextToken))])
-                try upsertMeta.run([.text("next_event_id"), .integer(Int64(counters.nextEventID))])
-                try upsertMeta.run([.text("next_sequence"), .integer(counters.nextSequence)])
+                for row in StoreRows.counters(counters) { try upsertMeta.run([.text(row.key), row.value]) }
             }
             try database.execute("COMMIT")
         } catch {
             try? database.execute("ROLLBACK")
             throw error
         }
-    }
-
-    private func write(_ order: Order) throws {
-        let lease = order.lease
-        try upsertOrder.run([
-            .text(order.number), .integer(order.sequence), .text(order.customer), .text(order.rep), .text(order.purchaseOrder),
-            .text(order.currency), .text(order.priority.rawValue), .optional(order.requestedShipDate), .text(order.stage.rawValue),
-            .integer(order.capturedAt.milliseconds), .integer(order.stageChangedAt.milliseconds),
-            .text(StoreEncoding.encode(order.lines)), .text(StoreEncoding.encode(watchers: order.watchers)),
-            .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
-            .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
-            .optional(lease?.graceEnds?.milliseconds), .text(StoreEncoding.encode(order.episodes)),
-            .optional(order.release?.by), .optional(order.release?.at.milliseconds),
-        ])
-        for hold in order.holds { try write(hold, of: order.number) }
-    }
-
-    /// Everything a change after capture touches, and nothing else (`StoreChange.orderState`).
-    private func write(_ state: OrderState, of number: String) throws {
-        let lease: Lease? = if case .claimed(let lease) = state.claim { lease } else { nil }
-        try updateOrderState.run([
-            .text(state.stage.rawValue), .integer(state.stageChangedAt.milliseconds), .text(StoreEncoding.encode(watchers: state.watchers)),
-            .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
-            .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
-            .optional(lease?.graceEnds?.milliseconds), .text(StoreEncoding.encode(state.episodes)),
-            .optional(state.releasedBy), .optional(state.releasedAt?.milliseconds), .text(number),
-        ])
-    }
-
-    private func write(_ hold: Hold, of number: String) throws {
-        var released: (String, Int64, String)?
-        if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
-        try upsertHold.run([
-            .text(number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
-            .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
-        ])
     }
 
     public func load() throws -> DeskSnapshot {
@@ -345,7 +280,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         // Only the filters given go into the SQL, so SQLite can use the (actor, id) and (action, id)
         // indexes. `rowid` is `id` from schema version 2 on, and the same order in version 1 files.
         var conditions: [String] = []
-        var values: [SQLiteValue] = []
+        var values: [StoreValue] = []
         if let user = query.user {
             conditions.append("actor = ?")
             values.append(.text(user))

@@ -43,7 +43,7 @@ final class PostgresConnection {
 
     /// Runs one statement with `$1`, `$2`, ... bound to `parameters` and returns its result.
     @discardableResult
-    func execute(_ sql: String, _ parameters: [PostgresValue] = []) throws -> PostgresResult {
+    func execute(_ sql: String, _ parameters: [StoreValue] = []) throws -> PostgresResult {
         var buffers: [UnsafeMutablePointer<UInt8>?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -129,17 +129,4 @@ final class PostgresConnection {
     private static let byteaType: Oid = 17
     /// `PG_DIAG_SQLSTATE`, a character macro Swift does not import.
     private static let sqlStateField = Int32(UInt8(ascii: "C"))
-}
-
-/// A statement parameter.
-enum PostgresValue {
-    case null
-    case text(String)
-    case integer(Int64)
-    case boolean(Bool)
-    case bytes([UInt8])
-
-    static func optional(_ value: String?) -> PostgresValue { value.map(PostgresValue.text) ?? .null }
-    static func optional(_ value: Int64?) -> PostgresValue { value.map(PostgresValue.integer) ?? .null }
-    static func optional(_ value: Bool?) -> PostgresValue { value.map(PostgresValue.boolean) ?? .null }
 }

@@ -136,7 +136,7 @@ extension PostgresStore {
     public func audit(_ query: AuditQuery) throws -> AuditPage {
         let connection = try session()
         var conditions: [String] = []
-        var values: [PostgresValue] = []
+        var values: [StoreValue] = []
         if let user = query.user {
             values.append(.text(user))
             conditions.append("actor = $\(values.count)")

@@ -63,30 +63,29 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
             var counters: DeskCounters?
             for change in changes {
                 switch change {
-                case .order(let order): try write(order, on: connection)
-                case .orderState(let number, let state): try write(state, of: number, on: connection)
-                case .hold(let number, let hold): try write(hold, of: number, on: connection)
+                case .order(let order):
+                    try connection.execute(Self.upsertOrder, StoreRows.order(order))
+                    for hold in order.holds { try connection.execute(Self.upsertHold, StoreRows.hold(hold, of: order.number)) }
+                case .orderState(let number, let state): try connection.execute(Self.updateOrderState, StoreRows.state(state, of: number))
+                case .hold(let number, let hold): try connection.execute(Self.upsertHold, StoreRows.hold(hold, of: number))
                 case .note(let number, let note):
-                    try connection.execute("INSERT INTO notes(order_number, at, author, text) VALUES($1,$2,$3,$4)",
-                                           [.text(number), .integer(note.at.milliseconds), .text(note.author), .text(note.text)])
+                    try connection.execute("INSERT INTO notes(order_number, at, author, text) VALUES($1,$2,$3,$4)", StoreRows.note(note, of: number))
                 case .history(let number, let entry):
                     try connection.execute("INSERT INTO history(order_number, at, actor, action, detail) VALUES($1,$2,$3,$4,$5)",
-                                           [.text(number), .integer(entry.at.milliseconds), .text(entry.actor), .text(entry.action), .text(entry.detail)])
+                                           StoreRows.history(entry, of: number))
                 case .user(let user):
                     try connection.execute("""
                         INSERT INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES($1,$2,$3,$4,$5,$6,$7)
                         ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, hash=excluded.hash,
                             iterations=excluded.iterations, disabled=excluded.disabled, last_login=excluded.last_login
-                        """, [.text(user.name), .text(user.role.rawValue), .bytes(user.credential.salt), .bytes(user.credential.hash),
-                              .integer(Int64(user.credential.iterations)), .boolean(user.isDisabled), .optional(user.lastLogin?.milliseconds)])
+                        """, StoreRows.user(user))
                 case .counters(let latest): counters = latest
                 case .mailbox(let user, let entry):
                     try connection.execute("""
                         INSERT INTO mailbox(user_name, id, at, kind, line, personal, read, delivered) VALUES($1,$2,$3,$4,$5,$6,$7,$8)
                         ON CONFLICT(user_name, id) DO UPDATE SET at=excluded.at, kind=excluded.kind, line=excluded.line,
                             personal=excluded.personal, read=excluded.read, delivered=excluded.delivered
-                        """, [.text(user), .integer(Int64(entry.id)), .integer(entry.at.milliseconds), .text(entry.kind), .text(entry.line),
-                              .boolean(entry.isPersonal), .boolean(entry.isRead), .boolean(entry.isDelivered)])
+                        """, StoreRows.mailbox(entry, of: user))
                 case .membership(let user, let kind, let name, let isMember):
                     try connection.execute(isMember
                         ? "INSERT INTO memberships(user_name, kind, name) VALUES($1,$2,$3) ON CONFLICT DO NOTHING"
@@ -95,75 +94,22 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
                     try connection.execute("""
                         INSERT INTO thresholds(queue, warning, stuck, admins) VALUES($1,$2,$3,$4)
                         ON CONFLICT(queue) DO UPDATE SET warning=excluded.warning, stuck=excluded.stuck, admins=excluded.admins
-                        """, [.text(queue.wireName), .integer(value.warning.value), .integer(value.stuck.value), .integer(value.admins.value)])
+                        """, StoreRows.thresholds(value, of: queue))
                 case .audit(let entry):
-                    try connection.execute("INSERT INTO audit(at, actor, action, detail) VALUES($1,$2,$3,$4)",
-                                           [.integer(entry.at.milliseconds), .text(entry.actor), .text(entry.action), .text(entry.detail)])
+                    try connection.execute("INSERT INTO audit(at, actor, action, detail) VALUES($1,$2,$3,$4)", StoreRows.audit(entry))
                 }
             }
             if let counters {
-                try connection.execute("""
-                    INSERT INTO meta(key, value) VALUES('next_token',$1),('next_event_id',$2),('next_sequence',$3)
-                    ON CONFLICT(key) DO UPDATE SET value=excluded.value
-                    """, [.integer(Int64(counters.nextToken)), .integer(Int64(counters.nextEventID)), .integer(counters.nextSequence)])
+                for row in StoreRows.counters(counters) {
+                    try connection.execute("INSERT INTO meta(key, value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                                           [.text(row.key), row.value])
+                }
             }
         }
     }
 
-    private func write(_ order: Order, on connection: PostgresConnection) throws {
-        let lease = order.lease
-        try connection.execute("""
-            INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
-                stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
-                episodes, released_by, released_at)
-            VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)
-            ON CONFLICT(number) DO UPDATE SET customer=excluded.customer, rep=excluded.rep, po=excluded.po,
-                currency=excluded.currency, priority=excluded.priority, ship=excluded.ship, stage=excluded.stage,
-                stage_changed_at=excluded.stage_changed_at, lines=excluded.lines, watchers=excluded.watchers,
-                claim_holder=excluded.claim_holder, claim_token=excluded.claim_token, claim_since=excluded.claim_since,
-                claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace,
-                episodes=excluded.episodes, released_by=excluded.released_by, released_at=excluded.released_at
-            """, [
-                .text(order.number), .integer(order.sequence), .text(order.customer), .text(order.rep), .text(order.purchaseOrder),
-                .text(order.currency), .text(order.priority.rawValue), .optional(order.requestedShipDate), .text(order.stage.rawValue),
-                .integer(order.capturedAt.milliseconds), .integer(order.stageChangedAt.milliseconds),
-                .text(StoreEncoding.encode(order.lines)), .text(StoreEncoding.encode(watchers: order.watchers)),
-                .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
-                .optional(lease?.expires.milliseconds), .optional(lease?.isWarned), .optional(lease?.graceEnds?.milliseconds),
-                .text(StoreEncoding.encode(order.episodes)), .optional(order.release?.by), .optional(order.release?.at.milliseconds),
-            ])
-        for hold in order.holds { try write(hold, of: order.number, on: connection) }
-    }
-
-    /// Everything a change after capture touches, and nothing else (`StoreChange.orderState`).
-    private func write(_ state: OrderState, of number: String, on connection: PostgresConnection) throws {
-        let lease: Lease? = if case .claimed(let lease) = state.claim { lease } else { nil }
-        try connection.execute("""
-            UPDATE orders SET stage=$1, stage_changed_at=$2, watchers=$3, claim_holder=$4, claim_token=$5, claim_since=$6,
-                claim_expires=$7, claim_warned=$8, claim_grace=$9, episodes=$10, released_by=$11, released_at=$12
-            WHERE number=$13
-            """, [
-                .text(state.stage.rawValue), .integer(state.stageChangedAt.milliseconds), .text(StoreEncoding.encode(watchers: state.watchers)),
-                .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
-                .optional(lease?.expires.milliseconds), .optional(lease?.isWarned), .optional(lease?.graceEnds?.milliseconds),
-                .text(StoreEncoding.encode(state.episodes)), .optional(state.releasedBy), .optional(state.releasedAt?.milliseconds),
-                .text(number),
-            ])
-    }
-
-    /// A hold placed or released: its whole row, as SQLite's INSERT OR REPLACE writes it.
-    private func write(_ hold: Hold, of number: String, on connection: PostgresConnection) throws {
-        var released: (String, Int64, String)?
-        if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
-        try connection.execute("""
-            INSERT INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
-            VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)
-            ON CONFLICT(order_number, id) DO UPDATE SET type=excluded.type, reason=excluded.reason, placed_by=excluded.placed_by,
-                placed_at=excluded.placed_at, released_by=excluded.released_by, released_at=excluded.released_at,
-                release_reason=excluded.release_reason
-            """, [
-                .text(number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
-                .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
-            ])
-    }
+    /// The order and hold statements both stores share (StoreRows), in PostgreSQL's `$n` placeholders.
+    private static let upsertOrder = StoreRows.upsertOrder { "$\($0)" }
+    private static let updateOrderState = StoreRows.updateOrderState { "$\($0)" }
+    private static let upsertHold = StoreRows.upsertHold { "$\($0)" }
 }
