@@ -113,36 +113,15 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     public func load() throws -> DeskSnapshot {
         var snapshot = DeskSnapshot()
         let meta = try database.prepare("SELECT key, value FROM meta")
-        while try meta.step() {
-            switch meta.text(0) {
-            case "next_token": snapshot.counters.nextToken = UInt64(max(1, meta.int(1)))
-            case "next_event_id": snapshot.counters.nextEventID = UInt64(max(1, meta.int(1)))
-            case "next_sequence": snapshot.counters.nextSequence = meta.int(1)
-            default: break
-            }
-        }
-        let users = try database.prepare(hasUserStates ? "SELECT name, role, salt, hash, iterations, disabled, last_login FROM users"
+        while try meta.step() { StoreRows.read(meta: meta.text(0), value: meta.int(1), into: &snapshot.counters) }
+        let users = try database.prepare(hasUserStates ? "SELECT \(StoreRows.userColumns) FROM users"
                                                         : "SELECT name, role, salt, hash, iterations, 0, NULL FROM users")
-        while try users.step() {
-            guard let role = Role(rawValue: users.text(1)) else { throw StoreError.corrupt("role of \(users.text(0))") }
-            snapshot.users.append(User(name: users.text(0), role: role,
-                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4))),
-                                       isDisabled: users.int(5) != 0, lastLogin: users.optionalInt(6).map { Instant(milliseconds: $0) }))
-        }
+        while try users.step() { snapshot.users.append(try StoreRows.user(from: users)) }
         var holds: [String: [Hold]] = [:]
-        let holdRows = try database.prepare("""
-            SELECT order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason
-            FROM holds ORDER BY order_number, id
-            """)
+        let holdRows = try database.prepare(StoreRows.selectHolds)
         while try holdRows.step() {
-            guard let type = HoldType(rawValue: holdRows.text(2)) else { throw StoreError.corrupt("hold type \(holdRows.text(2))") }
-            var status = Hold.Status.open
-            if let by = holdRows.optionalText(6) {
-                status = .released(by: by, at: Instant(milliseconds: holdRows.int(7)), reason: holdRows.text(8))
-            }
-            holds[holdRows.text(0), default: []].append(Hold(id: Int(holdRows.int(1)), type: type, reason: holdRows.text(3),
-                                                             placedBy: holdRows.text(4), placedAt: Instant(milliseconds: holdRows.int(5)),
-                                                             status: status))
+            let (number, hold) = try StoreRows.hold(from: holdRows)
+            holds[number, default: []].append(hold)
         }
         // Notes and history of finished (shipped, cancelled) orders stay on disk: `thread(of:)`
         // reads them when someone looks. That keeps a restart fast however long the past.
@@ -158,34 +137,12 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             history[historyRows.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: historyRows.int(1)), actor: historyRows.text(2),
                                                                           action: historyRows.text(3), detail: historyRows.text(4)))
         }
-        let orderRows = try database.prepare("""
-            SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
-                released_by, released_at
-            FROM orders ORDER BY sequence
-            """)
+        let orderRows = try database.prepare(StoreRows.selectOrders)
         snapshot.orders.reserveCapacity(Int(try count("orders")))
         while try orderRows.step() {
             let number = orderRows.text(0)
-            guard let priority = Priority(rawValue: orderRows.text(6)), let stage = Stage(rawValue: orderRows.text(8)) else {
-                throw StoreError.corrupt("priority or stage of \(number)")
-            }
-            var claim = ClaimState.unclaimed
-            if let holder = orderRows.optionalText(13) {
-                claim = .claimed(Lease(holder: holder, token: UInt64(orderRows.int(14)), since: Instant(milliseconds: orderRows.int(15)),
-                                       expires: Instant(milliseconds: orderRows.int(16)), isWarned: orderRows.int(17) != 0,
-                                       graceEnds: orderRows.optionalInt(18).map(Instant.init(milliseconds:))))
-            }
-            let watchers = StoreEncoding.decodeWatchers(orderRows.text(12))
-            snapshot.orders.append(Order(
-                number: number, customer: orderRows.text(2), rep: orderRows.text(3), purchaseOrder: orderRows.text(4),
-                currency: orderRows.text(5), lines: try StoreEncoding.decodeLines(orderRows.text(11)), priority: priority,
-                requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
-                watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
-                episodes: try StoreEncoding.decodeEpisodes(orderRows.text(19)),
-                release: orderRows.optionalText(20).map { ($0, Instant(milliseconds: orderRows.int(21))) },
-                isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
-                sequence: orderRows.int(1)))
+            snapshot.orders.append(try StoreRows.order(from: orderRows, holds: holds[number] ?? [], notes: notes[number] ?? [],
+                                                       history: history[number] ?? []))
         }
         try loadMailboxes(into: &snapshot)
         let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
@@ -212,16 +169,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         for user in snapshot.users.map(\.name) {
             try rows.bind([.text(user)])
             var entries: [MailboxEntry] = []
-            while try rows.step() {
-                entries.append(MailboxEntry(
-                    id: UInt64(rows.int(0)), at: Instant(milliseconds: rows.int(1)), kind: rows.text(2), line: rows.text(3),
-                    isPersonal: rows.int(4) != 0, isRead: rows.int(5) != 0, isDelivered: rows.int(6) != 0))
-            }
+            while try rows.step() { entries.append(try StoreRows.mailboxEntry(from: rows)) }
             rows.reset()
-            guard !entries.isEmpty else { continue }
-            var droppedThrough = dropped[user] ?? 0
-            if entries.count == Mailbox.capacity, let oldest = entries.last { droppedThrough = max(droppedThrough, oldest.id - 1) }
-            snapshot.mailboxes[user] = Mailbox(entries: entries.reversed(), droppedThrough: droppedThrough)
+            snapshot.mailboxes[user] = StoreRows.mailbox(entries: entries.reversed(), droppedThrough: dropped[user] ?? 0)
         }
     }
 

@@ -12,34 +12,15 @@ extension PostgresStore {
     private func load(on connection: PostgresConnection) throws -> DeskSnapshot {
         var snapshot = DeskSnapshot()
         for row in try connection.execute("SELECT key, value FROM meta").rows {
-            switch try row.text(0) {
-            case "next_token": snapshot.counters.nextToken = UInt64(max(1, try row.integer(1)))
-            case "next_event_id": snapshot.counters.nextEventID = UInt64(max(1, try row.integer(1)))
-            case "next_sequence": snapshot.counters.nextSequence = try row.integer(1)
-            default: break
-            }
+            StoreRows.read(meta: try row.text(0), value: try row.integer(1), into: &snapshot.counters)
         }
-        for row in try connection.execute("SELECT name, role, salt, hash, iterations, disabled, last_login FROM users").rows {
-            let name = try row.text(0)
-            guard let role = Role(rawValue: try row.text(1)) else { throw StoreError.corrupt("role of \(name)") }
-            snapshot.users.append(User(name: name, role: role,
-                                       credential: Credential(salt: try row.bytea(2), hash: try row.bytea(3), iterations: Int(try row.integer(4))),
-                                       isDisabled: try row.boolean(5), lastLogin: try row.optionalInteger(6).map { Instant(milliseconds: $0) }))
+        for row in try connection.execute("SELECT \(StoreRows.userColumns) FROM users").rows {
+            snapshot.users.append(try StoreRows.user(from: row))
         }
         var holds: [String: [Hold]] = [:]
-        let holdRows = try connection.execute("""
-            SELECT order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason
-            FROM holds ORDER BY order_number, id
-            """)
-        for row in holdRows.rows {
-            guard let type = HoldType(rawValue: try row.text(2)) else { throw StoreError.corrupt("hold type \(try row.text(2))") }
-            var status = Hold.Status.open
-            if let by = row.optionalText(6) {
-                status = .released(by: by, at: Instant(milliseconds: try row.integer(7)), reason: try row.text(8))
-            }
-            holds[try row.text(0), default: []].append(Hold(id: Int(try row.integer(1)), type: type, reason: try row.text(3),
-                                                            placedBy: try row.text(4), placedAt: Instant(milliseconds: try row.integer(5)),
-                                                            status: status))
+        for row in try connection.execute(StoreRows.selectHolds).rows {
+            let (number, hold) = try StoreRows.hold(from: row)
+            holds[number, default: []].append(hold)
         }
         // As in SQLite: the threads of finished orders stay in the database until someone looks.
         let openOrders = "SELECT number FROM orders WHERE stage IN ('captured','released')"
@@ -54,34 +35,12 @@ extension PostgresStore {
             history[try row.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: try row.integer(1)), actor: try row.text(2),
                                                                       action: try row.text(3), detail: try row.text(4)))
         }
-        let orderRows = try connection.execute("""
-            SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
-                released_by, released_at
-            FROM orders ORDER BY sequence
-            """)
+        let orderRows = try connection.execute(StoreRows.selectOrders)
         snapshot.orders.reserveCapacity(orderRows.rowCount)
         for row in orderRows.rows {
             let number = try row.text(0)
-            guard let priority = Priority(rawValue: try row.text(6)), let stage = Stage(rawValue: try row.text(8)) else {
-                throw StoreError.corrupt("priority or stage of \(number)")
-            }
-            var claim = ClaimState.unclaimed
-            if let holder = row.optionalText(13) {
-                claim = .claimed(Lease(holder: holder, token: UInt64(try row.integer(14)), since: Instant(milliseconds: try row.integer(15)),
-                                       expires: Instant(milliseconds: try row.integer(16)), isWarned: try row.boolean(17),
-                                       graceEnds: try row.optionalInteger(18).map(Instant.init(milliseconds:))))
-            }
-            let releasedAt = try row.optionalInteger(21)
-            snapshot.orders.append(Order(
-                number: number, customer: try row.text(2), rep: try row.text(3), purchaseOrder: try row.text(4),
-                currency: try row.text(5), lines: try StoreEncoding.decodeLines(try row.text(11)), priority: priority,
-                requestedShipDate: row.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
-                watchers: StoreEncoding.decodeWatchers(try row.text(12)), notes: notes[number] ?? [], history: history[number] ?? [],
-                episodes: try StoreEncoding.decodeEpisodes(try row.text(19)),
-                release: row.optionalText(20).map { ($0, Instant(milliseconds: releasedAt ?? 0)) },
-                isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: try row.integer(9)),
-                stageChangedAt: Instant(milliseconds: try row.integer(10)), sequence: try row.integer(1)))
+            snapshot.orders.append(try StoreRows.order(from: row, holds: holds[number] ?? [], notes: notes[number] ?? [],
+                                                       history: history[number] ?? []))
         }
         try loadMailboxes(into: &snapshot, on: connection)
         for row in try connection.execute("SELECT user_name, kind, name FROM memberships").rows {
@@ -108,16 +67,9 @@ extension PostgresStore {
             WHERE newness <= $1 ORDER BY user_name, id
             """, [.integer(Int64(Mailbox.capacity))])
         var entries: [String: [MailboxEntry]] = [:]
-        for row in rows.rows {
-            entries[try row.text(0), default: []].append(MailboxEntry(
-                id: UInt64(try row.integer(1)), at: Instant(milliseconds: try row.integer(2)), kind: try row.text(3), line: try row.text(4),
-                isPersonal: try row.boolean(5), isRead: try row.boolean(6), isDelivered: try row.boolean(7)))
-        }
+        for row in rows.rows { entries[try row.text(0), default: []].append(try StoreRows.mailboxEntry(from: row, startingAt: 1)) }
         for user in snapshot.users.map(\.name) {
-            guard let mine = entries[user], let oldest = mine.first else { continue }
-            var droppedThrough = dropped[user] ?? 0
-            if mine.count == Mailbox.capacity { droppedThrough = max(droppedThrough, oldest.id - 1) }
-            snapshot.mailboxes[user] = Mailbox(entries: mine, droppedThrough: droppedThrough)
+            snapshot.mailboxes[user] = StoreRows.mailbox(entries: entries[user] ?? [], droppedThrough: dropped[user] ?? 0)
         }
     }
 
