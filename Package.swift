@@ -21,6 +21,12 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // libpq, for the PostgreSQL store (docs/CLUSTER.md).
+        .systemLibrary(
+            name: "CLibpq",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .systemLibrary(
             name: "CSSL",
             pkgConfig: "libssl",
@@ -34,7 +40,7 @@ let package = Package(
         // No sockets, no Dispatch, no SQLite, no clock reads.
         .target(name: "OrderDeskCore", dependencies: ["OrderDeskWire"]),
         // Sockets, Dispatch sources, the serial queue that owns the desk, the store.
-        .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "OrderDeskTLS", "CSQLite", "CCrypto"]),
+        .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "OrderDeskTLS", "CSQLite", "CCrypto", "CLibpq"]),
         // Operations tooling for the command line, the bench and the tests, kept out of the server:
         // import and export, demo data, online backup and the data-file check, the data-file lock,
         // the Prometheus text of a METRICS reply.

@@ -22,8 +22,10 @@ enum Commands {
           orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                           [--mailbox-retention-days N] [--audit-retention-days N]
                           [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
+                          [--postgres CONNINFO]                 (PostgreSQL in place of --data: one node; docs/CLUSTER.md)
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
+                                                                (user add and import take --postgres CONNINFO too)
           orderdesk backup --to FILE [--data PATH]              (a consistent copy, while a server runs)
           orderdesk check [--data PATH | FILE]                  (integrity and the desk's invariants; exit 1 on problems)
           orderdesk export [--data PATH] [--from DAY] [--to DAY] [--format csv|jsonl] [--history] [--out FILE]
@@ -41,7 +43,7 @@ enum Commands {
         usage: orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                                [--mailbox-retention-days N] [--audit-retention-days N]
                                [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
-                               [--metrics-listen HOST:PORT]
+                               [--metrics-listen HOST:PORT] [--postgres CONNINFO]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N|off      clear-text port (default 7878; 0 picks a free one; off for none); the bound port is printed.
@@ -55,6 +57,9 @@ enum Commands {
           --allow-plaintext listen in clear text on a non-loopback --host all the same
                             SIGHUP reads the certificate and key again; open sessions keep theirs
           --data PATH       the SQLite data file (default ./\(defaultDataPath)); created if missing
+          --postgres CONNINFO
+                            keep the desk's state in PostgreSQL (a libpq connection string or URI) in place of
+                            --data; one server per database for now, a second is refused (docs/CLUSTER.md)
           --demo            add demo users and orders if the data file has no users yet
           --lease SECONDS   claim lease length (default 900)
           --grace SECONDS   how long claims survive a disconnect (default 60)
@@ -74,7 +79,7 @@ enum Commands {
         if options.has("help") { print(serveUsage); return }
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help",
                                               "mailbox-retention-days", "audit-retention-days", "tls-port", "tls-cert", "tls-key",
-                                              "tls-host", "tls-client-ca", "allow-plaintext", "metrics-listen"])
+                                              "tls-host", "tls-client-ca", "allow-plaintext", "metrics-listen", "postgres"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
         configuration.onFatalError = { message in
@@ -96,12 +101,11 @@ enum Commands {
         // The metrics port listens before the store loads, so a service manager polling /ready
         // sees 503 through a long start (a migration, a big file) and 200 once the desk serves.
         let metrics = try startMetrics(options)
-        let path = options.value("data") ?? defaultDataPath
-        let lock = try DataFileLock(dataPath: path)
         var retention = SQLiteStore.Retention()
         if let days = try options.integer("mailbox-retention-days", in: 1...36_500) { retention.mailboxes = Milliseconds(Int64(days) * 86_400_000) }
         if let days = try options.integer("audit-retention-days", in: 0...36_500), days > 0 { retention.audit = Milliseconds(Int64(days) * 86_400_000) }
-        let store = try SQLiteStore(path: path, retention: retention)
+        let opened = try openStore(options, retention: retention)
+        let store = opened.store
         if options.has("demo") {
             if try DemoData.seed(into: store, now: SystemClock.now()) {
                 configuration.log(.info, "demo data added", [("users", DemoData.users.map(\.name).joined(separator: ",")), ("password", "see README")])
@@ -112,7 +116,7 @@ enum Commands {
         var listening: [String] = []
         if configuration.port != nil { listening.append("on \(configuration.host):\(server.port)") }
         if let tls = configuration.tls { listening.append("with tls on \(tls.host ?? configuration.host):\(server.tlsPort)") }
-        say("orderdesk listening " + listening.joined(separator: ", ") + " data=\(path)")
+        say("orderdesk listening " + listening.joined(separator: ", ") + " " + opened.location)
         if options.has("demo") {
             say("demo logins (password \"\(DemoData.password)\"): " + DemoData.users.map { "\($0.name) (\($0.role.rawValue))" }.joined(separator: ", "))
         }
@@ -122,7 +126,7 @@ enum Commands {
             metrics.listener.ready(serving: server)
         }
         ServiceNotify.send("READY=1\nSTATUS=serving " + listening.joined(separator: ", "))
-        waitForStopSignal(server, beforeShutdown: { metrics?.listener.notReady() }) { withExtendedLifetime(lock) {} }
+        waitForStopSignal(server, beforeShutdown: { metrics?.listener.notReady() }) { withExtendedLifetime(opened) {} }
     }
 
     /// `--metrics-listen HOST:PORT`: the HTTP endpoint for scrapers, started (not yet ready).
@@ -204,16 +208,15 @@ enum Commands {
         let name = options.positional[2]
         guard UserName.isValid(name) else { throw UsageError("a user name starts with a letter and holds letters, digits, _ . - (at most 32)") }
         guard let roleName = options.value("role"), let role = Role(rawValue: roleName) else { throw UsageError(usage) }
-        let path = options.value("data") ?? defaultDataPath
-        let lock = try DataFileLock(dataPath: path)
-        defer { withExtendedLifetime(lock) {} }
+        let opened = try openStore(options)
+        defer { withExtendedLifetime(opened) {} }
+        let store = opened.store
         let password = try PasswordPrompt.read(prompt: "password for \(name): ", confirm: true)
         if let problem = PasswordRule.problem(with: password) { throw UsageError(problem) }
-        let store = try SQLiteStore(path: path)
         var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
         let existed = desk.users[name] != nil
         try store.commit(desk.put(User(name: name, role: role, credential: try Passwords.credential(for: password))).changes)
-        print("\(existed ? "updated" : "added") user \(name) (\(role.rawValue)) in \(path)")
+        print("\(existed ? "updated" : "added") user \(name) (\(role.rawValue)) in \(opened.place)")
     }
 
     /// Asks a running desk for METRICS as an admin and prints them, as Prometheus text with --prometheus.
@@ -249,10 +252,9 @@ enum Commands {
         guard options.positional.count == 2 else { throw UsageError(usage) }
         let file = options.positional[1]
         guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw UsageError("cannot read \(file) as UTF-8 text") }
-        let path = options.value("data") ?? defaultDataPath
-        let lock = try DataFileLock(dataPath: path)
-        defer { withExtendedLifetime(lock) {} }
-        let store = try SQLiteStore(path: path)
+        let opened = try openStore(options)
+        defer { withExtendedLifetime(opened) {} }
+        let store = opened.store
         let result = try Importer.run(Importer.parse(contents: contents, fileName: file), into: store, now: SystemClock.now())
         for rejection in result.rejected { print("refused \(file) \(rejection.location): \(rejection.reason)") }
         print("imported \(result.captured.count) orders, refused \(result.rejected.count)")

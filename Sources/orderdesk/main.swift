@@ -10,6 +10,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "serve" { Commands.blockStopSignals() }
 do {
     let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history", "tls", "allow-plaintext"])
+    try Commands.refuseSQLiteOnlyOnPostgres(options)
     switch options.positional.first {
     case "serve": try Commands.serve(options)
     case "user": try Commands.addUser(options)

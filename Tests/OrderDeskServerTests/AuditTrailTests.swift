@@ -6,12 +6,12 @@ import OrderDeskCore
 
 @Suite("End to end: the audit trail", .serialized)
 struct AuditTrailTests {
-    @Test("every admin action is kept (past the old 1000 cap), across a restart, and pages back with before=")
-    func wholeTrailPages() throws {
-        let path = temporaryDirectory() + "/desk.sqlite"
+    @Test("every admin action is kept (past the old 1000 cap), across a restart, and pages back with before=", arguments: StoreEngine.available)
+    func wholeTrailPages(engine: StoreEngine) throws {
+        let place = try engine.makePlace()
         let unlocks = 1_205
         do {
-            let desk = try TestDesk(store: try SQLiteStore(path: path))
+            let desk = try TestDesk(store: try place.open())
             defer { desk.stop() }
             let ada = try desk.client("ada")
             // Pipelined: all lines first, then every reply.
@@ -19,7 +19,7 @@ struct AuditTrailTests {
             for _ in 0..<unlocks { #expect(try ada.readReply().last?.hasPrefix("OK target=") == true) }
             try ada.ok("THRESHOLD credit warning=1h stuck=2h admins=3h")
         }
-        let desk = try TestDesk(store: try SQLiteStore(path: path))
+        let desk = try TestDesk(store: try place.open())
         defer { desk.stop() }
         let ada = try desk.client("ada")
         var ids: [UInt64] = []

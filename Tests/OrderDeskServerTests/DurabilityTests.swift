@@ -6,13 +6,12 @@ import OrderDeskCore
 
 @Suite("End to end: durability", .serialized)
 struct DurabilityTests {
-    @Test("a restart restores orders, holds, claims with their deadlines, threads, watchers and users")
-    func restartKeepsEverything() throws {
-        let directory = temporaryDirectory()
-        let path = directory + "/desk.sqlite"
+    @Test("a restart restores orders, holds, claims with their deadlines, threads, watchers and users", arguments: StoreEngine.available)
+    func restartKeepsEverything(engine: StoreEngine) throws {
+        let place = try engine.makePlace()
         var before: [String] = []
         do {
-            let desk = try TestDesk(store: try SQLiteStore(path: path))
+            let desk = try TestDesk(store: try place.open())
             let shop = try desk.client("shop")
             try desk.capture("SO-1", using: shop)
             try desk.capture("SO-2", using: shop, priority: "urgent")
@@ -25,7 +24,7 @@ struct DurabilityTests {
             before = try cora.command("ORDER SO-1")
             desk.stop()
         }
-        let desk = try TestDesk(store: try SQLiteStore(path: path))
+        let desk = try TestDesk(store: try place.open())
         defer { desk.stop() }
         let cora = try desk.client("cora")
         let after = try cora.command("ORDER SO-1")
@@ -42,11 +41,11 @@ struct DurabilityTests {
         #expect(Int(token ?? "") ?? 0 > Int(field("token", in: claim) ?? "") ?? 0)
     }
 
-    @Test("a finished order's thread stays on disk at restart and is read back when someone looks")
-    func archivedOrders() throws {
-        let path = temporaryDirectory() + "/desk.sqlite"
+    @Test("a finished order's thread stays on disk at restart and is read back when someone looks", arguments: StoreEngine.available)
+    func archivedOrders(engine: StoreEngine) throws {
+        let place = try engine.makePlace()
         do {
-            let desk = try TestDesk(store: try SQLiteStore(path: path))
+            let desk = try TestDesk(store: try place.open())
             let shop = try desk.client("shop")
             try desk.capture("SO-1", using: shop)
             let ana = try desk.client("ana")
@@ -56,7 +55,7 @@ struct DurabilityTests {
             try shop.ok("MOVE SO-1 shipped")
             desk.stop()
         }
-        let desk = try TestDesk(store: try SQLiteStore(path: path))
+        let desk = try TestDesk(store: try place.open())
         defer { desk.stop() }
         let cora = try desk.client("cora")
         #expect(try cora.command("HISTORY SO-1").last == "OK order=SO-1 entries=5")
@@ -125,11 +124,11 @@ struct StoreEncodingTests {
         [],
     ])
     func lines(lines: [OrderLine]) throws {
-        #expect(try SQLiteStore.decodeLines(SQLiteStore.encode(lines)) == lines)
+        #expect(try StoreEncoding.decodeLines(StoreEncoding.encode(lines)) == lines)
     }
 
     @Test("damaged order lines are refused, not guessed", arguments: ["WID", "WID:1", "WID:1:", "WID:x:1", ":1:1", "A:1:1,", "A:1:1,B"])
     func damaged(text: String) {
-        #expect(throws: StoreError.self) { try SQLiteStore.decodeLines(text) }
+        #expect(throws: StoreError.self) { try StoreEncoding.decodeLines(text) }
     }
 }

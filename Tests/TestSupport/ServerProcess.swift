@@ -20,8 +20,13 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
 
     /// Starts `orderdesk serve --port 0` on `data` and waits (with a deadline) for its port.
     /// With `descriptorLimit`, the server runs under `ulimit -n` of that many descriptors.
-    public init(data: String, logLevel: String = "error", arguments: [String] = [], descriptorLimit: Int? = nil, timeout: Double = 20) throws {
-        let serve = ["serve", "--port", "0", "--data", data, "--log-level", logLevel] + arguments
+    public convenience init(data: String, logLevel: String = "error", arguments: [String] = [], descriptorLimit: Int? = nil, timeout: Double = 20) throws {
+        try self.init(storeArguments: ["--data", data], logLevel: logLevel, arguments: arguments, descriptorLimit: descriptorLimit, timeout: timeout)
+    }
+
+    /// Starts `orderdesk serve --port 0` with `storeArguments` (`--data PATH`, `--postgres CONNINFO`).
+    public init(storeArguments: [String], logLevel: String = "error", arguments: [String] = [], descriptorLimit: Int? = nil, timeout: Double = 20) throws {
+        let serve = ["serve", "--port", "0"] + storeArguments + ["--log-level", logLevel] + arguments
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", Self.executable.path] + serve

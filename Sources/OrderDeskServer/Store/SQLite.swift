@@ -66,14 +66,14 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(statement) }
 
     /// Binds `values` in order, runs the statement to completion and resets it.
-    func run(_ values: [SQLiteValue]) throws {
+    func run(_ values: [StoreValue]) throws {
         try bind(values)
         defer { sqlite3_reset(statement) }
         let status = sqlite3_step(statement)
         guard status == SQLITE_DONE || status == SQLITE_ROW else { throw database.error(status) }
     }
 
-    func bind(_ values: [SQLiteValue]) throws {
+    func bind(_ values: [StoreValue]) throws {
         sqlite3_reset(statement)
         sqlite3_clear_bindings(statement)
         for (offset, value) in values.enumerated() {
@@ -83,7 +83,8 @@ final class SQLiteStatement {
             case .null: status = sqlite3_bind_null(statement, index)
             case .integer(let number): status = sqlite3_bind_int64(statement, index, number)
             case .text(let text): status = sqlite3_bind_text(statement, index, text, -1, Self.transient)
-            case .blob(let bytes):
+            case .boolean(let flag): status = sqlite3_bind_int64(statement, index, flag ? 1 : 0)
+            case .bytes(let bytes):
                 status = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
             }
             guard status == SQLITE_OK else { throw database.error(status) }
@@ -119,15 +120,4 @@ final class SQLiteStatement {
         guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
-}
-
-/// A value to bind to a statement parameter.
-enum SQLiteValue {
-    case null
-    case integer(Int64)
-    case text(String)
-    case blob([UInt8])
-
-    static func optional(_ text: String?) -> SQLiteValue { text.map(SQLiteValue.text) ?? .null }
-    static func optional(_ number: Int64?) -> SQLiteValue { number.map(SQLiteValue.integer) ?? .null }
 }

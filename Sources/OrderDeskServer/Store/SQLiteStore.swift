@@ -59,27 +59,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             try SchemaMigration.migrate(database, path: path, with: migrations)
             try database.execute("PRAGMA journal_mode=WAL")
         }
-        upsertOrder = try database.prepare("""
-            INSERT INTO orders(number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at,
-                stage_changed_at, lines, watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace,
-                episodes, released_by, released_at)
-            VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-            ON CONFLICT(number) DO UPDATE SET customer=excluded.customer, rep=excluded.rep, po=excluded.po,
-                currency=excluded.currency, priority=excluded.priority, ship=excluded.ship, stage=excluded.stage,
-                stage_changed_at=excluded.stage_changed_at, lines=excluded.lines, watchers=excluded.watchers,
-                claim_holder=excluded.claim_holder, claim_token=excluded.claim_token, claim_since=excluded.claim_since,
-                claim_expires=excluded.claim_expires, claim_warned=excluded.claim_warned, claim_grace=excluded.claim_grace,
-                episodes=excluded.episodes, released_by=excluded.released_by, released_at=excluded.released_at
-            """)
-        updateOrderState = try database.prepare("""
-            UPDATE orders SET stage=?, stage_changed_at=?, watchers=?, claim_holder=?, claim_token=?, claim_since=?,
-                claim_expires=?, claim_warned=?, claim_grace=?, episodes=?, released_by=?, released_at=?
-            WHERE number=?
-            """)
-        upsertHold = try database.prepare("""
-            INSERT OR REPLACE INTO holds(order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason)
-            VALUES(?,?,?,?,?,?,?,?,?)
-            """)
+        upsertOrder = try database.prepare(StoreRows.upsertOrder { _ in "?" })
+        updateOrderState = try database.prepare(StoreRows.updateOrderState { _ in "?" })
+        upsertHold = try database.prepare(StoreRows.upsertHold { _ in "?" })
         insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
         insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
         // A read-only store never writes: for an old file, a statement that prepares is enough.
@@ -102,35 +84,24 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             var counters: DeskCounters?
             for change in changes {
                 switch change {
-                case .order(let order): try write(order)
-                case .orderState(let number, let state): try write(state, of: number)
-                case .hold(let number, let hold): try write(hold, of: number)
-                case .note(let number, let note):
-                    try insertNote.run([.text(number), .integer(note.at.milliseconds), .text(note.author), .text(note.text)])
-                case .history(let number, let entry):
-                    try insertHistory.run([.text(number), .integer(entry.at.milliseconds), .text(entry.actor),
-                                           .text(entry.action), .text(entry.detail)])
-                case .user(let user):
-                    try upsertUser.run([.text(user.name), .text(user.role.rawValue), .blob(user.credential.salt),
-                                        .blob(user.credential.hash), .integer(Int64(user.credential.iterations)),
-                                        .integer(user.isDisabled ? 1 : 0), .optional(user.lastLogin?.milliseconds)])
+                case .order(let order):
+                    try upsertOrder.run(StoreRows.order(order))
+                    for hold in order.holds { try upsertHold.run(StoreRows.hold(hold, of: order.number)) }
+                case .orderState(let number, let state): try updateOrderState.run(StoreRows.state(state, of: number))
+                case .hold(let number, let hold): try upsertHold.run(StoreRows.hold(hold, of: number))
+                case .note(let number, let note): try insertNote.run(StoreRows.note(note, of: number))
+                case .history(let number, let entry): try insertHistory.run(StoreRows.history(entry, of: number))
+                case .user(let user): try upsertUser.run(StoreRows.user(user))
                 case .counters(let latest): counters = latest
-                case .mailbox(let user, let entry):
-                    try upsertMailbox.run([.text(user), .integer(Int64(entry.id)), .integer(entry.at.milliseconds), .text(entry.kind),
-                                           .text(entry.line), .integer(entry.isPersonal ? 1 : 0), .integer(entry.isRead ? 1 : 0),
-                                           .integer(entry.isDelivered ? 1 : 0)])
+                case .mailbox(let user, let entry): try upsertMailbox.run(StoreRows.mailbox(entry, of: user))
                 case .membership(let user, let kind, let name, let isMember):
                     try (isMember ? insertMembership : deleteMembership).run([.text(user), .text(kind), .text(name)])
-                case .thresholds(let queue, let value):
-                    try upsertThresholds.run([.text(queue.wireName), .integer(value.warning.value), .integer(value.stuck.value), .integer(value.admins.value)])
-                case .audit(let entry):
-                    try insertAudit.run([.integer(entry.at.milliseconds), .text(entry.actor), .text(entry.action), .text(entry.detail)])
+                case .thresholds(let queue, let value): try upsertThresholds.run(StoreRows.thresholds(value, of: queue))
+                case .audit(let entry): try insertAudit.run(StoreRows.audit(entry))
                 }
             }
             if let counters {
-                try upsertMeta.run([.text("next_token"), .integer(Int64(counters.nextToken))])
-                try upsertMeta.run([.text("next_event_id"), .integer(Int64(counters.nextEventID))])
-                try upsertMeta.run([.text("next_sequence"), .integer(counters.nextSequence)])
+                for row in StoreRows.counters(counters) { try upsertMeta.run([.text(row.key), row.value]) }
             }
             try database.execute("COMMIT")
         } catch {
@@ -139,130 +110,18 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
     }
 
-    private func write(_ order: Order) throws {
-        let lease = order.lease
-        try upsertOrder.run([
-            .text(order.number), .integer(order.sequence), .text(order.customer), .text(order.rep), .text(order.purchaseOrder),
-            .text(order.currency), .text(order.priority.rawValue), .optional(order.requestedShipDate), .text(order.stage.rawValue),
-            .integer(order.capturedAt.milliseconds), .integer(order.stageChangedAt.milliseconds),
-            .text(Self.encode(order.lines)), .text(order.watchers.sorted().joined(separator: " ")),
-            .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
-            .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
-            .optional(lease?.graceEnds?.milliseconds), .text(Self.encode(order.episodes)),
-            .optional(order.release?.by), .optional(order.release?.at.milliseconds),
-        ])
-        for hold in order.holds { try write(hold, of: order.number) }
-    }
-
-    /// Everything a change after capture touches, and nothing else (`StoreChange.orderState`).
-    private func write(_ state: OrderState, of number: String) throws {
-        let lease: Lease? = if case .claimed(let lease) = state.claim { lease } else { nil }
-        try updateOrderState.run([
-            .text(state.stage.rawValue), .integer(state.stageChangedAt.milliseconds), .text(state.watchers.sorted().joined(separator: " ")),
-            .optional(lease?.holder), .optional(lease.map { Int64($0.token) }), .optional(lease?.since.milliseconds),
-            .optional(lease?.expires.milliseconds), .optional(lease.map { $0.isWarned ? 1 : 0 }),
-            .optional(lease?.graceEnds?.milliseconds), .text(Self.encode(state.episodes)),
-            .optional(state.releasedBy), .optional(state.releasedAt?.milliseconds), .text(number),
-        ])
-    }
-
-    private func write(_ hold: Hold, of number: String) throws {
-        var released: (String, Int64, String)?
-        if case .released(let by, let at, let reason) = hold.status { released = (by, at.milliseconds, reason) }
-        try upsertHold.run([
-            .text(number), .integer(Int64(hold.id)), .text(hold.type.rawValue), .text(hold.reason), .text(hold.placedBy),
-            .integer(hold.placedAt.milliseconds), .optional(released?.0), .optional(released?.1), .optional(released?.2),
-        ])
-    }
-
-    /// Lines as `sku:qty:cents` joined by commas; SKUs never hold `:` or `,` (the CAPTURE syntax forbids them).
-    static func encode(_ lines: [OrderLine]) -> String {
-        lines.map { "\($0.sku):\($0.quantity):\($0.unitPrice.cents)" }.joined(separator: ",")
-    }
-
-    /// Episodes as `queue@since@level` joined by `;`.
-    static func encode(_ episodes: [EscalationEpisode]) -> String {
-        episodes.map { "\($0.queue.wireName)@\($0.since.milliseconds)@\($0.level.rawValue)" }.joined(separator: ";")
-    }
-
-    static func decodeEpisodes(_ text: String) throws -> [EscalationEpisode] {
-        try text.split(separator: ";").map { item in
-            let parts = item.split(separator: "@")
-            guard parts.count == 3, let queue = QueueName(wireName: String(parts[0])), let since = Int64(parts[1]),
-                  let rawLevel = Int(parts[2]), let level = EscalationLevel(rawValue: rawLevel) else {
-                throw StoreError.corrupt("episode \(item)")
-            }
-            return EscalationEpisode(queue: queue, since: Instant(milliseconds: since), level: level)
-        }
-    }
-
-    /// Reads `sku:qty:cents,...` byte by byte: a restart decodes a million of these.
-    static func decodeLines(_ text: String) throws -> [OrderLine] {
-        var text = text
-        return try text.withUTF8 { bytes -> [OrderLine] in
-            var lines: [OrderLine] = []
-            var index = 0
-            if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
-            while index < bytes.count {
-                let skuStart = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
-                let skuEnd = index
-                index += 1
-                var numbers: [Int64] = [0, 0]
-                for slot in 0..<2 {
-                    var digits = 0
-                    while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                        numbers[slot] = numbers[slot] * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
-                        index += 1
-                        digits += 1
-                    }
-                    let expected = slot == 0 ? UInt8(ascii: ":") : UInt8(ascii: ",")
-                    guard digits > 0, index == bytes.count ? slot == 1 : bytes[index] == expected else {
-                        throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))")
-                    }
-                    index += 1
-                }
-                guard skuEnd > skuStart else { throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
-                lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
-                                       quantity: Int(numbers[0]), unitPrice: Money(cents: numbers[1])))
-            }
-            return lines
-        }
-    }
-
     public func load() throws -> DeskSnapshot {
         var snapshot = DeskSnapshot()
         let meta = try database.prepare("SELECT key, value FROM meta")
-        while try meta.step() {
-            switch meta.text(0) {
-            case "next_token": snapshot.counters.nextToken = UInt64(max(1, meta.int(1)))
-            case "next_event_id": snapshot.counters.nextEventID = UInt64(max(1, meta.int(1)))
-            case "next_sequence": snapshot.counters.nextSequence = meta.int(1)
-            default: break
-            }
-        }
-        let users = try database.prepare(hasUserStates ? "SELECT name, role, salt, hash, iterations, disabled, last_login FROM users"
+        while try meta.step() { StoreRows.read(meta: meta.text(0), value: meta.int(1), into: &snapshot.counters) }
+        let users = try database.prepare(hasUserStates ? "SELECT \(StoreRows.userColumns) FROM users"
                                                         : "SELECT name, role, salt, hash, iterations, 0, NULL FROM users")
-        while try users.step() {
-            guard let role = Role(rawValue: users.text(1)) else { throw StoreError.corrupt("role of \(users.text(0))") }
-            snapshot.users.append(User(name: users.text(0), role: role,
-                                       credential: Credential(salt: users.blob(2), hash: users.blob(3), iterations: Int(users.int(4))),
-                                       isDisabled: users.int(5) != 0, lastLogin: users.optionalInt(6).map { Instant(milliseconds: $0) }))
-        }
+        while try users.step() { snapshot.users.append(try StoreRows.user(from: users)) }
         var holds: [String: [Hold]] = [:]
-        let holdRows = try database.prepare("""
-            SELECT order_number, id, type, reason, placed_by, placed_at, released_by, released_at, release_reason
-            FROM holds ORDER BY order_number, id
-            """)
+        let holdRows = try database.prepare(StoreRows.selectHolds)
         while try holdRows.step() {
-            guard let type = HoldType(rawValue: holdRows.text(2)) else { throw StoreError.corrupt("hold type \(holdRows.text(2))") }
-            var status = Hold.Status.open
-            if let by = holdRows.optionalText(6) {
-                status = .released(by: by, at: Instant(milliseconds: holdRows.int(7)), reason: holdRows.text(8))
-            }
-            holds[holdRows.text(0), default: []].append(Hold(id: Int(holdRows.int(1)), type: type, reason: holdRows.text(3),
-                                                             placedBy: holdRows.text(4), placedAt: Instant(milliseconds: holdRows.int(5)),
-                                                             status: status))
+            let (number, hold) = try StoreRows.hold(from: holdRows)
+            holds[number, default: []].append(hold)
         }
         // Notes and history of finished (shipped, cancelled) orders stay on disk: `thread(of:)`
         // reads them when someone looks. That keeps a restart fast however long the past.
@@ -278,34 +137,12 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             history[historyRows.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: historyRows.int(1)), actor: historyRows.text(2),
                                                                           action: historyRows.text(3), detail: historyRows.text(4)))
         }
-        let orderRows = try database.prepare("""
-            SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
-                released_by, released_at
-            FROM orders ORDER BY sequence
-            """)
+        let orderRows = try database.prepare(StoreRows.selectOrders)
         snapshot.orders.reserveCapacity(Int(try count("orders")))
         while try orderRows.step() {
             let number = orderRows.text(0)
-            guard let priority = Priority(rawValue: orderRows.text(6)), let stage = Stage(rawValue: orderRows.text(8)) else {
-                throw StoreError.corrupt("priority or stage of \(number)")
-            }
-            var claim = ClaimState.unclaimed
-            if let holder = orderRows.optionalText(13) {
-                claim = .claimed(Lease(holder: holder, token: UInt64(orderRows.int(14)), since: Instant(milliseconds: orderRows.int(15)),
-                                       expires: Instant(milliseconds: orderRows.int(16)), isWarned: orderRows.int(17) != 0,
-                                       graceEnds: orderRows.optionalInt(18).map(Instant.init(milliseconds:))))
-            }
-            let watchers = Set(orderRows.text(12).split(separator: " ").map(String.init))
-            snapshot.orders.append(Order(
-                number: number, customer: orderRows.text(2), rep: orderRows.text(3), purchaseOrder: orderRows.text(4),
-                currency: orderRows.text(5), lines: try Self.decodeLines(orderRows.text(11)), priority: priority,
-                requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
-                watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
-                episodes: try Self.decodeEpisodes(orderRows.text(19)),
-                release: orderRows.optionalText(20).map { ($0, Instant(milliseconds: orderRows.int(21))) },
-                isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
-                sequence: orderRows.int(1)))
+            snapshot.orders.append(try StoreRows.order(from: orderRows, holds: holds[number] ?? [], notes: notes[number] ?? [],
+                                                       history: history[number] ?? []))
         }
         try loadMailboxes(into: &snapshot)
         let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
@@ -332,16 +169,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         for user in snapshot.users.map(\.name) {
             try rows.bind([.text(user)])
             var entries: [MailboxEntry] = []
-            while try rows.step() {
-                entries.append(MailboxEntry(
-                    id: UInt64(rows.int(0)), at: Instant(milliseconds: rows.int(1)), kind: rows.text(2), line: rows.text(3),
-                    isPersonal: rows.int(4) != 0, isRead: rows.int(5) != 0, isDelivered: rows.int(6) != 0))
-            }
+            while try rows.step() { entries.append(try StoreRows.mailboxEntry(from: rows)) }
             rows.reset()
-            guard !entries.isEmpty else { continue }
-            var droppedThrough = dropped[user] ?? 0
-            if entries.count == Mailbox.capacity, let oldest = entries.last { droppedThrough = max(droppedThrough, oldest.id - 1) }
-            snapshot.mailboxes[user] = Mailbox(entries: entries.reversed(), droppedThrough: droppedThrough)
+            snapshot.mailboxes[user] = StoreRows.mailbox(entries: entries.reversed(), droppedThrough: dropped[user] ?? 0)
         }
     }
 
@@ -400,7 +230,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         // Only the filters given go into the SQL, so SQLite can use the (actor, id) and (action, id)
         // indexes. `rowid` is `id` from schema version 2 on, and the same order in version 1 files.
         var conditions: [String] = []
-        var values: [SQLiteValue] = []
+        var values: [StoreValue] = []
         if let user = query.user {
             conditions.append("actor = ?")
             values.append(.text(user))

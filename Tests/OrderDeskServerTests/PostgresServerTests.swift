@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+import OrderDeskCore
+import OrderDeskServer
+
+@Suite("End to end: orderdesk serve --postgres", .serialized,
+       .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+struct PostgresServerTests {
+    /// Runs the orderdesk binary to its end with `input` on stdin; returns status, stdout and stderr.
+    static func run(_ arguments: [String], input: String = "") throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = ServerProcess.executable
+        process.arguments = arguments
+        let output = Pipe(), errors = Pipe(), stdin = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = stdin
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text, errorText)
+    }
+
+    @Test("CAPTURE, NEXT, NOTE and MOVE over TCP survive a restart of the server, and a second server is refused meanwhile")
+    func restartKeepsWork() throws {
+        let cluster = try PostgresCluster()
+        let store = ["--postgres", cluster.conninfo()]
+        // An empty database gets users the way an operator adds them.
+        for (name, role) in [("shop", "integration"), ("ana", "processor"), ("cora", "service"), ("sam", "sales")] {
+            let added = try Self.run(["user", "add", name, "--role", role] + store, input: "\(name)-password\n")
+            #expect(added.status == 0, "user add \(name): \(added.errors)")
+            #expect(added.output.contains("added user \(name) (\(role)) in PostgreSQL database postgres"))
+        }
+        var token = ""
+        do {
+            let server = try ServerProcess(storeArguments: store)
+            defer { server.terminate() }
+            // One node per database: a second server, and user add, are refused with the reason.
+            let second = try Self.run(["serve", "--port", "0"] + store)
+            #expect(second.status == 1)
+            #expect(second.errors.contains("is in use by another orderdesk server"), "\(second.errors)")
+            let add = try Self.run(["user", "add", "rita", "--role", "sales"] + store, input: "rita-password\n")
+            #expect(add.status == 1 && add.errors.contains("in use by another orderdesk server"))
+
+            let shop = try LineClient(port: server.port)
+            try shop.ok("LOGIN shop shop-password")
+            try shop.ok("CAPTURE SO-7 customer=\"Acme Corp\" rep=sam po=PO-7 lines=WID-1:2:10.50,GAD-9:1:99.00 priority=high")
+            let ana = try LineClient(port: server.port)
+            try ana.ok("LOGIN ana ana-password")
+            let next = try ana.ok("NEXT")
+            #expect(next.hasPrefix("OK order=SO-7 "))
+            token = field("token", in: next) ?? ""
+            try ana.ok("NOTE SO-7 checked stock, all there")
+            try ana.ok("MOVE SO-7 released")
+        }
+        let server = try ServerProcess(storeArguments: store)
+        defer { server.terminate() }
+        let cora = try LineClient(port: server.port)
+        try cora.ok("LOGIN cora cora-password")
+        let card = try cora.command("ORDER SO-7")
+        #expect(card.first?.contains("stage=released") == true, "\(card)")
+        #expect(card.contains { $0.hasPrefix("* note ") && field("text", in: $0) == "checked stock, all there" })
+        #expect(card.contains { $0.hasPrefix("* line ") && $0.contains("GAD-9") })
+        #expect(try cora.command("HISTORY SO-7").count > 2)
+        // Tokens keep growing across the restart.
+        let shop = try LineClient(port: server.port)
+        try shop.ok("LOGIN shop shop-password")
+        try shop.ok("CAPTURE SO-8 customer=\"Acme Corp\" rep=sam po=PO-8 lines=WID-1:1:1.00")
+        let ana = try LineClient(port: server.port)
+        try ana.ok("LOGIN ana ana-password")
+        let again = try ana.ok("NEXT")
+        #expect(Int(field("token", in: again) ?? "") ?? 0 > Int(token) ?? Int.max)
+    }
+
+    @Test("--demo seeds an empty database once; --data beside --postgres and backup --postgres are refused")
+    func demoAndRefusals() throws {
+        let cluster = try PostgresCluster()
+        let store = ["--postgres", cluster.conninfo()]
+        do {
+            let server = try ServerProcess(storeArguments: store, arguments: ["--demo"])
+            defer { server.terminate() }
+            let ada = try LineClient(port: server.port)
+            try ada.ok("LOGIN ada demo")
+            #expect(try ada.command("ORDER SO-10001").last?.hasPrefix("OK order=SO-10001") == true)
+        }
+        let both = try Self.run(["serve", "--port", "0", "--data", temporaryDirectory() + "/x.sqlite"] + store)
+        #expect(both.status == 2 && both.errors.contains("exclude each other"))
+        let backup = try Self.run(["backup", "--to", temporaryDirectory() + "/copy.sqlite"] + store)
+        #expect(backup.status == 2 && backup.errors.contains("not supported on PostgreSQL"), "\(backup.errors)")
+    }
+}
