@@ -182,6 +182,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 [("max-sessions", String(maximumSessions)), ("configured", String(configuration.maximumSessions))])
         }
         maintainStore(now: clock())
+        keepStoreAlive(after: Milliseconds(0))
         if configuration.port != nil { log(.info, "listening", [("host", configuration.host), ("port", String(port))]) }
         if let tls = configuration.tls { log(.info, "listening with tls", [("host", tls.host ?? configuration.host), ("port", String(tlsPort))]) }
         return configuration.port != nil ? port : tlsPort
@@ -215,6 +216,30 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             self?.queue.asyncAfter(deadline: .now() + .milliseconds(interval)) { [weak self] in
                 guard let self, !self.isStopping else { return }
                 self.maintainStore(now: self.clock())
+            }
+        }
+    }
+
+    /// Calls the store's `keepAlive` every `keepAliveInterval` on the store queue, between
+    /// commits; a failure is handled as a failed commit's (reload, or ERR storage until the
+    /// store is back, or a stop when another node has the desk now).
+    private func keepStoreAlive(after delay: Milliseconds? = nil) {
+        guard let interval = store.keepAliveInterval else { return }
+        let store = self.store
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int((delay ?? interval).value))) { [weak self] in
+            guard let self, !self.isStopping else { return }
+            // During an outage the reload's own attempts are the store's heartbeat.
+            guard self.storeOutage == nil else { return self.keepStoreAlive() }
+            self.storeQueue.async { [weak self] in
+                let result = Result { try store.keepAlive() }
+                self?.queue.async { [weak self] in
+                    guard let self else { return }
+                    if case .failure(let error) = result, self.storeOutage == nil {
+                        self.log(.error, "the store's keep-alive failed", [("error", "\(error)")])
+                        self.recover(from: error)
+                    }
+                    self.keepStoreAlive()
+                }
             }
         }
     }

@@ -19,10 +19,11 @@ extension Commands {
 
     /// Opens `--postgres CONNINFO` (one node per database: a second server is refused) or the
     /// data file at `--data` (default ./orderdesk.sqlite), migrating either to this version's schema.
-    static func openStore(_ options: Options, retention: SQLiteStore.Retention = SQLiteStore.Retention()) throws -> OpenedStore {
+    static func openStore(_ options: Options, retention: SQLiteStore.Retention = SQLiteStore.Retention(),
+                          node: PostgresStore.Node = PostgresStore.Node()) throws -> OpenedStore {
         if let conninfo = options.value("postgres") {
             guard options.value("data") == nil else { throw UsageError("--data and --postgres exclude each other: the desk has one store") }
-            let store = try PostgresStore(conninfo: conninfo, retention: retention)
+            let store = try PostgresStore(conninfo: conninfo, retention: retention, node: node)
             return OpenedStore(store: store, lock: nil, place: store.databaseDescription, isPostgres: true)
         }
         let path = options.value("data") ?? defaultDataPath

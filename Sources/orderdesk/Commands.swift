@@ -43,7 +43,7 @@ enum Commands {
         usage: orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                                [--mailbox-retention-days N] [--audit-retention-days N]
                                [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
-                               [--metrics-listen HOST:PORT] [--postgres CONNINFO]
+                               [--metrics-listen HOST:PORT] [--postgres CONNINFO [--standby] [--node-timeout SECONDS]]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N|off      clear-text port (default 7878; 0 picks a free one; off for none); the bound port is printed.
@@ -59,7 +59,12 @@ enum Commands {
           --data PATH       the SQLite data file (default ./\(defaultDataPath)); created if missing
           --postgres CONNINFO
                             keep the desk's state in PostgreSQL (a libpq connection string or URI) in place of
-                            --data; one server per database for now, a second is refused (docs/CLUSTER.md)
+                            --data; one server per database serves, a second is refused (docs/CLUSTER.md)
+          --standby         with --postgres: wait while another server has the desk, and take it over (load
+                            it and listen) the moment that server goes
+          --node-timeout SECONDS
+                            with --postgres: a server silent this long (paused, cut off) loses the desk to a
+                            standby, and stops when it comes back (default 10)
           --demo            add demo users and orders if the data file has no users yet
           --lease SECONDS   claim lease length (default 900)
           --grace SECONDS   how long claims survive a disconnect (default 60)
@@ -79,7 +84,8 @@ enum Commands {
         if options.has("help") { print(serveUsage); return }
         let unknown = options.unknown(known: ["host", "port", "data", "demo", "lease", "grace", "idle-timeout", "log-level", "help",
                                               "mailbox-retention-days", "audit-retention-days", "tls-port", "tls-cert", "tls-key",
-                                              "tls-host", "tls-client-ca", "allow-plaintext", "metrics-listen", "postgres"])
+                                              "tls-host", "tls-client-ca", "allow-plaintext", "metrics-listen", "postgres",
+                                              "standby", "node-timeout"])
         guard unknown.isEmpty else { throw UsageError("unknown option --\(unknown[0])\n\n" + serveUsage) }
         var configuration = DeskServer.Configuration()
         configuration.onFatalError = { message in
@@ -104,7 +110,26 @@ enum Commands {
         var retention = SQLiteStore.Retention()
         if let days = try options.integer("mailbox-retention-days", in: 1...36_500) { retention.mailboxes = Milliseconds(Int64(days) * 86_400_000) }
         if let days = try options.integer("audit-retention-days", in: 0...36_500), days > 0 { retention.audit = Milliseconds(Int64(days) * 86_400_000) }
-        let opened = try openStore(options, retention: retention)
+        let isStandby = options.has("standby")
+        let nodeTimeout = try options.integer("node-timeout", in: 1...3600)
+        if isStandby || nodeTimeout != nil, options.value("postgres") == nil {
+            throw UsageError("--standby and --node-timeout are for servers over PostgreSQL (--postgres CONNINFO)")
+        }
+        let log = configuration.log
+        var node = PostgresStore.Node(waitsForDesk: isStandby, liveness: .seconds(Int64(nodeTimeout ?? 10))) { database in
+            say("orderdesk standby: another server has the desk in \(database); taking over when it goes")
+            log(.info, "standby", [("database", database)])
+        }
+        // SIGTERM or SIGINT (blocked, so pending) ends a standby's wait: it has nothing to hand over.
+        node.isWaitOver = { takePendingStopSignal() }
+        let opened: OpenedStore
+        do {
+            opened = try openStore(options, retention: retention, node: node)
+        } catch PostgresError.waitEnded {
+            log(.info, "stopped while a standby", [])
+            return
+        }
+        if isStandby { log(.info, "took over the desk", [("database", opened.place)]) }
         let store = opened.store
         if options.has("demo") {
             if try DemoData.seed(into: store, now: SystemClock.now()) {
@@ -173,6 +198,17 @@ enum Commands {
     static func blockStopSignals() {
         var set = stopSignals
         pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// True when a SIGTERM or SIGINT is pending, which it takes (a SIGHUP is taken and ignored).
+    static func takePendingStopSignal() -> Bool {
+        var set = stopSignals
+        var zero = timespec(tv_sec: 0, tv_nsec: 0)
+        while true {
+            let number = sigtimedwait(&set, nil, &zero)
+            if number == SIGTERM || number == SIGINT { return true }
+            if number != SIGHUP { return false }
+        }
     }
 
     /// Takes SIGTERM or SIGINT with sigwait on the main thread (the server runs on its own

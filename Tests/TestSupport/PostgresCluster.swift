@@ -58,14 +58,39 @@ public final class PostgresCluster: @unchecked Sendable {  // immutable after in
         guard copy.status == 0 else { throw LineClient.Failure(description: "copying the template cluster failed: \(copy.output)") }
         // The port names the socket file in our folder; a free TCP port keeps it apart from any
         // other server's shared memory keys and from a system cluster's socket name.
+        do {
+            try startServer(timeout: timeout)
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+    }
+
+    /// Starts the server on the cluster's folder (again, after `stopServer`); returns once it
+    /// accepts connections.
+    public func startServer(timeout: Int = 30) throws {
+        guard let bin = Self.serverBinaries else { throw LineClient.Failure(description: Self.unavailableReason ?? "no PostgreSQL") }
         let options = "-c listen_addresses='' -k \(directory) -c port=\(port) -c fsync=off -c max_connections=40"
         let start = try Self.run([bin + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/log", "-w", "-t", String(timeout),
                                   "-o", options, "start"], asServerUser: true)
-        guard start.status == 0 else {
-            let log = (try? String(contentsOfFile: directory + "/log", encoding: .utf8)) ?? ""
-            try? FileManager.default.removeItem(atPath: directory)
-            throw LineClient.Failure(description: "pg_ctl start failed: \(start.output)\n\(log)")
-        }
+        guard start.status == 0 else { throw LineClient.Failure(description: "pg_ctl start failed: \(start.output)\n\(log)") }
+    }
+
+    /// Stops the server and keeps the folder (`immediate`: as a crash, with recovery at the next
+    /// start), for tests of a database that goes away and comes back.
+    public func stopServer(mode: String = "immediate") throws {
+        guard let bin = Self.serverBinaries else { return }
+        let stop = try Self.run([bin + "/pg_ctl", "-D", directory + "/data", "-m", mode, "-w", "-t", "30", "stop"], asServerUser: true)
+        guard stop.status == 0 else { throw LineClient.Failure(description: "pg_ctl stop failed: \(stop.output)") }
+    }
+
+    /// Runs `sql` through psql as the superuser; returns what it printed (unaligned, tuples only).
+    public func psql(_ sql: String, database: String = "postgres") throws -> String {
+        guard let bin = Self.serverBinaries else { throw LineClient.Failure(description: "no PostgreSQL") }
+        let result = try Self.run([bin + "/psql", "-X", "-A", "-t", "-h", directory, "-p", String(port), "-U", "postgres", "-d", database,
+                                   "-c", sql], asServerUser: false)
+        guard result.status == 0 else { throw LineClient.Failure(description: "psql failed: \(result.output)") }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     deinit { stop() }

@@ -12,6 +12,8 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
     private let output = Pipe()
     private let errors = Pipe()
     private let errorText = Locked("")
+    /// Standard output read so far.
+    private var outputText = ""
 
     /// The `orderdesk` executable built beside the test bundle.
     public static var executable: URL {
@@ -24,8 +26,11 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
         try self.init(storeArguments: ["--data", data], logLevel: logLevel, arguments: arguments, descriptorLimit: descriptorLimit, timeout: timeout)
     }
 
-    /// Starts `orderdesk serve --port 0` with `storeArguments` (`--data PATH`, `--postgres CONNINFO`).
-    public init(storeArguments: [String], logLevel: String = "error", arguments: [String] = [], descriptorLimit: Int? = nil, timeout: Double = 20) throws {
+    /// Starts `orderdesk serve --port 0` with `storeArguments` (`--data PATH`, `--postgres CONNINFO`)
+    /// and, unless `waitsForPort` is false (a standby listens only once it takes over: then call
+    /// `waitForPort`), waits for its port.
+    public init(storeArguments: [String], logLevel: String = "error", arguments: [String] = [], descriptorLimit: Int? = nil, timeout: Double = 20,
+                waitsForPort: Bool = true) throws {
         let serve = ["serve", "--port", "0"] + storeArguments + ["--log-level", logLevel] + arguments
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -42,17 +47,31 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
             collected.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
         }
         try process.run()
+        if waitsForPort { try waitForPort(timeout: timeout) }
+    }
+
+    /// Reads standard output until the `orderdesk listening ...` line (a standby prints another
+    /// line first), within `timeout` seconds, and takes the ports from it.
+    public func waitForPort(timeout: Double = 20) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        var text = ""
         let handle = output.fileHandleForReading
-        while !text.contains("\n") {
+        // Only whole lines count: the last one may still be arriving.
+        func listeningLine() -> String? {
+            guard let end = outputText.lastIndex(of: "\n") else { return nil }
+            return outputText[..<end].split(separator: "\n").first { $0.hasPrefix("orderdesk listening") }.map(String.init)
+        }
+        while listeningLine() == nil {
             guard Date() < deadline, process.isRunning else {
-                throw LineClient.Failure(description: "orderdesk did not start: \(text)")
+                throw LineClient.Failure(description: "orderdesk did not start: \(outputText) \(standardError)")
             }
+            // Wait for output at most until the deadline (availableData alone would block past it).
+            var ready = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, Int32(max(1, min(200, deadline.timeIntervalSinceNow * 1000)))) > 0 else { continue }
             let chunk = handle.availableData
             if chunk.isEmpty { continue }
-            text += String(decoding: chunk, as: UTF8.self)
+            outputText += String(decoding: chunk, as: UTF8.self)
         }
+        guard let text = listeningLine() else { throw LineClient.Failure(description: "no listening line in: \(outputText)") }
         guard let range = text.range(of: #":(\d+) "#, options: .regularExpression),
               let number = UInt16(text[range].dropFirst().dropLast()) else {
             throw LineClient.Failure(description: "no port in: \(text)")

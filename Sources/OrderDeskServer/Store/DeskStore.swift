@@ -21,10 +21,18 @@ public protocol DeskStore: AnyObject, Sendable {
     /// database restarting) rather than holds something unreadable. The server then refuses
     /// commands with `ERR storage` and tries again, instead of stopping.
     func isTransient(_ error: Error) -> Bool
+    /// How often the server calls `keepAlive` on its store queue; nil: never.
+    var keepAliveInterval: Milliseconds? { get }
+    /// Tells the store this server is alive (a PostgreSQL node keeps its desk lock so). A throw
+    /// means the store was lost: the server reloads, as after a failed commit.
+    func keepAlive() throws
 }
 
 extension DeskStore {
     public func maintain(now: Instant) throws -> Bool { false }
+
+    public var keepAliveInterval: Milliseconds? { nil }
+    public func keepAlive() throws {}
 
     public func isTransient(_ error: Error) -> Bool {
         if case StoreError.unavailable = error { return true }

@@ -17,6 +17,8 @@ public enum PostgresError: Error, CustomStringConvertible {
     case migrationFailed(version: Int64, reason: String)
     /// An operation that exists only for SQLite data files.
     case notSupported(String)
+    /// A standby was told to stop before it had the desk.
+    case waitEnded
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public enum PostgresError: Error, CustomStringConvertible {
         case .migrationFailed(let version, let reason):
             "upgrading the database to schema version \(version) failed (\(reason)); it was left as it was"
         case .notSupported(let what): "\(what) is not supported on PostgreSQL"
+        case .waitEnded: "stopped while waiting for the desk"
         }
     }
 }

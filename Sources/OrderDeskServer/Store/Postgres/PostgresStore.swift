@@ -1,3 +1,4 @@
+import Glibc
 import OrderDeskCore
 
 /// The desk's durable store in PostgreSQL: the SQLite store's tables and semantics, one
@@ -11,6 +12,16 @@ import OrderDeskCore
 /// takes the lock again before it reads or writes anything; if another node took it
 /// meanwhile, every call fails (and the server stops) rather than write over it.
 ///
+/// **Standby and liveness.** A node started with `Node.waitsForDesk` waits for the lock instead
+/// of refusing, and takes the desk over when the node holding it goes: its process ends (the
+/// database ends its session at once), or it stops answering: each session sets
+/// `idle_session_timeout` and `idle_in_transaction_session_timeout` to `Node.liveness` from the
+/// server's first `keepAlive` on (not before: a start that seeds demo users, hashing their
+/// passwords, is silent for longer), and the server calls `keepAlive` three times as often,
+/// so the session of a node paused or cut off
+/// for longer is ended by the database, its lock freed. When such a node comes back, its next
+/// call finds the connection gone and the lock taken, and it stops without writing anything.
+///
 /// Used from one queue at a time (the server's store queue, or the one thread of `user add`
 /// and `import`), like `SQLiteStore`.
 public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined to the store queue (see above)
@@ -19,39 +30,124 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     let connection: PostgresConnection
     /// "PostgreSQL database desk on socket /tmp:5432", for logs and messages.
     public let databaseDescription: String
+    public let node: Node
+    /// Set by the first `keepAlive`: a server serves from here, and each session (a reconnected
+    /// one too) gets the liveness timeouts.
+    private var isServing = false
+    private var hasTimeouts = false
+
+    /// How this server takes part: waiting for the desk or refusing, and how long the database
+    /// keeps the desk for a node that stopped answering.
+    public struct Node: Sendable {
+        /// Wait for the desk lock (a standby) instead of throwing `deskInUse`.
+        public var waitsForDesk = false
+        /// A node whose session is silent this long loses the desk (at least 1 s).
+        public var liveness = Milliseconds.seconds(10)
+        /// How often a standby asks for the lock.
+        public var lockPoll = Milliseconds(250)
+        /// Called once when a standby starts waiting, with the database's description.
+        public var onWaiting: (@Sendable (String) -> Void)?
+        /// Asked between a standby's attempts: true ends the wait (`PostgresError.waitEnded`).
+        public var isWaitOver: (@Sendable () -> Bool)?
+
+        public init(waitsForDesk: Bool = false, liveness: Milliseconds = .seconds(10), onWaiting: (@Sendable (String) -> Void)? = nil) {
+            self.waitsForDesk = waitsForDesk
+            self.liveness = Milliseconds(max(1000, liveness.value))
+            self.onWaiting = onWaiting
+        }
+    }
 
     /// Connects with `conninfo` (a libpq connection string or URI), takes the desk lock
     /// (throwing `PostgresError.deskInUse` if another server holds it) and creates or migrates
     /// the schema.
-    public convenience init(conninfo: String, retention: SQLiteStore.Retention = SQLiteStore.Retention()) throws {
-        try self.init(conninfo: conninfo, retention: retention, migrations: PostgresSchema.all)
+    public convenience init(conninfo: String, retention: SQLiteStore.Retention = SQLiteStore.Retention(), node: Node = Node()) throws {
+        try self.init(conninfo: conninfo, retention: retention, migrations: PostgresSchema.all, node: node)
     }
 
     /// The seam for tests: opens with `migrations` in place of the real list.
-    init(conninfo: String, retention: SQLiteStore.Retention = SQLiteStore.Retention(), migrations: [PostgresMigration]) throws {
+    init(conninfo: String, retention: SQLiteStore.Retention = SQLiteStore.Retention(), migrations: [PostgresMigration],
+         node: Node = Node()) throws {
         self.retention = retention
+        self.node = node
         connection = try PostgresConnection(conninfo: conninfo)
         databaseDescription = connection.databaseDescription
-        try Self.beginSession(on: connection, description: databaseDescription)
+        if node.waitsForDesk { try waitForDesk() } else { try beginSession() }
         try PostgresSchema.migrate(connection, with: migrations)
     }
 
-    /// What a fresh or re-made connection needs before the store uses it: the desk lock, then
-    /// the schema on the search path.
-    private static func beginSession(on connection: PostgresConnection, description: String) throws {
+    /// A standby's wait: asks for the lock every `lockPoll` until it has it; a database that
+    /// goes away meanwhile is connected to again, once a second.
+    private func waitForDesk() throws {
+        var hasSaidSo = false
+        while true {
+            do {
+                if !connection.isHealthy { try connection.reset() }
+                try beginSession()
+                return
+            } catch PostgresError.deskInUse {
+                if !hasSaidSo { node.onWaiting?(databaseDescription) }
+                hasSaidSo = true
+                if node.isWaitOver?() == true { throw PostgresError.waitEnded }
+                usleep(UInt32(node.lockPoll.value * 1000))
+            } catch let error where isTransient(error) {
+                if node.isWaitOver?() == true { throw PostgresError.waitEnded }
+                sleep(1)
+            }
+        }
+    }
+
+    /// What a fresh or re-made connection needs before the store uses it: the desk lock, the
+    /// liveness timeouts, then the schema on the search path.
+    private func beginSession() throws {
         let locked = try connection.execute(
             "SELECT pg_try_advisory_lock(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))").single().boolean(0)
-        guard locked else { throw PostgresError.deskInUse(database: description) }
+        guard locked else { throw PostgresError.deskInUse(database: databaseDescription) }
         try connection.execute("SET search_path TO \(PostgresSchema.namespace)")
+        hasTimeouts = false
+        if isServing { try setTimeouts() }
+    }
+
+    /// The liveness timeouts on this session: silent for `liveness`, the database ends it.
+    private func setTimeouts() throws {
+        let liveness = node.liveness.value
+        try connection.run(script: """
+            SET idle_session_timeout = \(liveness);
+            SET idle_in_transaction_session_timeout = \(liveness);
+            SET tcp_keepalives_idle = \(max(1, liveness / 3000));
+            SET tcp_keepalives_interval = 1;
+            SET tcp_keepalives_count = 3
+            """)
+        hasTimeouts = true
     }
 
     /// The connection, made again (with the desk lock) if it broke since the last call.
     func session() throws -> PostgresConnection {
         if !connection.isHealthy {
             try connection.reset()
-            try Self.beginSession(on: connection, description: databaseDescription)
+            try beginSession()
         }
         return connection
+    }
+
+    /// Three keep-alives per liveness window: a live node's session is never idle for long.
+    public var keepAliveInterval: Milliseconds? { Milliseconds(node.liveness.value / 3) }
+
+    public func keepAlive() throws {
+        isServing = true
+        let connection = try session()
+        if !hasTimeouts { try setTimeouts() }
+        try connection.execute("SELECT 1")
+    }
+
+    /// The database is down, restarting or out of reach: worth waiting for. Another node holding
+    /// the desk, a newer schema or unreadable rows are not.
+    public func isTransient(_ error: Error) -> Bool {
+        switch error {
+        case PostgresError.connectionFailed, PostgresError.connectionLost: true
+        // Class 08: connection exceptions; 57P01-57P03: shutting down, crash recovery, starting up.
+        case PostgresError.statementFailed(let state, _): state.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(state)
+        default: false
+        }
     }
 
     /// The schema version the database is at.

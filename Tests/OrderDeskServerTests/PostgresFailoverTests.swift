@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import TestSupport
+import OrderDeskWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 12's fault tests for the desk over PostgreSQL: a standby that takes over when the
+/// serving node dies or stops answering, and a node that rides out its database restarting.
+@Suite("End to end: PostgreSQL nodes failing", .serialized,
+       .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+struct PostgresFailoverTests {
+    @Test("kill -9 of the serving node under load: the standby serves within 3 s, nothing acknowledged is lost, RESUME has no gap and no duplicate")
+    func standbyTakesOverFromAKilledNode() throws {
+        let cluster = try PostgresCluster()
+        let store = ["--postgres", cluster.conninfo()]
+        let first = try ServerProcess(storeArguments: store, arguments: ["--demo"])
+        defer { first.kill() }
+        let standby = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--standby"], waitsForPort: false)
+        defer { standby.terminate() }
+        standby.waitForLog(timeout: 10) { $0.contains("msg=standby") }
+        #expect(standby.standardError.contains("msg=standby"), "the standby says it waits: \(standby.standardError)")
+
+        // ana hears of every capture (a queue event per order entering new) and notes the newest id.
+        let ana = try LineClient(port: first.port)
+        try ana.ok("LOGIN ana demo")
+        try ana.ok("SUBSCRIBE new")
+        // The load: captures one after another until the node dies; each OK is a promise.
+        let acknowledged = Locked<[String]>([])
+        let writer = Thread {
+            guard let shop = try? LineClient(port: first.port), (try? shop.ok("LOGIN shop demo")) != nil else { return }
+            for index in 1... {
+                let number = "SO-F\(index)"
+                guard let reply = try? shop.command("CAPTURE \(number) customer=Load rep=sam po=PO-\(index) lines=WID-1:1:1.00", timeout: 5),
+                      reply.last?.hasPrefix("OK") == true else { return }
+                acknowledged.withLock { $0.append(number) }
+            }
+        }
+        writer.start()
+        try waitUntil(timeout: 20, "some captures acknowledged") { acknowledged.current.count >= 40 }
+        var live: [String] = []
+        while live.count < 20, let event = try? ana.readLine(timeout: 0.2) {
+            if ServerLine.eventID(event) != nil { live.append(event) }
+        }
+
+        let killed = Date()
+        first.kill()
+        try standby.waitForPort(timeout: 10)
+        let takeover = Date().timeIntervalSince(killed)
+        #expect(takeover < 3, "the standby served \(takeover) s after the kill")
+        print("failover: the standby served \(String(format: "%.2f", takeover)) s after kill -9")
+        try waitUntil(timeout: 10, "the writer to notice") { !writer.isExecuting }
+
+        // ana's connection died with the node; what was buffered there still counts as seen.
+        while let event = try? ana.readLine(timeout: 0.2) { if ServerLine.eventID(event) != nil { live.append(event) } }
+        live += ana.events
+        let lastSeen = live.compactMap { ServerLine.eventID($0) }.max() ?? 0
+        let again = try LineClient(port: standby.port)
+        try again.ok("LOGIN ana demo")
+        let resumed = try again.command("RESUME \(lastSeen)")
+        #expect(resumed.last?.hasPrefix("OK resumed=") == true, "\(resumed)")
+        let replayed = again.events
+        let replayedIDs = replayed.compactMap { ServerLine.eventID($0) }
+        #expect(replayedIDs == replayedIDs.sorted() && Set(replayedIDs).count == replayedIDs.count, "replayed in id order, once each")
+        #expect(replayedIDs.allSatisfy { $0 > lastSeen }, "nothing seen is replayed")
+
+        // Every acknowledged capture is in the database the standby serves, and ana heard of it.
+        let cora = try LineClient(port: standby.port)
+        try cora.ok("LOGIN cora demo")
+        let heard = live + replayed
+        for number in acknowledged.current {
+            #expect(try cora.command("ORDER \(number)").last?.hasPrefix("OK order=\(number)") == true, "\(number) was acknowledged")
+            #expect(heard.contains { $0.contains("order=\(number) ") }, "ana heard of \(number) live or in the replay")
+        }
+        // The standby goes on where the dead node stopped.
+        let shop = try LineClient(port: standby.port)
+        try shop.ok("LOGIN shop demo")
+        try shop.ok("CAPTURE SO-AFTER customer=Load rep=sam po=PO-A lines=WID-1:1:1.00")
+        let event = try again.waitForEvent { $0.contains("order=SO-AFTER ") }
+        #expect((ServerLine.eventID(event) ?? 0) > (replayedIDs.last ?? lastSeen), "event ids only grow across the failover")
+    }
+
+    @Test("a paused node loses the desk after --node-timeout; the standby serves; the node, resumed, stops without writing")
+    func pausedNodeIsFenced() throws {
+        let cluster = try PostgresCluster()
+        let store = ["--postgres", cluster.conninfo()]
+        let first = try ServerProcess(storeArguments: store, arguments: ["--demo", "--node-timeout", "2"])
+        defer { first.kill() }
+        let standby = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--standby", "--node-timeout", "2"], waitsForPort: false)
+        defer { standby.terminate() }
+        standby.waitForLog(timeout: 10) { $0.contains("msg=standby") }
+        let cora = try LineClient(port: first.port)
+        try cora.ok("LOGIN cora demo")
+        try cora.ok("NOTE SO-10001 before the pause")
+        // Longer than the node timeout is fine while the node answers: its keep-alive holds the desk.
+        Thread.sleep(forTimeInterval: 3)
+        try cora.ok("NOTE SO-10001 still serving after 3 s")
+        #expect(!standby.standardError.contains("took over"), "the standby still waits")
+
+        kill(first.process.processIdentifier, SIGSTOP)
+        let paused = Date()
+        try standby.waitForPort(timeout: 15)
+        let takeover = Date().timeIntervalSince(paused)
+        // The session's silence began at its last keep-alive, up to a third of the timeout before the pause.
+        #expect(takeover >= 1.2 && takeover < 8, "taken over \(takeover) s after the pause (node timeout 2 s)")
+        print("fencing: a paused node's desk was taken over \(String(format: "%.2f", takeover)) s after SIGSTOP (node timeout 2 s)")
+        let ana = try LineClient(port: standby.port)
+        try ana.ok("LOGIN ana demo")
+        let card = try ana.command("ORDER SO-10001")
+        #expect(card.contains { $0.contains("before the pause") }, "what the paused node committed is there")
+
+        kill(first.process.processIdentifier, SIGCONT)
+        // The old node finds its session ended and the desk taken: nothing it is asked now is done.
+        let late = try? cora.command("NOTE SO-10001 from the paused node", timeout: 10)
+        #expect(late?.last?.hasPrefix("OK") != true, "\(String(describing: late))")
+        try waitUntil(timeout: 15, "the resumed node to stop") { !first.process.isRunning }
+        #expect(first.process.terminationStatus == 1)
+        #expect(!(try ana.command("ORDER SO-10001")).contains { $0.contains("from the paused node") })
+    }
+
+    @Test("PostgreSQL stopped (immediate) and started again, and the node's session terminated: ERR storage meanwhile, then the node goes on by itself with nothing acknowledged lost")
+    func nodeRidesOutItsDatabase() throws {
+        let cluster = try PostgresCluster()
+        let store = ["--postgres", cluster.conninfo()]
+        let server = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--demo"])
+        defer { server.terminate() }
+        let ana = try LineClient(port: server.port)
+        try ana.ok("LOGIN ana demo")
+        var kept: [String] = []
+        for index in 1...5 {
+            try ana.ok("NOTE SO-10001 kept \(index)")
+            kept.append("kept \(index)")
+        }
+
+        try cluster.stopServer(mode: "immediate")
+        let refused = try ana.command("NOTE SO-10001 while the database is down")
+        #expect(refused.last?.hasPrefix("ERR storage ") == true, "\(refused)")
+        #expect(try ana.command("ORDER SO-10001").last?.hasPrefix("ERR storage ") == true)
+        #expect(try ana.command("PING").last == "OK PONG", "the connection stays")
+        try cluster.startServer()
+        try waitUntil(timeout: 20, "the node to be back") { (try? ana.command("ORDER SO-10001").last?.hasPrefix("OK")) == true }
+        try ana.ok("NOTE SO-10001 kept 6")
+        kept.append("kept 6")
+
+        // The session holding the desk killed from inside the database: the next commit fails,
+        // the node connects again, takes the desk again and goes on.
+        let pid = try cluster.psql("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted")
+        #expect(try cluster.psql("SELECT pg_terminate_backend(\(pid))") == "t")
+        try waitUntil(timeout: 20, "the node to be back after the terminated session") {
+            (try? ana.command("NOTE SO-10001 kept 7").last?.hasPrefix("OK")) == true
+        }
+        kept.append("kept 7")
+        let card = try ana.command("ORDER SO-10001")
+        for text in kept { #expect(card.contains { $0.contains("text=\"\(text)\"") }, "\(text) was acknowledged") }
+        #expect(!card.contains { $0.contains("while the database is down") })
+        #expect(server.process.isRunning)
+        #expect(server.standardError.contains("store back"), "the log says it recovered")
+    }
+}
