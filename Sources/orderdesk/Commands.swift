@@ -22,7 +22,7 @@ enum Commands {
           orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                           [--mailbox-retention-days N] [--audit-retention-days N]
                           [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
-                          [--postgres CONNINFO]                 (PostgreSQL in place of --data: one node; docs/CLUSTER.md)
+                          [--postgres CONNINFO]                 (PostgreSQL in place of --data; --standby; docs/CLUSTER.md)
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
                                                                 (user add and import take --postgres CONNINFO too)
