@@ -634,7 +634,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         case .failure(let loadError):
             log(.error, "reload failed; stopping", [("error", "\(loadError)")])
             let onFatal = configuration.onFatalError
-            shutdown(reason: "storage-failed the data file cannot be read; the desk stopped") { onFatal("storage failed: \(loadError)") }
+            // A PostgreSQL node whose desk another server took meanwhile says so: its clients go there.
+            let reason = store.hasLostDesk(loadError) ? "storage-failed another server has the desk now; this one stopped"
+                                                      : "storage-failed the data file cannot be read; the desk stopped"
+            shutdown(reason: reason) { onFatal("storage failed: \(loadError)") }
         }
     }
 }

@@ -114,6 +114,9 @@ struct PostgresFailoverTests {
         // The old node finds its session ended and the desk taken: nothing it is asked now is done.
         let late = try? cora.command("NOTE SO-10001 from the paused node", timeout: 10)
         #expect(late?.last?.hasPrefix("OK") != true, "\(String(describing: late))")
+        var farewell = ""
+        while let line = try? cora.readLine(timeout: 10) { if line.hasPrefix("BYE ") { farewell = line } }
+        #expect(farewell == "BYE storage-failed another server has the desk now; this one stopped", "\(farewell) \(first.standardError)")
         try waitUntil(timeout: 15, "the resumed node to stop") { !first.process.isRunning }
         #expect(first.process.terminationStatus == 1)
         #expect(!(try ana.command("ORDER SO-10001")).contains { $0.contains("from the paused node") })

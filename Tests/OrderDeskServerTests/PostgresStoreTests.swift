@@ -242,6 +242,12 @@ struct PostgresStoreTests {
             guard case .deskInUse = error as? PostgresError else { return false }
             return true
         }
+        // Asked again and again (the server's keep-alive, a later commit), it is still refused:
+        // the connection made again is healthy but holds no lock, and is never used as it is.
+        for _ in 1...2 {
+            #expect(throws: PostgresError.self) { try store.keepAlive() }
+            #expect(throws: PostgresError.self) { try store.commit([.counters(DeskCounters(nextToken: 5, nextEventID: 5, nextSequence: 5))]) }
+        }
         #expect(try usurper.load().counters.nextToken == 3, "the fenced store wrote nothing")
     }
 

@@ -21,6 +21,9 @@ public protocol DeskStore: AnyObject, Sendable {
     /// database restarting) rather than holds something unreadable. The server then refuses
     /// commands with `ERR storage` and tries again, instead of stopping.
     func isTransient(_ error: Error) -> Bool
+    /// True when `error` says another server has this store's desk now (a PostgreSQL standby
+    /// took it over while this server was paused or cut off).
+    func hasLostDesk(_ error: Error) -> Bool
     /// How often the server calls `keepAlive` on its store queue; nil: never.
     var keepAliveInterval: Milliseconds? { get }
     /// Tells the store this server is alive (a PostgreSQL node keeps its desk lock so). A throw
@@ -32,6 +35,7 @@ extension DeskStore {
     public func maintain(now: Instant) throws -> Bool { false }
 
     public var keepAliveInterval: Milliseconds? { nil }
+    public func hasLostDesk(_ error: Error) -> Bool { false }
     public func keepAlive() throws {}
 
     public func isTransient(_ error: Error) -> Bool {

@@ -35,6 +35,9 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// one too) gets the liveness timeouts.
     private var isServing = false
     private var hasTimeouts = false
+    /// True once this connection holds the desk lock (`beginSession` done); a connection made
+    /// again holds nothing until it has taken the lock again, and is never used meanwhile.
+    private var hasDesk = false
 
     /// How this server takes part: waiting for the desk or refusing, and how long the database
     /// keeps the desk for a node that stopped answering.
@@ -99,12 +102,14 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// What a fresh or re-made connection needs before the store uses it: the desk lock, the
     /// liveness timeouts, then the schema on the search path.
     private func beginSession() throws {
+        hasDesk = false
         let locked = try connection.execute(
             "SELECT pg_try_advisory_lock(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))").single().boolean(0)
         guard locked else { throw PostgresError.deskInUse(database: databaseDescription) }
         try connection.execute("SET search_path TO \(PostgresSchema.namespace)")
         hasTimeouts = false
         if isServing { try setTimeouts() }
+        hasDesk = true
     }
 
     /// The liveness timeouts on this session: silent for `liveness`, the database ends it.
@@ -123,14 +128,22 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// The connection, made again (with the desk lock) if it broke since the last call.
     func session() throws -> PostgresConnection {
         if !connection.isHealthy {
+            hasDesk = false
             try connection.reset()
-            try beginSession()
         }
+        // A reconnection whose lock was refused (another node took the desk) leaves a healthy
+        // connection without it: asked again, never used as it is.
+        if !hasDesk { try beginSession() }
         return connection
     }
 
     /// Three keep-alives per liveness window: a live node's session is never idle for long.
     public var keepAliveInterval: Milliseconds? { Milliseconds(node.liveness.value / 3) }
+
+    public func hasLostDesk(_ error: Error) -> Bool {
+        if case PostgresError.deskInUse = error { return true }
+        return false
+    }
 
     public func keepAlive() throws {
         isServing = true
