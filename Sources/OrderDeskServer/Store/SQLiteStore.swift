@@ -199,35 +199,41 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     /// Reads `sku:qty:cents,...` byte by byte: a restart decodes a million of these.
     static func decodeLines(_ text: String) throws -> [OrderLine] {
         var text = text
-        return try text.withUTF8 { bytes -> [OrderLine] in
-            var lines: [OrderLine] = []
-            var index = 0
-            if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
-            while index < bytes.count {
-                let skuStart = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
-                let skuEnd = index
+        return try text.withUTF8 { try decodeLines($0) }
+    }
+
+    /// The same from the bytes of a column, without a `String` first (`OrderRowReader`).
+    static func decodeLines(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [OrderLine] {
+        func corrupt() -> StoreError { StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
+        var lines: [OrderLine] = []
+        lines.reserveCapacity(bytes.isEmpty ? 0 : bytes.count(where: { $0 == UInt8(ascii: ",") }) + 1)
+        var index = 0
+        if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
+        /// The digits at `index`, which must end at `terminator` (or at the end, for the last number).
+        func number(endingAt terminator: UInt8) throws(StoreError) -> Int64 {
+            var value: Int64 = 0
+            var digits = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
                 index += 1
-                var numbers: [Int64] = [0, 0]
-                for slot in 0..<2 {
-                    var digits = 0
-                    while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                        numbers[slot] = numbers[slot] * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
-                        index += 1
-                        digits += 1
-                    }
-                    let expected = slot == 0 ? UInt8(ascii: ":") : UInt8(ascii: ",")
-                    guard digits > 0, index == bytes.count ? slot == 1 : bytes[index] == expected else {
-                        throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))")
-                    }
-                    index += 1
-                }
-                guard skuEnd > skuStart else { throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
-                lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
-                                       quantity: Int(numbers[0]), unitPrice: Money(cents: numbers[1])))
+                digits += 1
             }
-            return lines
+            guard digits > 0, index == bytes.count ? terminator == UInt8(ascii: ",") : bytes[index] == terminator else { throw corrupt() }
+            index += 1
+            return value
         }
+        while index < bytes.count {
+            let skuStart = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
+            let skuEnd = index
+            index += 1
+            let quantity = try number(endingAt: UInt8(ascii: ":"))
+            let cents = try number(endingAt: UInt8(ascii: ","))
+            guard skuEnd > skuStart else { throw corrupt() }
+            lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
+                                   quantity: Int(quantity), unitPrice: Money(cents: cents)))
+        }
+        return lines
     }
 
     public func load() throws -> DeskSnapshot {
@@ -266,47 +272,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
         // Notes and history of finished (shipped, cancelled) orders stay on disk: `thread(of:)`
         // reads them when someone looks. That keeps a restart fast however long the past.
-        let openOrders = "SELECT number FROM orders WHERE stage IN ('captured','released')"
-        var notes: [String: [Note]] = [:]
-        let noteRows = try database.prepare("SELECT order_number, at, author, text FROM notes WHERE order_number IN (\(openOrders)) ORDER BY rowid")
-        while try noteRows.step() {
-            notes[noteRows.text(0), default: []].append(Note(author: noteRows.text(2), at: Instant(milliseconds: noteRows.int(1)), text: noteRows.text(3)))
-        }
-        var history: [String: [HistoryEntry]] = [:]
-        let historyRows = try database.prepare("SELECT order_number, at, actor, action, detail FROM history WHERE order_number IN (\(openOrders)) ORDER BY rowid")
-        while try historyRows.step() {
-            history[historyRows.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: historyRows.int(1)), actor: historyRows.text(2),
-                                                                          action: historyRows.text(3), detail: historyRows.text(4)))
-        }
-        let orderRows = try database.prepare("""
-            SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-                watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
-                released_by, released_at
-            FROM orders ORDER BY sequence
-            """)
-        snapshot.orders.reserveCapacity(Int(try count("orders")))
-        while try orderRows.step() {
-            let number = orderRows.text(0)
-            guard let priority = Priority(rawValue: orderRows.text(6)), let stage = Stage(rawValue: orderRows.text(8)) else {
-                throw StoreError.corrupt("priority or stage of \(number)")
-            }
-            var claim = ClaimState.unclaimed
-            if let holder = orderRows.optionalText(13) {
-                claim = .claimed(Lease(holder: holder, token: UInt64(orderRows.int(14)), since: Instant(milliseconds: orderRows.int(15)),
-                                       expires: Instant(milliseconds: orderRows.int(16)), isWarned: orderRows.int(17) != 0,
-                                       graceEnds: orderRows.optionalInt(18).map(Instant.init(milliseconds:))))
-            }
-            let watchers = Set(orderRows.text(12).split(separator: " ").map(String.init))
-            snapshot.orders.append(Order(
-                number: number, customer: orderRows.text(2), rep: orderRows.text(3), purchaseOrder: orderRows.text(4),
-                currency: orderRows.text(5), lines: try Self.decodeLines(orderRows.text(11)), priority: priority,
-                requestedShipDate: orderRows.optionalText(7), stage: stage, holds: holds[number] ?? [], claim: claim,
-                watchers: watchers, notes: notes[number] ?? [], history: history[number] ?? [],
-                episodes: try Self.decodeEpisodes(orderRows.text(19)),
-                release: orderRows.optionalText(20).map { ($0, Instant(milliseconds: orderRows.int(21))) },
-                isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: orderRows.int(9)), stageChangedAt: Instant(milliseconds: orderRows.int(10)),
-                sequence: orderRows.int(1)))
-        }
+        snapshot.orders = try OrderRowReader.orders(
+            from: try database.prepare(OrderRowReader.select), count: Int(try largestRowID("orders")), holds: holds,
+            notes: try database.prepare(OrderRowReader.selectNotes), history: try database.prepare(OrderRowReader.selectHistory))
         try loadMailboxes(into: &snapshot)
         let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
         while try memberships.step() { snapshot.memberships.append((memberships.text(0), memberships.text(1), memberships.text(2))) }
@@ -369,8 +337,10 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         return sqlite3_changes(database.handle) >= slice
     }
 
-    private func count(_ table: String) throws -> Int64 {
-        let statement = try database.prepare("SELECT COUNT(*) FROM \(table)")
+    /// The table's largest rowid: its row count, or more, for tables that never lose rows (orders),
+    /// without `count`'s walk of the whole table.
+    private func largestRowID(_ table: String) throws -> Int64 {
+        let statement = try database.prepare("SELECT max(rowid) FROM \(table)")
         return try statement.step() ? statement.int(0) : 0
     }
 
