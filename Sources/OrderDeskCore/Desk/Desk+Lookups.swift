@@ -56,7 +56,7 @@ extension Desk {
     /// Indexes the trailing digits of the order just added to `orders`.
     mutating func indexDigitsOfNewestOrder() {
         guard orders.count > 0 else { return }
-        numbersByDigits.add(orders.number(at: orders.count - 1), at: orders.count - 1, in: orders)
+        numbersByDigits.add(orders.number(at: orders.count - 1), at: orders.count - 1, in: orders.values)
     }
 
     /// True when showing `command` needs the order's full thread from the store first

@@ -62,14 +62,14 @@ public struct Desk: Sendable {
         }
         orders = OrderTable(restoring: restored)
         restored = []
-        numbersByDigits.reserveCapacity(orders.count)
-        for position in 0..<orders.count {
-            numbersByDigits.add(orders.number(at: position), at: position, in: orders)
-            if orders.values[position].stage.isTerminal, case .unclaimed = orders.values[position].claim { continue }
-            let order = orders.values[position]
-            index.update(order)
-            scheduleEscalations(of: order)
-            stays.load(order.number, order.episodes)
+        let values = orders.values  // the table's own buffer, not a copy
+        numbersByDigits.reserveCapacity(values.count)
+        for position in values.indices {
+            numbersByDigits.add(values[position].number, at: position, in: values)
+            if values[position].stage.isTerminal, case .unclaimed = values[position].claim { continue }
+            index.update(values[position])
+            scheduleEscalations(of: values[position])
+            stays.load(values[position].number, values[position].episodes)
         }
         for number in index.claimedOrders {
             guard let lease = orders[number]?.lease else { continue }

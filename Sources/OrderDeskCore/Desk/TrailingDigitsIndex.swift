@@ -26,9 +26,9 @@ struct TrailingDigitsIndex: Sendable {
 
     mutating func reserveCapacity(_ capacity: Int) { positions.reserveCapacity(capacity) }
 
-    /// Files `number`, at `position` in `orders`, under its trailing digits (not when it is all
-    /// digits: it is found as given).
-    mutating func add(_ number: String, at position: Int, in orders: OrderTable) {
+    /// Files `number`, at `position` in `orders` (the desk's `OrderTable` values), under its
+    /// trailing digits (not when it is all digits: it is found as given).
+    mutating func add(_ number: String, at position: Int, in orders: [Order]) {
         var number = number
         let digits = number.withUTF8 { bytes -> Int in
             var count = 0
@@ -42,7 +42,7 @@ struct TrailingDigitsIndex: Sendable {
             case nil: positions[key] = position
             case let first? where first >= 0:
                 positions[key] = -1
-                shared[Self.text(of: number, digits: digits)] = [orders.number(at: first), number]
+                shared[Self.text(of: number, digits: digits)] = [orders[first].number, number]
             case _?: shared[Self.text(of: number, digits: digits), default: []].append(number)
             }
         } else {
@@ -51,7 +51,7 @@ struct TrailingDigitsIndex: Sendable {
             case nil: longPositions[key] = position
             case let first? where first >= 0:
                 longPositions[key] = -1
-                shared[key] = [orders.number(at: first), number]
+                shared[key] = [orders[first].number, number]
             case _?: shared[key, default: []].append(number)
             }
         }
