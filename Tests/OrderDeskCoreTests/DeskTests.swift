@@ -308,6 +308,27 @@ struct DeskTests {
         #expect(fixture.run("CLAIM 10089", as: "ana").reply?.errorCode == "not-found", "changes need the whole number")
     }
 
+    @Test("a restored desk finds bare numbers as the live one did, past 17 digits too (issue 10's packed index)")
+    func bareNumbersAfterRestart() {
+        var fixture = DeskFixture()
+        for number in ["SO-10089", "SO-10090", "PO-10090", "SO-123456789012345678", "PO-123456789012345678", "SO-98765432109876543210", "XX-0089"] {
+            fixture.capture(number)
+        }
+        let live = fixture.desk
+        fixture.desk = Desk(settings: live.settings, snapshot: DeskSnapshot(orders: live.orders.values, users: Array(live.users.values),
+                                                                          counters: live.counters), now: fixture.now)
+        for desk in [live, fixture.desk] {
+            fixture.desk = desk
+            #expect(fixture.run("ORDER 10089", as: "cora").reply?.summary == "order=SO-10089")
+            #expect(fixture.run("ORDER 0089", as: "cora").reply?.summary == "order=XX-0089")
+            #expect(fixture.run("ORDER 89", as: "cora").reply?.errorCode == "not-found")
+            #expect(fixture.run("ORDER 10090", as: "cora").reply?.errorCode == "ambiguous")
+            #expect(fixture.run("ORDER 98765432109876543210", as: "cora").reply?.summary == "order=SO-98765432109876543210")
+            let long = fixture.run("ORDER 123456789012345678", as: "cora").reply
+            #expect(long?.errorCode == "ambiguous" && long?.wireText.contains("PO-123456789012345678,SO-123456789012345678") == true)
+        }
+    }
+
     @Test("any action of the holder renews the lease")
     func renewal() {
         var settings = DeskSettings()

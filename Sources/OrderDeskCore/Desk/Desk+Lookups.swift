@@ -38,9 +38,12 @@ extension Desk {
     public func resolvingNumber(in command: Command) -> Result<Command, DeskError> {
         func resolve(_ number: String) -> Result<String, DeskError> {
             guard orders[number] == nil, number.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
-                  let position = numbersByDigits[number] else { return .success(number) }
-            if position >= 0, position < orders.count { return .success(orders.number(at: position)) }
-            return .failure(.ambiguousOrder(number, candidates: (sharedDigits[number] ?? []).sorted()))
+                  let match = numbersByDigits.match(number) else { return .success(number) }
+            switch match {
+            case .one(let position) where position < orders.count: return .success(orders.number(at: position))
+            case .one: return .success(number)
+            case .several(let numbers): return .failure(.ambiguousOrder(number, candidates: numbers.sorted()))
+            }
         }
         switch command {
         case .show(let number): return resolve(number).map { .show(order: $0) }
@@ -50,22 +53,10 @@ extension Desk {
         }
     }
 
-    /// Files `number` under its trailing digits (not when it is all digits: it is found as given).
     /// Indexes the trailing digits of the order just added to `orders`.
     mutating func indexDigitsOfNewestOrder() {
-        guard let number = orders.values.last?.number else { return }
-        let digits = number.utf8.reversed().prefix { $0 >= 48 && $0 <= 57 }
-        guard !digits.isEmpty, digits.count < number.utf8.count else { return }
-        let key = String(decoding: digits.reversed(), as: UTF8.self)
-        switch numbersByDigits[key] {
-        case nil:
-            numbersByDigits[key] = orders.count - 1
-        case let position? where position >= 0:
-            numbersByDigits[key] = -1
-            sharedDigits[key] = [orders.number(at: position), number]
-        case _?:
-            sharedDigits[key, default: []].append(number)
-        }
+        guard orders.count > 0 else { return }
+        numbersByDigits.add(orders.number(at: orders.count - 1), at: orders.count - 1, in: orders.values)
     }
 
     /// True when showing `command` needs the order's full thread from the store first

@@ -8,12 +8,8 @@ public struct Desk: Sendable {
     /// Every order, in the order it came to the desk (orders are never removed): positions are
     /// the stable sequence a scan walks a slice at a time.
     public private(set) var orders = OrderTable()
-    /// Order numbers by their trailing digits (`10089` -> `SO-10089`), so a caller's bare number
-    /// finds the order when only one ends so: the position in `orders` of the one order
-    /// that does, or -1 when several do (they are in `sharedDigits`). An Int, not an array, per
-    /// order: a million orders are restored with this index.
-    var numbersByDigits: [String: Int] = [:]
-    var sharedDigits: [String: [String]] = [:]
+    /// Order numbers by their trailing digits, for bare numbers (`ORDER 10089`).
+    var numbersByDigits = TrailingDigitsIndex()
     public internal(set) var users: [String: User] = [:]
     public private(set) var counters: DeskCounters
     var index = QueueIndex()
@@ -48,6 +44,10 @@ public struct Desk: Sendable {
 
     /// Restores a desk from what the store kept. Nobody is connected yet, so every claim starts
     /// its grace window at `now`.
+    ///
+    /// A restart restores every order the desk ever had, so this takes the snapshot's array over
+    /// without copying an order, and indexes only what needs it: finished, unclaimed orders are
+    /// in no queue and have no deadlines, so they get only their number's entries.
     public init(settings: DeskSettings, snapshot: consuming DeskSnapshot, now: Instant) {
         self.settings = settings
         counters = snapshot.counters
@@ -57,20 +57,23 @@ public struct Desk: Sendable {
             if kind == "queue" { subscribers[name, default: []].insert(user) } else { roomMembers[name, default: []].insert(user) }
         }
         thresholds = snapshot.thresholds
-        orders.reserveCapacity(snapshot.orders.count)
-        for var order in snapshot.orders {
-            if case .claimed(var lease) = order.claim, lease.graceEnds == nil {
-                lease.graceEnds = now + settings.graceWindow
-                order.claim = .claimed(lease)
-            }
-            // Finished, unclaimed orders are in no queue: the index has nothing to learn.
-            if !order.stage.isTerminal || order.lease != nil {
-                index.update(order)
-                scheduleEscalations(of: order)
-                stays.load(order.number, order.episodes)
-            }
-            orders.updateValue(order, forKey: order.number)
-            indexDigitsOfNewestOrder()
+        var restored: [Order] = []
+        swap(&restored, &snapshot.orders)
+        for position in restored.indices {
+            guard case .claimed(var lease) = restored[position].claim, lease.graceEnds == nil else { continue }
+            lease.graceEnds = now + settings.graceWindow
+            restored[position].claim = .claimed(lease)
+        }
+        orders = OrderTable(restoring: restored)
+        restored = []
+        let values = orders.values  // the table's own buffer, not a copy
+        numbersByDigits.reserveCapacity(values.count)
+        for position in values.indices {
+            numbersByDigits.add(values[position].number, at: position, in: values)
+            if values[position].stage.isTerminal, case .unclaimed = values[position].claim { continue }
+            index.update(values[position])
+            scheduleEscalations(of: values[position])
+            stays.load(values[position].number, values[position].episodes)
         }
         for number in index.claimedOrders {
             guard let lease = orders[number]?.lease else { continue }

@@ -12,6 +12,20 @@ public struct OrderTable: Sendable {
 
     public init() {}
 
+    /// A table of `orders` in that order, taking the array over without copying an order (a
+    /// restart restores a million). Should a number come twice, the later order replaces the
+    /// earlier in its place, as `updateValue` does.
+    public init(restoring orders: [Order]) {
+        values = orders
+        positions.reserveCapacity(values.count)
+        for position in values.indices where positions.updateValue(position, forKey: values[position].number) != nil {
+            self = OrderTable()
+            reserveCapacity(orders.count)
+            for order in orders { updateValue(order, forKey: order.number) }
+            return
+        }
+    }
+
     public var count: Int { values.count }
 
     /// Every order number (in no particular order).

@@ -1,7 +1,10 @@
 /// Whether someone holds an order.
+///
+/// The lease is boxed (`indirect`): most orders are unclaimed, and an inline lease would make
+/// every one of a million restored orders 56 bytes larger.
 public enum ClaimState: Sendable, Equatable {
     case unclaimed
-    case claimed(Lease)
+    indirect case claimed(Lease)
 }
 
 /// A claim on an order: a lease with a deadline, renewed by the holder's actions.

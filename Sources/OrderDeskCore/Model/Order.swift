@@ -9,10 +9,8 @@ public struct Order: Sendable {
     public var purchaseOrder: String
     public var currency: String
     public var lines: [OrderLine]
-    public var priority: Priority
     /// Requested ship date, `YYYY-MM-DD`, if the customer gave one.
     public var requestedShipDate: String?
-    public var stage: Stage
     /// Every hold the order ever had, in the order they were placed; open ones have no release.
     public var holds: [Hold]
     public var claim: ClaimState
@@ -24,14 +22,18 @@ public struct Order: Sendable {
     public var episodes: [EscalationEpisode] = []
     /// Who released the order to fulfilment, and when (for throughput metrics).
     public var release: (by: String, at: Instant)?
-    /// True when the store left this finished order's notes and history on disk at start:
-    /// `notes` and `history` then hold only what was added since, and look-ups that show them
-    /// read the full thread from the store.
-    public var isArchived = false
     public let capturedAt: Instant
     public var stageChangedAt: Instant
     /// Position in capture order, to break ties between orders captured in the same millisecond.
     public let sequence: Int64
+    // The one-byte fields last, together: a million orders are restored at start, and each
+    // one-byte field between wider ones would cost 7 bytes of padding per order.
+    public var priority: Priority
+    public var stage: Stage
+    /// True when the store left this finished order's notes and history on disk at start:
+    /// `notes` and `history` then hold only what was added since, and look-ups that show them
+    /// read the full thread from the store.
+    public var isArchived = false
 
     public init(draft: OrderDraft, capturedAt: Instant, sequence: Int64) {
         number = draft.number

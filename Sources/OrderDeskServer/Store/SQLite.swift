@@ -113,6 +113,13 @@ final class SQLiteStatement {
 
     func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
+    /// The column's text as SQLite holds it, for decoding without a `String` in between. Valid
+    /// until the next step, reset or other read of this column; empty for NULL.
+    func textBytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let pointer = sqlite3_column_text(statement, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
     func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
 
     func blob(_ column: Int32) -> [UInt8] {

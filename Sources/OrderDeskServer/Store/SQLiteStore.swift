@@ -125,25 +125,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         }
         // Notes and history of finished (shipped, cancelled) orders stay on disk: `thread(of:)`
         // reads them when someone looks. That keeps a restart fast however long the past.
-        let openOrders = "SELECT number FROM orders WHERE stage IN ('captured','released')"
-        var notes: [String: [Note]] = [:]
-        let noteRows = try database.prepare("SELECT order_number, at, author, text FROM notes WHERE order_number IN (\(openOrders)) ORDER BY rowid")
-        while try noteRows.step() {
-            notes[noteRows.text(0), default: []].append(Note(author: noteRows.text(2), at: Instant(milliseconds: noteRows.int(1)), text: noteRows.text(3)))
-        }
-        var history: [String: [HistoryEntry]] = [:]
-        let historyRows = try database.prepare("SELECT order_number, at, actor, action, detail FROM history WHERE order_number IN (\(openOrders)) ORDER BY rowid")
-        while try historyRows.step() {
-            history[historyRows.text(0), default: []].append(HistoryEntry(at: Instant(milliseconds: historyRows.int(1)), actor: historyRows.text(2),
-                                                                          action: historyRows.text(3), detail: historyRows.text(4)))
-        }
-        let orderRows = try database.prepare(StoreRows.selectOrders)
-        snapshot.orders.reserveCapacity(Int(try count("orders")))
-        while try orderRows.step() {
-            let number = orderRows.text(0)
-            snapshot.orders.append(try StoreRows.order(from: orderRows, holds: holds[number] ?? [], notes: notes[number] ?? [],
-                                                       history: history[number] ?? []))
-        }
+        snapshot.orders = try OrderRowReader.orders(
+            from: try database.prepare(OrderRowReader.select), count: Int(try largestRowID("orders")), holds: holds,
+            notes: try database.prepare(OrderRowReader.selectNotes), history: try database.prepare(OrderRowReader.selectHistory))
         try loadMailboxes(into: &snapshot)
         let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
         while try memberships.step() { snapshot.memberships.append((memberships.text(0), memberships.text(1), memberships.text(2))) }
@@ -199,8 +183,10 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         return sqlite3_changes(database.handle) >= slice
     }
 
-    private func count(_ table: String) throws -> Int64 {
-        let statement = try database.prepare("SELECT COUNT(*) FROM \(table)")
+    /// The table's largest rowid: its row count, or more, for tables that never lose rows (orders),
+    /// without `count`'s walk of the whole table.
+    private func largestRowID(_ table: String) throws -> Int64 {
+        let statement = try database.prepare("SELECT max(rowid) FROM \(table)")
         return try statement.step() ? statement.int(0) : 0
     }
 

@@ -27,35 +27,41 @@ enum StoreEncoding {
     /// Reads `sku:qty:cents,...` byte by byte: a restart decodes a million of these.
     static func decodeLines(_ text: String) throws -> [OrderLine] {
         var text = text
-        return try text.withUTF8 { bytes -> [OrderLine] in
-            var lines: [OrderLine] = []
-            var index = 0
-            if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
-            while index < bytes.count {
-                let skuStart = index
-                while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
-                let skuEnd = index
+        return try text.withUTF8 { try decodeLines($0) }
+    }
+
+    /// The same from the bytes of a column, without a `String` first (`OrderRowReader`).
+    static func decodeLines(_ bytes: UnsafeBufferPointer<UInt8>) throws -> [OrderLine] {
+        func corrupt() -> StoreError { StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
+        var lines: [OrderLine] = []
+        lines.reserveCapacity(bytes.isEmpty ? 0 : bytes.count(where: { $0 == UInt8(ascii: ",") }) + 1)
+        var index = 0
+        if bytes.last == UInt8(ascii: ",") { throw StoreError.corrupt("order lines end in a comma") }
+        /// The digits at `index`, which must end at `terminator` (or at the end, for the last number).
+        func number(endingAt terminator: UInt8) throws(StoreError) -> Int64 {
+            var value: Int64 = 0
+            var digits = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
                 index += 1
-                var numbers: [Int64] = [0, 0]
-                for slot in 0..<2 {
-                    var digits = 0
-                    while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                        numbers[slot] = numbers[slot] * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
-                        index += 1
-                        digits += 1
-                    }
-                    let expected = slot == 0 ? UInt8(ascii: ":") : UInt8(ascii: ",")
-                    guard digits > 0, index == bytes.count ? slot == 1 : bytes[index] == expected else {
-                        throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))")
-                    }
-                    index += 1
-                }
-                guard skuEnd > skuStart else { throw StoreError.corrupt("order lines \(String(decoding: bytes, as: UTF8.self))") }
-                lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
-                                       quantity: Int(numbers[0]), unitPrice: Money(cents: numbers[1])))
+                digits += 1
             }
-            return lines
+            guard digits > 0, index == bytes.count ? terminator == UInt8(ascii: ",") : bytes[index] == terminator else { throw corrupt() }
+            index += 1
+            return value
         }
+        while index < bytes.count {
+            let skuStart = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: ":") { index += 1 }
+            let skuEnd = index
+            index += 1
+            let quantity = try number(endingAt: UInt8(ascii: ":"))
+            let cents = try number(endingAt: UInt8(ascii: ","))
+            guard skuEnd > skuStart else { throw corrupt() }
+            lines.append(OrderLine(sku: String(decoding: UnsafeBufferPointer(rebasing: bytes[skuStart..<skuEnd]), as: UTF8.self),
+                                   quantity: Int(quantity), unitPrice: Money(cents: cents)))
+        }
+        return lines
     }
 
     /// Watchers as names joined by spaces, sorted so equal sets write equal text.

@@ -1,0 +1,136 @@
+import OrderDeskCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads the `orders` table into `Order` values for a restart, which reads every order the
+/// desk ever had (a million and more).
+///
+/// One statement streamed in rowid order (capture order, so no sort of the table; a file whose
+/// rows are out of sequence order is sorted afterwards). Columns are decoded from SQLite's bytes:
+/// stage and priority without a `String`, and values many orders repeat (a watcher list, a rep,
+/// a long customer name) are built once and shared by the orders that have them (Swift's
+/// copy-on-write keeps each order's value its own). Notes and history are read, by index, only
+/// for orders not yet finished: finished ones are archived, their threads left on disk.
+struct OrderRowReader {
+    static let select = """
+        SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
+            watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
+            released_by, released_at
+        FROM orders ORDER BY rowid
+        """
+    /// An open order's notes and history, in the order they were written.
+    static let selectNotes = "SELECT at, author, text FROM notes WHERE order_number=? ORDER BY rowid"
+    static let selectHistory = "SELECT at, actor, action, detail FROM history WHERE order_number=? ORDER BY rowid"
+
+    /// Distinct values kept for sharing, at most; past it, values are built per order.
+    private static let sharingLimit = 4096
+    private var watcherSets: [String: Set<String>] = [:]
+    /// The previous row's watcher list, as bytes and as a set: consecutive orders often share it.
+    private var lastWatchers: (bytes: [UInt8], set: Set<String>) = ([], [])
+    private var texts: [String: String] = [:]
+    /// Each column's text in the previous row, as bytes and as a `String` (rep, currency and the
+    /// releaser are often the same from one order to the next).
+    private var lastTexts = [(bytes: [UInt8], text: String)?](repeating: nil, count: 22)
+    static let stages: [(text: StaticString, value: Stage)] = [
+        ("captured", .captured), ("released", .released), ("shipped", .shipped), ("cancelled", .cancelled),
+    ]
+    static let priorities: [(text: StaticString, value: Priority)] = [
+        ("urgent", .urgent), ("high", .high), ("normal", .normal), ("low", .low),
+    ]
+
+    /// Every row of `rows` (prepared from `select`) as an order, in sequence order; `holds` by
+    /// order number; `notes` and `history` prepared from `selectNotes` and `selectHistory`.
+    static func orders(from rows: SQLiteStatement, count: Int, holds: [String: [Hold]],
+                       notes: SQLiteStatement, history: SQLiteStatement) throws -> [Order] {
+        var reader = OrderRowReader()
+        var orders: [Order] = []
+        orders.reserveCapacity(count)
+        var isInSequence = true
+        var lastSequence = Int64.min
+        while try rows.step() {
+            let sequence = rows.int(1)
+            if sequence < lastSequence { isInSequence = false }
+            lastSequence = sequence
+            orders.append(try reader.order(from: rows, holds: holds, notes: notes, history: history))
+        }
+        if !isInSequence { orders.sort { $0.sequence < $1.sequence } }
+        return orders
+    }
+
+    private mutating func order(from row: SQLiteStatement, holds: [String: [Hold]],
+                                notes noteRows: SQLiteStatement, history historyRows: SQLiteStatement) throws -> Order {
+        let number = row.text(0)
+        guard let priority = Self.match(row.textBytes(6), in: Self.priorities), let stage = Self.match(row.textBytes(8), in: Self.stages) else {
+            throw StoreError.corrupt("priority or stage of \(number)")
+        }
+        var claim = ClaimState.unclaimed
+        if !row.isNull(13) {
+            claim = .claimed(Lease(holder: shared(row, 13), token: UInt64(row.int(14)), since: Instant(milliseconds: row.int(15)),
+                                   expires: Instant(milliseconds: row.int(16)), isWarned: row.int(17) != 0,
+                                   graceEnds: row.optionalInt(18).map(Instant.init(milliseconds:))))
+        }
+        var notes: [Note] = []
+        var history: [HistoryEntry] = []
+        if !stage.isTerminal {
+            try noteRows.bind([.text(number)])
+            while try noteRows.step() {
+                notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2)))
+            }
+            noteRows.reset()
+            try historyRows.bind([.text(number)])
+            while try historyRows.step() {
+                history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1),
+                                            action: historyRows.text(2), detail: historyRows.text(3)))
+            }
+            historyRows.reset()
+        }
+        return Order(
+            number: number, customer: shared(row, 2), rep: shared(row, 3), purchaseOrder: row.text(4),
+            currency: shared(row, 5), lines: try StoreEncoding.decodeLines(row.textBytes(11)), priority: priority,
+            requestedShipDate: row.optionalText(7), stage: stage, holds: holds.isEmpty ? [] : holds[number] ?? [], claim: claim,
+            watchers: watchers(row, 12), notes: notes, history: history,
+            episodes: row.textBytes(19).isEmpty ? [] : try StoreEncoding.decodeEpisodes(row.text(19)),
+            release: row.isNull(20) ? nil : (shared(row, 20), Instant(milliseconds: row.int(21))),
+            isArchived: stage.isTerminal, capturedAt: Instant(milliseconds: row.int(9)),
+            stageChangedAt: Instant(milliseconds: row.int(10)), sequence: row.int(1))
+    }
+
+    /// The value whose wire name is `bytes` (the tables spell them as `rawValue` does; a test checks).
+    static func match<Value>(_ bytes: UnsafeBufferPointer<UInt8>, in table: [(text: StaticString, value: Value)]) -> Value? {
+        for (text, value) in table where text.utf8CodeUnitCount == bytes.count {
+            if let base = bytes.baseAddress, memcmp(base, text.utf8Start, bytes.count) == 0 { return value }
+        }
+        return nil
+    }
+
+    /// The column as a `String`, shared with earlier rows that had the same one. Short texts
+    /// live inside the `String` itself (no allocation to share), so only longer ones are looked up.
+    private mutating func shared(_ row: SQLiteStatement, _ column: Int32) -> String {
+        let bytes = row.textBytes(column)
+        if let last = lastTexts[Int(column)], last.bytes.elementsEqual(bytes) { return last.text }
+        var text = String(decoding: bytes, as: UTF8.self)
+        if bytes.count > 15 {
+            if let known = texts[text] { text = known } else if texts.count < Self.sharingLimit { texts[text] = text }
+        }
+        lastTexts[Int(column)] = (Array(bytes), text)
+        return text
+    }
+
+    /// The space-separated watcher list as a set, shared with earlier rows that had the same list
+    /// (most orders are watched by their rep alone).
+    private mutating func watchers(_ row: SQLiteStatement, _ column: Int32) -> Set<String> {
+        let bytes = row.textBytes(column)
+        if lastWatchers.bytes.elementsEqual(bytes) { return lastWatchers.set }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let set: Set<String>
+        if let known = watcherSets[text] {
+            set = known
+        } else {
+            set = Set(text.split(separator: " ").map(String.init))
+            if watcherSets.count < Self.sharingLimit { watcherSets[text] = set }
+        }
+        lastWatchers = (Array(bytes), set)
+        return set
+    }
+}
