@@ -8,6 +8,8 @@ import Glibc
 
 /// Issue 12's fault tests for the desk over PostgreSQL: a standby that takes over when the
 /// serving node dies or stops answering, and a node that rides out its database restarting.
+/// They run the server binary and a PostgreSQL of their own per test, seconds each; .ci/run
+/// leaves them out of its ThreadSanitizer pass (the in-process StoreOutageTests run there).
 @Suite("End to end: PostgreSQL nodes failing", .serialized,
        .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
 struct PostgresFailoverTests {
@@ -15,11 +17,11 @@ struct PostgresFailoverTests {
     func standbyTakesOverFromAKilledNode() throws {
         let cluster = try PostgresCluster()
         let store = ["--postgres", cluster.conninfo()]
-        let first = try ServerProcess(storeArguments: store, arguments: ["--demo"])
+        let first = try ServerProcess(storeArguments: store, arguments: ["--demo"], timeout: 60)
         defer { first.kill() }
         let standby = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--standby"], waitsForPort: false)
         defer { standby.terminate() }
-        standby.waitForLog(timeout: 10) { $0.contains("msg=standby") }
+        standby.waitForLog(timeout: 30) { $0.contains("msg=standby") }
         #expect(standby.standardError.contains("msg=standby"), "the standby says it waits: \(standby.standardError)")
 
         // ana hears of every capture (a queue event per order entering new) and notes the newest id.
@@ -85,11 +87,11 @@ struct PostgresFailoverTests {
     func pausedNodeIsFenced() throws {
         let cluster = try PostgresCluster()
         let store = ["--postgres", cluster.conninfo()]
-        let first = try ServerProcess(storeArguments: store, arguments: ["--demo", "--node-timeout", "2"])
+        let first = try ServerProcess(storeArguments: store, arguments: ["--demo", "--node-timeout", "2"], timeout: 60)
         defer { first.kill() }
         let standby = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--standby", "--node-timeout", "2"], waitsForPort: false)
         defer { standby.terminate() }
-        standby.waitForLog(timeout: 10) { $0.contains("msg=standby") }
+        standby.waitForLog(timeout: 30) { $0.contains("msg=standby") }
         let cora = try LineClient(port: first.port)
         try cora.ok("LOGIN cora demo")
         try cora.ok("NOTE SO-10001 before the pause")
@@ -126,7 +128,7 @@ struct PostgresFailoverTests {
     func nodeRidesOutItsDatabase() throws {
         let cluster = try PostgresCluster()
         let store = ["--postgres", cluster.conninfo()]
-        let server = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--demo"])
+        let server = try ServerProcess(storeArguments: store, logLevel: "info", arguments: ["--demo"], timeout: 60)
         defer { server.terminate() }
         let ana = try LineClient(port: server.port)
         try ana.ok("LOGIN ana demo")
