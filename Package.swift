@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "OrderDeskServer", dependencies: ["OrderDeskCore", "OrderDeskTLS", "CSQLite", "CCrypto", "CLibpq"]),
         // Operations tooling for the command line, the bench and the tests, kept out of the server:
         // import and export, demo data, online backup and the data-file check, the data-file lock,
-        // the Prometheus text of a METRICS reply.
+        // the Prometheus text of a METRICS reply, a throwaway PostgreSQL server (bench and tests).
         .target(name: "OrderDeskOps", dependencies: ["OrderDeskServer", "OrderDeskCore", "OrderDeskWire", "CSQLite"]),
         // The command line: serve, and the offline operations OrderDeskOps provides.
         .executableTarget(name: "orderdesk", dependencies: ["OrderDeskOps", "OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"]),
@@ -58,7 +58,7 @@ let package = Package(
         .executableTarget(name: "desk", dependencies: ["DeskClientKit"], path: "clients/desk/main"),
         // Test helpers for the end-to-end and client tests: a line client, a real server on port 0,
         // the `orderdesk` binary as a child process, throwaway certificates. It links the server.
-        .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskWire", "OrderDeskTLS"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["OrderDeskServer", "OrderDeskOps", "OrderDeskWire", "OrderDeskTLS"], path: "Tests/TestSupport"),
         // Tests mirror modules: the wire's own tests link the wire alone, the core's link no server.
         .testTarget(name: "OrderDeskWireTests", dependencies: ["OrderDeskWire"]),
         .testTarget(name: "OrderDeskCoreTests", dependencies: ["OrderDeskCore"]),

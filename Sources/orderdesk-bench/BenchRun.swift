@@ -6,13 +6,15 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,capture,note,fanout,idle,restart,neighbour,backup,peer] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,capture,note,fanout,idle,restart,neighbour,backup,peer,cluster] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR] [--tls]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
           --scenario LIST    which scenarios (default: all)
-          --sessions LIST    claim- and capture-cycle session counts (default 1,10,50)
-          --duration S       seconds per claim-cycle run (default 10)
+          --sessions LIST    claim-, capture- and cluster-cycle session counts (default 1,10,50)
+          --duration S       seconds per claim-cycle run (default 10; pgbench's in cluster, rounded)
+        cluster: the capture cycle over a throwaway PostgreSQL (fsync on; skipped without the server),
+                 beside pgbench -b simple-update on the same server, and the fan-out over it
           --restart-orders N orders in the restart and backup scenarios' data file (default 1000000)
           --data-dir DIR     keep data files in DIR and reuse the restart file on the next run
           --tls              the desk and Redis serve TLS only (a throwaway CA); every client speaks TLS
@@ -23,7 +25,7 @@ struct BenchOptions {
     var quick = false
     var help = false
     var tls = false
-    var scenarios: Set<String> = ["claim", "capture", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer"]
+    var scenarios: Set<String> = ["claim", "capture", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer", "cluster"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
@@ -100,6 +102,7 @@ struct BenchRun {
         if options.scenarios.contains("restart") { _ = try scenarios.restart() }
         if options.scenarios.contains("neighbour") { _ = try scenarios.noisyNeighbour() }
         if options.scenarios.contains("backup") { _ = try scenarios.backup() }
+        let cluster = options.scenarios.contains("cluster") ? try scenarios.cluster(sessionCounts: options.sessions) : nil
 
         say("\nratios (orderdesk / peer, same run):")
         for count in options.sessions {
@@ -118,6 +121,15 @@ struct BenchRun {
             }
             if let durable = peer.durable?["rate"], let cpu = peer.durable?["cpu"] {
                 say(String(format: "  capture cycle %d sessions: %.2f× beanstalkd with fsync; server CPU per cycle %.1f× beanstalkd's", count, rate / durable, ourCPU / cpu))
+            }
+        }
+        for count in options.sessions {
+            guard let figures = cluster?.cycles[count], let rate = figures.desk["rate"] else { continue }
+            if let tps = figures.pgbenchTPS {
+                say(String(format: "  cluster %d sessions: %.0f capture cycles/s over PostgreSQL (1 node) = %.2f× pgbench simple-update's %.0f tps", count, rate, rate / tps, tps))
+            }
+            if let sqlite = capture[count]?["rate"] {
+                say(String(format: "  cluster %d sessions: %.2f× the capture cycle on SQLite", count, rate / sqlite))
             }
         }
         if let fan, let redis, let ours = fan["p99"], let theirs = redis["p99"] {

@@ -13,9 +13,27 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
     /// Seconds from spawning to the server's "listening" line.
     let startSeconds: Double
 
-    init(data: String, lease: Int = 900) throws {
+    /// Where the child keeps the desk: a SQLite data file, or a PostgreSQL database.
+    enum Store {
+        case file(String)
+        case postgres(conninfo: String)
+
+        /// The child's first arguments: `PATH`, or `--postgres CONNINFO`.
+        var arguments: [String] {
+            switch self {
+            case .file(let path): [path]
+            case .postgres(let conninfo): ["--postgres", conninfo]
+            }
+        }
+    }
+
+    convenience init(data: String, lease: Int = 900) throws {
+        try self.init(store: .file(data), lease: lease)
+    }
+
+    init(store: Store, lease: Int = 900) throws {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["__serve", data, String(lease)] + (BenchTLS.files.map { [$0.certificate, $0.key] } ?? [])
+        process.arguments = ["__serve"] + store.arguments + [String(lease)] + (BenchTLS.files.map { [$0.certificate, $0.key] } ?? [])
         let output = Pipe()
         process.standardOutput = output
         let started = monotonicNanoseconds()
@@ -50,20 +68,32 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
         }
     }
 
-    /// The child side: serve `data` on a free loopback port and print `ready <port>`.
+    /// The child side: serve `PATH` (or `--postgres CONNINFO`) on a free loopback port and
+    /// print `ready <port>`.
     static func serve(arguments: [String]) -> Never {
         signal(SIGPIPE, SIG_IGN)
+        var arguments = arguments
         do {
+            let store: DeskStore
+            if arguments.first == "--postgres", arguments.count > 1 {
+                // Waits for the desk lock rather than refusing: the session that seeded the
+                // database may not have ended on the PostgreSQL side yet.
+                store = try PostgresStore(conninfo: arguments[1], node: PostgresStore.Node(waitsForDesk: true))
+                arguments.removeFirst(2)
+            } else {
+                guard let path = arguments.first else { throw BenchError("__serve PATH | --postgres CONNINFO [LEASE [CERT KEY]]") }
+                store = try SQLiteStore(path: path)
+                arguments.removeFirst()
+            }
             var configuration = DeskServer.Configuration()
             configuration.port = 0
             configuration.log = Log(level: .error)
             configuration.maximumSessions = 50_000
-            configuration.desk.leaseDuration = .seconds(Int64(arguments.count > 1 ? Int(arguments[1]) ?? 900 : 900))
-            if arguments.count > 3 {
+            configuration.desk.leaseDuration = .seconds(Int64(arguments.first.flatMap { Int($0) } ?? 900))
+            if arguments.count > 2 {
                 configuration.port = nil
-                configuration.tls = TLSSettings(port: 0, certificateFile: arguments[2], keyFile: arguments[3])
+                configuration.tls = TLSSettings(port: 0, certificateFile: arguments[1], keyFile: arguments[2])
             }
-            let store = try SQLiteStore(path: arguments[0])
             let server = try DeskServer(configuration: configuration, store: store)
             let port = try server.start()
             // Ready to stop before saying ready, so a SIGTERM right after it is not lost.
@@ -81,7 +111,8 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
     }
 }
 
-/// Writes a fresh data file: users and `orders` captured orders, straight through the store.
+/// Writes a fresh data file (or fills an empty store): users and `orders` captured orders,
+/// straight through the store.
 enum BenchData {
     /// Bench users log in with cheap hashes (1,000 PBKDF2 iterations instead of 600,000), so that
     /// 10,000 logins measure the desk, not the hash; the password is the user name.
@@ -92,7 +123,13 @@ enum BenchData {
     static func prepare(path: String, processors: Int, watchers: Int, orders: Int, history: Bool = false, admins: Int = 0,
                         notes: [Int: Int] = [:], progress: ((Int) -> Void)? = nil) throws {
         for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
-        let store = try SQLiteStore(path: path)
+        try prepare(into: try SQLiteStore(path: path), processors: processors, watchers: watchers, orders: orders, history: history,
+                    admins: admins, notes: notes, progress: progress)
+    }
+
+    /// The same into an empty `store` of any kind (a fresh PostgreSQL database, say).
+    static func prepare(into store: DeskStore, processors: Int, watchers: Int, orders: Int, history: Bool = false, admins: Int = 0,
+                        notes: [Int: Int] = [:], progress: ((Int) -> Void)? = nil) throws {
         let now = SystemClock.now()
         var desk = Desk(settings: DeskSettings(), snapshot: DeskSnapshot(), now: now)
         var changes: [StoreChange] = []

@@ -15,6 +15,13 @@ extension Scenarios {
         try BenchData.prepare(path: path, processors: 1, watchers: 0, orders: 0, admins: sessions)
         let server = try BenchServer(data: path)
         defer { server.stop() }
+        return try measureCaptureCycle(on: server, sessions: sessions, label: "capture cycle (CAPTURE -> NEXT -> MOVE released)")
+    }
+
+    /// The capture cycle's measured loop on `server`, whose desk has admins a1...aN and no open
+    /// orders; prints one line that starts with `label`. rate: cycles/s; cpu: the server
+    /// process's CPU µs per cycle; p99: the cycle's, in µs; cycles: how many.
+    func measureCaptureCycle(on server: BenchServer, sessions: Int, label: String) throws -> [String: Double] {
         let clients = try (1...sessions).map { index -> BenchClient in
             let client = try BenchClient(port: server.port)
             _ = try client.readLine()
@@ -61,8 +68,8 @@ extension Scenarios {
         if !result.errors.isEmpty { say("  errors: \(result.errors.prefix(3))") }
         let rate = Double(result.cycles) / elapsed
         let cpuPerCycle = result.cycles > 0 ? cpu / Double(result.cycles) * 1e6 : 0
-        say("capture cycle (CAPTURE -> NEXT -> MOVE released), \(sessions) sessions: \(result.cycles) cycles in \(String(format: "%.1f", elapsed)) s = \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle; cycle \(result.cycle.summary)")
-        return ["rate": rate, "cpu": cpuPerCycle, "p99": result.cycle.percentile(0.99)]
+        say("\(label), \(sessions) sessions: \(result.cycles) cycles in \(String(format: "%.1f", elapsed)) s = \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle; cycle \(result.cycle.summary)")
+        return ["rate": rate, "cpu": cpuPerCycle, "p99": result.cycle.percentile(0.99), "cycles": Double(result.cycles)]
     }
 
     // MARK: NOTE on a short thread and on a long one

@@ -79,12 +79,19 @@ struct Scenarios {
     // MARK: 2. Fan-out
 
     /// W sessions watch one order; one NOTE; latency from its reply to receipt at every watcher.
-    func fanOut() throws -> [String: Double] {
+    /// `makeStore`, given W, prepares the desk elsewhere (PostgreSQL) than this run's SQLite file.
+    func fanOut(label: String = "fan-out", store makeStore: ((_ watchers: Int) throws -> BenchServer.Store)? = nil) throws -> [String: Double] {
         let watchers = options.quick ? 100 : 1000
         let rounds = options.quick ? 3 : 20
-        let path = directory + "/fanout.sqlite"
-        try BenchData.prepare(path: path, processors: 1, watchers: watchers, orders: 10)
-        let server = try BenchServer(data: path)
+        let store: BenchServer.Store
+        if let makeStore {
+            store = try makeStore(watchers)
+        } else {
+            let path = directory + "/fanout.sqlite"
+            try BenchData.prepare(path: path, processors: 1, watchers: watchers, orders: 10)
+            store = .file(path)
+        }
+        let server = try BenchServer(store: store)
         defer { server.stop() }
         let order = "SO-1000000"
         var sockets: [BenchClient] = []
@@ -109,7 +116,7 @@ struct Scenarios {
             all.merge(received)
             lasts.add(received.percentile(1.0))
         }
-        say("fan-out to \(watchers) watchers, \(rounds) rounds: \(all.summary); time to the last watcher p50 \(format(lasts.percentile(0.5))) max \(format(lasts.percentile(1.0)))")
+        say("\(label) to \(watchers) watchers, \(rounds) rounds: \(all.summary); time to the last watcher p50 \(format(lasts.percentile(0.5))) max \(format(lasts.percentile(1.0)))")
         return ["p50": all.percentile(0.5), "p99": all.percentile(0.99), "last": lasts.percentile(0.5)]
     }
 
