@@ -47,7 +47,14 @@ public final class ServerProcess: @unchecked Sendable {  // immutable after init
             collected.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
         }
         try process.run()
-        if waitsForPort { try waitForPort(timeout: timeout) }
+        guard waitsForPort else { return }
+        do {
+            try waitForPort(timeout: timeout)
+        } catch {
+            // A server that did not start in time must not outlive the test.
+            kill()
+            throw error
+        }
     }
 
     /// Reads standard output until the `orderdesk listening ...` line (a standby prints another
