@@ -134,6 +134,35 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test("a pipelined transaction is all or nothing: a failing statement mid-batch leaves nothing, and batches past a chunk commit whole")
+    func pipelinedTransactions() throws {
+        let cluster = try PostgresCluster()
+        let connection = try PostgresConnection(conninfo: cluster.conninfo())
+        try connection.execute("CREATE TABLE t(n bigint PRIMARY KEY, label text)")
+        func insert(_ n: Int64) -> (sql: String, parameters: [StoreValue]) { ("INSERT INTO t(n, label) VALUES($1, $2)", [.integer(n), .text("row \(n)")]) }
+        func count() throws -> Int64 { try connection.execute("SELECT count(*) FROM t").single().integer(0) }
+        #expect {
+            try connection.pipelinedTransaction([insert(1), insert(2), ("INSERT INTO nowhere VALUES(1)", []), insert(3)])
+        } throws: { error in
+            guard case .statementFailed(let state, _)? = error as? PostgresError else { return false }
+            return state == "42P01"
+        }
+        #expect(try count() == 0, "rolled back whole")
+        #expect {
+            try connection.pipelinedTransaction([insert(1), insert(1)])
+        } throws: { ($0 as? PostgresError).map { if case .statementFailed("23505", _) = $0 { true } else { false } } ?? false }
+        #expect(try count() == 0)
+        // Past two chunks, one failure in the last: still nothing.
+        let many = (1...Int64(2 * PostgresConnection.pipelineChunk + 10)).map(insert)
+        #expect(throws: PostgresError.self) { try connection.pipelinedTransaction(many + [insert(1)]) }
+        #expect(try count() == 0)
+        try connection.pipelinedTransaction(many)
+        #expect(try count() == Int64(many.count))
+        #expect(try connection.execute("SELECT label FROM t WHERE n = 7").single().text(0) == "row 7")
+        try connection.pipelinedTransaction([])
+        #expect(connection.isHealthy, "the connection is usable after every one")
+    }
+
     @Test("an empty database is migrated to the newest schema, and opening it again changes nothing")
     func migration() throws {
         let cluster = try PostgresCluster()

@@ -168,53 +168,56 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
 
     public func commit(_ changes: [StoreChange]) throws {
         let connection = try session()
-        try connection.transaction {
-            var counters: DeskCounters?
-            for change in changes {
-                switch change {
-                case .order(let order):
-                    try connection.execute(Self.upsertOrder, StoreRows.order(order))
-                    for hold in order.holds { try connection.execute(Self.upsertHold, StoreRows.hold(hold, of: order.number)) }
-                case .orderState(let number, let state): try connection.execute(Self.updateOrderState, StoreRows.state(state, of: number))
-                case .hold(let number, let hold): try connection.execute(Self.upsertHold, StoreRows.hold(hold, of: number))
-                case .note(let number, let note):
-                    try connection.execute("INSERT INTO notes(order_number, at, author, text) VALUES($1,$2,$3,$4)", StoreRows.note(note, of: number))
-                case .history(let number, let entry):
-                    try connection.execute("INSERT INTO history(order_number, at, actor, action, detail) VALUES($1,$2,$3,$4,$5)",
-                                           StoreRows.history(entry, of: number))
-                case .user(let user):
-                    try connection.execute("""
-                        INSERT INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES($1,$2,$3,$4,$5,$6,$7)
-                        ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, hash=excluded.hash,
-                            iterations=excluded.iterations, disabled=excluded.disabled, last_login=excluded.last_login
-                        """, StoreRows.user(user))
-                case .counters(let latest): counters = latest
-                case .mailbox(let user, let entry):
-                    try connection.execute("""
-                        INSERT INTO mailbox(user_name, id, at, kind, line, personal, read, delivered) VALUES($1,$2,$3,$4,$5,$6,$7,$8)
-                        ON CONFLICT(user_name, id) DO UPDATE SET at=excluded.at, kind=excluded.kind, line=excluded.line,
-                            personal=excluded.personal, read=excluded.read, delivered=excluded.delivered
-                        """, StoreRows.mailbox(entry, of: user))
-                case .membership(let user, let kind, let name, let isMember):
-                    try connection.execute(isMember
-                        ? "INSERT INTO memberships(user_name, kind, name) VALUES($1,$2,$3) ON CONFLICT DO NOTHING"
-                        : "DELETE FROM memberships WHERE user_name=$1 AND kind=$2 AND name=$3", [.text(user), .text(kind), .text(name)])
-                case .thresholds(let queue, let value):
-                    try connection.execute("""
-                        INSERT INTO thresholds(queue, warning, stuck, admins) VALUES($1,$2,$3,$4)
-                        ON CONFLICT(queue) DO UPDATE SET warning=excluded.warning, stuck=excluded.stuck, admins=excluded.admins
-                        """, StoreRows.thresholds(value, of: queue))
-                case .audit(let entry):
-                    try connection.execute("INSERT INTO audit(at, actor, action, detail) VALUES($1,$2,$3,$4)", StoreRows.audit(entry))
-                }
-            }
-            if let counters {
-                for row in StoreRows.counters(counters) {
-                    try connection.execute("INSERT INTO meta(key, value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                                           [.text(row.key), row.value])
-                }
+        // One round trip for the whole batch (libpq's pipeline mode), not one per row.
+        var statements: [(sql: String, parameters: [StoreValue])] = []
+        statements.reserveCapacity(changes.count + 3)
+        func add(_ sql: String, _ parameters: [StoreValue]) { statements.append((sql, parameters)) }
+        var counters: DeskCounters?
+        for change in changes {
+            switch change {
+            case .order(let order):
+                add(Self.upsertOrder, StoreRows.order(order))
+                for hold in order.holds { add(Self.upsertHold, StoreRows.hold(hold, of: order.number)) }
+            case .orderState(let number, let state): add(Self.updateOrderState, StoreRows.state(state, of: number))
+            case .hold(let number, let hold): add(Self.upsertHold, StoreRows.hold(hold, of: number))
+            case .note(let number, let note):
+                add("INSERT INTO notes(order_number, at, author, text) VALUES($1,$2,$3,$4)", StoreRows.note(note, of: number))
+            case .history(let number, let entry):
+                add("INSERT INTO history(order_number, at, actor, action, detail) VALUES($1,$2,$3,$4,$5)",
+                    StoreRows.history(entry, of: number))
+            case .user(let user):
+                add("""
+                    INSERT INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES($1,$2,$3,$4,$5,$6,$7)
+                    ON CONFLICT(name) DO UPDATE SET role=excluded.role, salt=excluded.salt, hash=excluded.hash,
+                        iterations=excluded.iterations, disabled=excluded.disabled, last_login=excluded.last_login
+                    """, StoreRows.user(user))
+            case .counters(let latest): counters = latest
+            case .mailbox(let user, let entry):
+                add("""
+                    INSERT INTO mailbox(user_name, id, at, kind, line, personal, read, delivered) VALUES($1,$2,$3,$4,$5,$6,$7,$8)
+                    ON CONFLICT(user_name, id) DO UPDATE SET at=excluded.at, kind=excluded.kind, line=excluded.line,
+                        personal=excluded.personal, read=excluded.read, delivered=excluded.delivered
+                    """, StoreRows.mailbox(entry, of: user))
+            case .membership(let user, let kind, let name, let isMember):
+                add(isMember
+                    ? "INSERT INTO memberships(user_name, kind, name) VALUES($1,$2,$3) ON CONFLICT DO NOTHING"
+                    : "DELETE FROM memberships WHERE user_name=$1 AND kind=$2 AND name=$3", [.text(user), .text(kind), .text(name)])
+            case .thresholds(let queue, let value):
+                add("""
+                    INSERT INTO thresholds(queue, warning, stuck, admins) VALUES($1,$2,$3,$4)
+                    ON CONFLICT(queue) DO UPDATE SET warning=excluded.warning, stuck=excluded.stuck, admins=excluded.admins
+                    """, StoreRows.thresholds(value, of: queue))
+            case .audit(let entry):
+                add("INSERT INTO audit(at, actor, action, detail) VALUES($1,$2,$3,$4)", StoreRows.audit(entry))
             }
         }
+        if let counters {
+            for row in StoreRows.counters(counters) {
+                add("INSERT INTO meta(key, value) VALUES($1,$2) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    [.text(row.key), row.value])
+            }
+        }
+        try connection.pipelinedTransaction(statements)
     }
 
     /// The order and hold statements both stores share (StoreRows), in PostgreSQL's `$n` placeholders.
