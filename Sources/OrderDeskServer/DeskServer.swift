@@ -106,7 +106,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private var stopWaiters: [@Sendable () -> Void] = []
     /// Set from a failed commit until the desk is reloaded from the store: meanwhile every command
     /// but PING, HELP and QUIT gets `ERR storage`, and nothing is committed or pushed.
-    private(set) var storeOutage: Instant?
+    var storeOutage: Instant?
     private var lastIdleCheck = Instant(milliseconds: 0)
     /// The clear-text port bound by `start` (0 when it is off).
     public private(set) var port: UInt16 = 0
@@ -196,52 +196,6 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         let context = try TLSContext.server(certificate: tls.certificateFile, key: tls.keyFile, clientCA: tls.clientCAFile)
         queue.sync { tlsContext = context }
         log(.info, "tls certificate reloaded", [("cert", tls.certificateFile)])
-    }
-
-    /// Runs the store's housekeeping a slice at a time on the store queue, so commits queued
-    /// meanwhile go between the slices; then again every `maintenanceInterval`, so a desk that
-    /// runs for months keeps to its retention settings.
-    private func maintainStore(now: Instant) {
-        let store = self.store
-        let interval = Int(configuration.maintenanceInterval.value)
-        storeQueue.async { [weak self, log] in
-            do {
-                if try store.maintain(now: now) {
-                    self?.maintainStore(now: now)
-                    return
-                }
-            } catch {
-                log(.warning, "store maintenance failed", [("error", "\(error)")])
-            }
-            self?.queue.asyncAfter(deadline: .now() + .milliseconds(interval)) { [weak self] in
-                guard let self, !self.isStopping else { return }
-                self.maintainStore(now: self.clock())
-            }
-        }
-    }
-
-    /// Calls the store's `keepAlive` every `keepAliveInterval` on the store queue, between
-    /// commits; a failure is handled as a failed commit's (reload, or ERR storage until the
-    /// store is back, or a stop when another node has the desk now).
-    private func keepStoreAlive(after delay: Milliseconds? = nil) {
-        guard let interval = store.keepAliveInterval else { return }
-        let store = self.store
-        queue.asyncAfter(deadline: .now() + .milliseconds(Int((delay ?? interval).value))) { [weak self] in
-            guard let self, !self.isStopping else { return }
-            // During an outage the reload's own attempts are the store's heartbeat.
-            guard self.storeOutage == nil else { return self.keepStoreAlive() }
-            self.storeQueue.async { [weak self] in
-                let result = Result { try store.keepAlive() }
-                self?.queue.async { [weak self] in
-                    guard let self else { return }
-                    if case .failure(let error) = result, self.storeOutage == nil {
-                        self.log(.error, "the store's keep-alive failed", [("error", "\(error)")])
-                        self.recover(from: error)
-                    }
-                    self.keepStoreAlive()
-                }
-            }
-        }
     }
 
     /// Stops accepting, tells every session, waits for pending commits, closes everything.
@@ -581,126 +535,5 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Recounts `unsentBytes` (it only ever overestimates between counts: sends drain it).
     private func recountUnsentBytes() {
         unsentBytes = connections.values.reduce(0) { $0 + $1.unsentByteCount + $1.heldByteCount }
-    }
-
-    // MARK: Recovery
-
-    /// A commit failed: every reply that depended on it was turned into an error, so the
-    /// in-memory desk is rebuilt from what the store holds.
-    /// The in-memory desk holds changes that never became durable. The first reload runs at once,
-    /// with the desk queue waiting for it, so a session's next command already meets the reloaded
-    /// desk; when the store cannot be reached, commands are refused (`storeOutage`) while later
-    /// attempts run on the store queue without blocking the desk queue.
-    private func recover(from error: Error) {
-        log(.error, "commit failed; reloading the desk from the store", [("error", "\(error)")])
-        stats.commitFailures += 1
-        guard storeOutage == nil else { return }  // a reload is already under way
-        storeOutage = clock()
-        let store = self.store
-        reloaded(storeQueue.sync { Result { try store.load() } }, attempt: 1)
-    }
-
-    /// Loads the desk again; a store that cannot be reached now is tried again every
-    /// `reloadInterval` for as long as it takes, anything else stops the server.
-    private func reload(attempt: Int) {
-        let store = self.store
-        storeQueue.async { [weak self] in
-            let snapshot = Result { try store.load() }
-            self?.queue.async { [weak self] in self?.reloaded(snapshot, attempt: attempt) }
-        }
-    }
-
-    private func reloaded(_ snapshot: Result<DeskSnapshot, Error>, attempt: Int) {
-        dispatchPrecondition(condition: .onQueue(queue))
-        guard !isStopping, let since = storeOutage else { return }
-        switch snapshot {
-        case .success(let snapshot):
-            let now = clock()
-            desk = Desk(settings: configuration.desk, snapshot: snapshot, now: now)
-            storeOutage = nil
-            if attempt > 1 { log(.info, "store back; the desk is reloaded", [("after-ms", String((now - since).value)), ("attempts", String(attempt))]) }
-            for user in sessionsByUser.keys.sorted() {
-                for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now).outcome, replyTo: nil) }
-            }
-        case .failure(let loadError) where store.isTransient(loadError):
-            // Said once, then every minute of the outage, not once per attempt.
-            if attempt == 1 || attempt % max(1, Int(60_000 / max(1, configuration.reloadInterval.value))) == 0 {
-                log(.error, "the store cannot be reached; commands get ERR storage until it is back",
-                    [("error", "\(loadError)"), ("attempts", String(attempt))])
-            }
-            queue.asyncAfter(deadline: .now() + .milliseconds(Int(configuration.reloadInterval.value))) { [weak self] in
-                self?.reload(attempt: attempt + 1)
-            }
-        case .failure(let loadError):
-            log(.error, "reload failed; stopping", [("error", "\(loadError)")])
-            let onFatal = configuration.onFatalError
-            // A PostgreSQL node whose desk another server took meanwhile says so: its clients go there.
-            let reason = store.hasLostDesk(loadError) ? "storage-failed another server has the desk now; this one stopped"
-                                                      : "storage-failed the data file cannot be read; the desk stopped"
-            shutdown(reason: reason) { onFatal("storage failed: \(loadError)") }
-        }
-    }
-}
-
-/// Operational counters the desk owns (never globals).
-struct ServerStats {
-    var sessionsRefused = 0
-    var commands = 0
-    var pushesSent = 0
-    var slowSessionsDropped = 0
-    var commits = 0
-    var commitFailures = 0
-    /// Commit durations in microseconds.
-    var commitLatencies = LatencySample()
-    /// Every commit since start, in microseconds, for the Prometheus endpoint's histogram.
-    var commitHistogram = Histogram(bounds: [250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000])
-    /// Commands per second over the last minute.
-    var commandRate = RateCounter()
-}
-
-/// Counts events in one-second buckets over the last minute.
-struct RateCounter {
-    private var buckets = [Int](repeating: 0, count: 60)
-    private var bucketSecond = [Int64](repeating: -1, count: 60)
-
-    mutating func record(atSecond second: Int64) {
-        let slot = Int(second % 60)
-        if bucketSecond[slot] != second {
-            bucketSecond[slot] = second
-            buckets[slot] = 0
-        }
-        buckets[slot] += 1
-    }
-
-    /// Average per second over the `span` whole seconds before `second`.
-    func rate(atSecond second: Int64, span: Int64 = 10) -> Double {
-        var total = 0
-        for past in (second - span)..<second {
-            let slot = Int(((past % 60) + 60) % 60)
-            if bucketSecond[slot] == past { total += buckets[slot] }
-        }
-        return Double(total) / Double(span)
-    }
-}
-
-/// The most recent latencies, for percentiles.
-struct LatencySample {
-    private var values: [Int64] = []
-    private var next = 0
-    private let capacity = 4096
-
-    mutating func record(_ value: Int64) {
-        if values.count < capacity {
-            values.append(value)
-        } else {
-            values[next] = value
-            next = (next + 1) % capacity
-        }
-    }
-
-    func percentile(_ fraction: Double) -> Int64? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
     }
 }

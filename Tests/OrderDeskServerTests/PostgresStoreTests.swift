@@ -263,7 +263,8 @@ struct PostgresStoreTests {
         try store.commit([.counters(DeskCounters(nextToken: 3, nextEventID: 3, nextSequence: 3))])
         #expect(try store.load().counters.nextToken == 3)
         try admin.execute(cut)
-        let usurper = try PostgresStore(conninfo: cluster.conninfo())
+        // pg_terminate_backend returns before the backend has gone and freed the lock: wait for it, as a standby does.
+        let usurper = try PostgresStore(conninfo: cluster.conninfo(), node: PostgresStore.Node(waitsForDesk: true))
         #expect(throws: PostgresError.self) { try store.load() }
         #expect {
             try store.commit([.counters(DeskCounters(nextToken: 4, nextEventID: 4, nextSequence: 4))])

@@ -1,0 +1,110 @@
+import Dispatch
+import OrderDeskCore
+
+/// The server and its store beyond commits: housekeeping, the keep-alive, and recovery after a
+/// failed commit (a reload, or `ERR storage` while the store cannot be reached).
+extension DeskServer {
+    /// Runs the store's housekeeping a slice at a time on the store queue, so commits queued
+    /// meanwhile go between the slices; then again every `maintenanceInterval`, so a desk that
+    /// runs for months keeps to its retention settings.
+    func maintainStore(now: Instant) {
+        let store = self.store
+        let interval = Int(configuration.maintenanceInterval.value)
+        storeQueue.async { [weak self, log] in
+            do {
+                if try store.maintain(now: now) {
+                    self?.maintainStore(now: now)
+                    return
+                }
+            } catch {
+                log(.warning, "store maintenance failed", [("error", "\(error)")])
+            }
+            self?.queue.asyncAfter(deadline: .now() + .milliseconds(interval)) { [weak self] in
+                guard let self, !self.isStopping else { return }
+                self.maintainStore(now: self.clockNow())
+            }
+        }
+    }
+
+    /// Calls the store's `keepAlive` every `keepAliveInterval` on the store queue, between
+    /// commits; a failure is handled as a failed commit's (reload, or ERR storage until the
+    /// store is back, or a stop when another node has the desk now).
+    func keepStoreAlive(after delay: Milliseconds? = nil) {
+        guard let interval = store.keepAliveInterval else { return }
+        let store = self.store
+        queue.asyncAfter(deadline: .now() + .milliseconds(Int((delay ?? interval).value))) { [weak self] in
+            guard let self, !self.isStopping else { return }
+            // During an outage the reload's own attempts are the store's heartbeat.
+            guard self.storeOutage == nil else { return self.keepStoreAlive() }
+            self.storeQueue.async { [weak self] in
+                let result = Result { try store.keepAlive() }
+                self?.queue.async { [weak self] in
+                    guard let self else { return }
+                    if case .failure(let error) = result, self.storeOutage == nil {
+                        self.log(.error, "the store's keep-alive failed", [("error", "\(error)")])
+                        self.recover(from: error)
+                    }
+                    self.keepStoreAlive()
+                }
+            }
+        }
+    }
+
+    // MARK: Recovery
+
+    /// A commit failed: every reply that depended on it was turned into an error, so the
+    /// in-memory desk is rebuilt from what the store holds.
+    /// The in-memory desk holds changes that never became durable. The first reload runs at once,
+    /// with the desk queue waiting for it, so a session's next command already meets the reloaded
+    /// desk; when the store cannot be reached, commands are refused (`storeOutage`) while later
+    /// attempts run on the store queue without blocking the desk queue.
+    func recover(from error: Error) {
+        log(.error, "commit failed; reloading the desk from the store", [("error", "\(error)")])
+        stats.commitFailures += 1
+        guard storeOutage == nil else { return }  // a reload is already under way
+        storeOutage = clockNow()
+        let store = self.store
+        reloaded(storeQueue.sync { Result { try store.load() } }, attempt: 1)
+    }
+
+    /// Loads the desk again; a store that cannot be reached now is tried again every
+    /// `reloadInterval` for as long as it takes, anything else stops the server.
+    func reload(attempt: Int) {
+        let store = self.store
+        storeQueue.async { [weak self] in
+            let snapshot = Result { try store.load() }
+            self?.queue.async { [weak self] in self?.reloaded(snapshot, attempt: attempt) }
+        }
+    }
+
+    func reloaded(_ snapshot: Result<DeskSnapshot, Error>, attempt: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard !isStopping, let since = storeOutage else { return }
+        switch snapshot {
+        case .success(let snapshot):
+            let now = clockNow()
+            desk = Desk(settings: configuration.desk, snapshot: snapshot, now: now)
+            storeOutage = nil
+            if attempt > 1 { log(.info, "store back; the desk is reloaded", [("after-ms", String((now - since).value)), ("attempts", String(attempt))]) }
+            for user in sessionsByUser.keys.sorted() {
+                for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now).outcome, replyTo: nil) }
+            }
+        case .failure(let loadError) where store.isTransient(loadError):
+            // Said once, then every minute of the outage, not once per attempt.
+            if attempt == 1 || attempt % max(1, Int(60_000 / max(1, configuration.reloadInterval.value))) == 0 {
+                log(.error, "the store cannot be reached; commands get ERR storage until it is back",
+                    [("error", "\(loadError)"), ("attempts", String(attempt))])
+            }
+            queue.asyncAfter(deadline: .now() + .milliseconds(Int(configuration.reloadInterval.value))) { [weak self] in
+                self?.reload(attempt: attempt + 1)
+            }
+        case .failure(let loadError):
+            log(.error, "reload failed; stopping", [("error", "\(loadError)")])
+            let onFatal = configuration.onFatalError
+            // A PostgreSQL node whose desk another server took meanwhile says so: its clients go there.
+            let reason = store.hasLostDesk(loadError) ? "storage-failed another server has the desk now; this one stopped"
+                                                      : "storage-failed the data file cannot be read; the desk stopped"
+            shutdown(reason: reason) { onFatal("storage failed: \(loadError)") }
+        }
+    }
+}
