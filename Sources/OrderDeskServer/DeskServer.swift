@@ -107,6 +107,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// Set from a failed commit until the desk is reloaded from the store: meanwhile every command
     /// but PING, HELP and QUIT gets `ERR storage`, and nothing is committed or pushed.
     var storeOutage: Instant?
+    /// True from a failed commit until the first reload attempt is back: sessions' lines wait.
+    var isReloading = false
     private var lastIdleCheck = Instant(milliseconds: 0)
     /// The clear-text port bound by `start` (0 when it is off).
     public private(set) var port: UInt16 = 0

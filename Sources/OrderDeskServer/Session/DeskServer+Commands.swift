@@ -13,7 +13,7 @@ extension DeskServer {
     /// its input and every line before the end is answered, the connection closes.
     func serve(_ connection: Connection) {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard !connection.isClosed, !connection.isBusy, !connection.isYielding else { return }
+        guard !connection.isClosed, !connection.isBusy, !connection.isYielding, !isReloading else { return }
         // Replies that need no commit (look-ups, PING) leave in one send at the end of the turn.
         batchingWrites { serveTurn(connection) }
     }
@@ -22,7 +22,7 @@ extension DeskServer {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(configuration.turnBudget.value) * 1_000_000
         while let frame = connection.takeInput() {
             received(frame, on: connection)
-            if connection.isClosed || connection.isBusy { return }
+            if connection.isClosed || connection.isBusy || isReloading { return }
             if connection.hasWaitingInput, DispatchTime.now().uptimeNanoseconds >= deadline {
                 connection.isYielding = true
                 queue.async { [weak self, weak connection] in

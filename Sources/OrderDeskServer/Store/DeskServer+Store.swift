@@ -41,8 +41,8 @@ extension DeskServer {
                 self?.queue.async { [weak self] in
                     guard let self else { return }
                     if case .failure(let error) = result, self.storeOutage == nil {
-                        self.log(.error, "the store's keep-alive failed", [("error", "\(error)")])
-                        self.recover(from: error)
+                        self.log(.error, "the store's keep-alive failed; reloading the desk from the store", [("error", "\(error)")])
+                        self.reloadDesk()
                     }
                     self.keepStoreAlive()
                 }
@@ -52,19 +52,23 @@ extension DeskServer {
 
     // MARK: Recovery
 
-    /// A commit failed: every reply that depended on it was turned into an error, so the
-    /// in-memory desk is rebuilt from what the store holds.
-    /// The in-memory desk holds changes that never became durable. The first reload runs at once,
-    /// with the desk queue waiting for it, so a session's next command already meets the reloaded
-    /// desk; when the store cannot be reached, commands are refused (`storeOutage`) while later
-    /// attempts run on the store queue without blocking the desk queue.
+    /// A commit failed: every reply that depended on it was turned into an error, and the
+    /// in-memory desk holds changes that never became durable, so it is rebuilt from the store.
     func recover(from error: Error) {
         log(.error, "commit failed; reloading the desk from the store", [("error", "\(error)")])
         stats.commitFailures += 1
+        reloadDesk()
+    }
+
+    /// Rebuilds the desk from the store, on the store queue: the desk queue never waits for it
+    /// (a database that does not answer can take long to refuse). Until the first attempt is
+    /// back, sessions' lines wait (`isReloading`), so a session's next command meets the
+    /// reloaded desk; if the store cannot be reached, they get `ERR storage` while it is retried.
+    func reloadDesk() {
         guard storeOutage == nil else { return }  // a reload is already under way
         storeOutage = clockNow()
-        let store = self.store
-        reloaded(storeQueue.sync { Result { try store.load() } }, attempt: 1)
+        isReloading = true
+        reload(attempt: 1)
     }
 
     /// Loads the desk again; a store that cannot be reached now is tried again every
@@ -80,6 +84,13 @@ extension DeskServer {
     func reloaded(_ snapshot: Result<DeskSnapshot, Error>, attempt: Int) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isStopping, let since = storeOutage else { return }
+        defer {
+            // The lines that waited for the first attempt: served by the reloaded desk, or refused.
+            if isReloading {
+                isReloading = false
+                for connection in connections.values { serve(connection) }
+            }
+        }
         switch snapshot {
         case .success(let snapshot):
             let now = clockNow()

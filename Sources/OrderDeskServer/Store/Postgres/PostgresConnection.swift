@@ -114,11 +114,12 @@ final class PostgresConnection {
                 guard sent == 1 else { throw abandonPipeline(failure()) }
             }
             guard PQpipelineSync(handle) == 1 else { throw abandonPipeline(failure()) }
-            for statement in chunk {
+            for position in chunk.indices {
                 guard let result = PQgetResult(handle) else { throw abandonPipeline(failure()) }
                 let status = PQresultStatus(result)
                 if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
-                    if statement.sql == "COMMIT" { committed = Self.text(PQcmdStatus(result)) == "COMMIT" }
+                    // The last statement is the COMMIT; a transaction that failed answers it with ROLLBACK.
+                    if position == all.count - 1 { committed = Self.text(PQcmdStatus(result)) == "COMMIT" }
                 } else if firstError == nil, status != PGRES_PIPELINE_ABORTED {
                     firstError = PostgresError.statementFailed(sqlState: Self.text(PQresultErrorField(result, Self.sqlStateField)),
                                                                message: Self.text(PQresultErrorMessage(result)))

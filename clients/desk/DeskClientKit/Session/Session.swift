@@ -28,6 +28,9 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
         /// Further servers of the same desk, tried in turn after `host:port`.
         public var alternates: [Endpoint]
 
+        /// Every server to try, `host:port` first.
+        var servers: [Endpoint] { [Endpoint(host: host, port: port)] + alternates }
+
         public init(host: String, port: UInt16, user: String?, password: String?, isTLS: Bool = false, caFile: String? = nil,
                     alternates: [Endpoint] = []) {
             self.alternates = alternates
@@ -135,7 +138,7 @@ public final class Session: @unchecked Sendable {  // all state confined to `que
     /// first login resumes from it too, so a restarted desk catches up.
     public init(account: Account, reconnects: Bool, queue: DispatchQueue, lastEventID: UInt64? = nil) {
         self.account = account
-        servers = [Endpoint(host: account.host, port: account.port)] + account.alternates
+        servers = account.servers
         self.reconnects = reconnects
         self.queue = queue
         self.lastEventID = lastEventID
