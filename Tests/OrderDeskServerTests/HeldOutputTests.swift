@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 import OrderDeskCore
@@ -63,6 +64,26 @@ struct StoreOutageTests {
         try late.ok("LOGIN ben ben")
     }
 
+    @Test("a slow reload never holds the desk queue: a newcomer is greeted meanwhile, and the waiting line is answered by the reloaded desk")
+    func slowReloadDoesNotBlock() throws {
+        let store = SlowReload()
+        let desk = try TestDesk(store: store)
+        defer { desk.stop() }
+        let shop = try desk.client("shop")
+        try desk.capture("SO-1", using: shop)
+        store.memory.failNextCommits(1)
+        store.loadDelay.withLock { $0 = 2.0 }
+        #expect(try shop.command("NOTE SO-1 lost with its commit").last?.hasPrefix("ERR storage ") == true)
+        try shop.send("ORDER SO-1")  // waits for the reload
+        let started = Date()
+        let newcomer = try LineClient(port: desk.port)  // accepted and greeted on the desk queue
+        #expect(newcomer.greeting.hasPrefix("HELLO "))
+        #expect(Date().timeIntervalSince(started) < 1.5, "greeted while the reload still ran")
+        let card = try shop.readReply()
+        #expect(card.last?.hasPrefix("OK order=SO-1") == true, "\(card)")
+        #expect(!card.contains { $0.contains("lost with its commit") })
+    }
+
     @Test("a store that holds something unreadable stops the desk, as before")
     func unreadableStops() throws {
         let store = UnreadableAfterFailure()
@@ -85,6 +106,20 @@ private final class UnreadableAfterFailure: DeskStore, @unchecked Sendable {
     let isBroken = Locked(false)
     func load() throws -> DeskSnapshot {
         if isBroken.current { throw StoreError.corrupt("test") }
+        return try memory.load()
+    }
+    func commit(_ changes: [StoreChange]) throws { try memory.commit(changes) }
+    func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) { try memory.thread(of: order) }
+    func audit(_ query: AuditQuery) throws -> AuditPage { try memory.audit(query) }
+}
+
+/// A MemoryStore whose loads take `loadDelay` seconds once it is set (then it is cleared).
+private final class SlowReload: DeskStore, @unchecked Sendable {
+    let memory = MemoryStore()
+    let loadDelay = Locked(0.0)
+    func load() throws -> DeskSnapshot {
+        let delay = loadDelay.withLock { value in defer { value = 0 }; return value }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         return try memory.load()
     }
     func commit(_ changes: [StoreChange]) throws { try memory.commit(changes) }
