@@ -75,4 +75,39 @@ struct StoreLoadingTests {
         database.close()
         #expect(try store.load().orders.map(\.number) == ["SO-3", "SO-2", "SO-1"])
     }
+
+    /// Values a damaged or hand-edited file may hold; each is refused as unreadable data (the
+    /// server then stops with the reason) or loaded as far as it is sane, never a trap.
+    static let damage: [(String, String)] = [
+        ("UPDATE orders SET lines = 'WID-1:99999999999999999999:100' WHERE number = 'SO-2'", "order lines"),
+        ("UPDATE orders SET lines = 'WID-1:1:99999999999999999999' WHERE number = 'SO-2'", "order lines"),
+        ("UPDATE orders SET claim_holder = 'p1', claim_token = -1, claim_since = 0, claim_expires = 0, claim_warned = 0 WHERE number = 'SO-3'",
+         "claim token of SO-3"),
+        ("UPDATE orders SET stage = 'lost' WHERE number = 'SO-3'", "priority or stage of SO-3"),
+    ]
+
+    @Test("a damaged file is refused with what is wrong, never a trap", arguments: damage)
+    func damagedFiles(statement: String, complaint: String) throws {
+        let path = temporaryDirectory() + "/desk.sqlite"
+        let store = try threeOrders(at: path)
+        let database = try SQLiteDatabase(path: path)
+        try database.execute(statement)
+        database.close()
+        #expect {
+            _ = try store.load()
+        } throws: { error in
+            guard case StoreError.corrupt(let detail) = error else { return false }
+            return detail.contains(complaint)
+        }
+    }
+
+    @Test("a huge rowid (a hand-edited file) reserves no memory from it: the orders load")
+    func hugeRowID() throws {
+        let path = temporaryDirectory() + "/desk.sqlite"
+        let store = try threeOrders(at: path)
+        let database = try SQLiteDatabase(path: path)
+        try database.execute("UPDATE orders SET rowid = 9000000000000000000 WHERE number = 'SO-3'")
+        database.close()
+        #expect(try store.load().orders.map(\.number) == ["SO-1", "SO-2", "SO-3"])
+    }
 }

@@ -45,7 +45,8 @@ struct OrderRowReader {
                        notes: SQLiteStatement, history: SQLiteStatement) throws -> [Order] {
         var reader = OrderRowReader()
         var orders: [Order] = []
-        orders.reserveCapacity(count)
+        // `count` comes from the file (its largest rowid): a guide, never trusted with memory.
+        orders.reserveCapacity(min(max(0, count), 1 << 22))
         var isInSequence = true
         var lastSequence = Int64.min
         while try rows.step() {
@@ -66,7 +67,7 @@ struct OrderRowReader {
         }
         var claim = ClaimState.unclaimed
         if !row.isNull(13) {
-            claim = .claimed(Lease(holder: shared(row, 13), token: UInt64(row.int(14)), since: Instant(milliseconds: row.int(15)),
+            claim = .claimed(Lease(holder: shared(row, 13), token: try StoreEncoding.unsigned(row.int(14), "claim token of \(number)"), since: Instant(milliseconds: row.int(15)),
                                    expires: Instant(milliseconds: row.int(16)), isWarned: row.int(17) != 0,
                                    graceEnds: row.optionalInt(18).map(Instant.init(milliseconds:))))
         }

@@ -146,7 +146,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     private func loadMailboxes(into snapshot: inout DeskSnapshot) throws {
         var dropped: [String: UInt64] = [:]
         let droppedRows = try database.prepare("SELECT user, through FROM mailbox_dropped")
-        while try droppedRows.step() { dropped[droppedRows.text(0)] = UInt64(droppedRows.int(1)) }
+        while try droppedRows.step() { dropped[droppedRows.text(0)] = UInt64(clamping: droppedRows.int(1)) }
         let rows = try database.prepare("""
             SELECT id, at, kind, line, personal, read, delivered FROM mailbox WHERE user=? ORDER BY id DESC LIMIT \(Mailbox.capacity)
             """)

@@ -42,7 +42,11 @@ enum StoreEncoding {
             var value: Int64 = 0
             var digits = 0
             while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                value = value * 10 + Int64(bytes[index] - UInt8(ascii: "0"))
+                // A damaged file's 20-digit quantity is refused, never a trap.
+                let (shifted, overflowed) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflowedAgain) = shifted.addingReportingOverflow(Int64(bytes[index] - UInt8(ascii: "0")))
+                guard !overflowed, !overflowedAgain else { throw corrupt() }
+                value = next
                 index += 1
                 digits += 1
             }
@@ -62,6 +66,13 @@ enum StoreEncoding {
                                    quantity: Int(quantity), unitPrice: Money(cents: cents)))
         }
         return lines
+    }
+
+    /// A stored id or token (never negative when the desk wrote it) as unsigned; a damaged
+    /// file's negative one is refused, never a trap.
+    static func unsigned(_ value: Int64, _ what: @autoclosure () -> String) throws -> UInt64 {
+        guard let unsigned = UInt64(exactly: value) else { throw StoreError.corrupt("\(what()) \(value)") }
+        return unsigned
     }
 
     /// Watchers as names joined by spaces, sorted so equal sets write equal text.

@@ -33,7 +33,7 @@ extension StoreRows {
         }
         var claim = ClaimState.unclaimed
         if let holder = try row.optionalText(13) {
-            claim = .claimed(Lease(holder: holder, token: UInt64(try row.integer(14)), since: Instant(milliseconds: try row.integer(15)),
+            claim = .claimed(Lease(holder: holder, token: try StoreEncoding.unsigned(try row.integer(14), "claim token of \(number)"), since: Instant(milliseconds: try row.integer(15)),
                                    expires: Instant(milliseconds: try row.integer(16)), isWarned: try row.boolean(17),
                                    graceEnds: try row.optionalInteger(18).map(Instant.init(milliseconds:))))
         }
@@ -81,7 +81,7 @@ extension StoreRows {
 
     /// A mailbox entry from `id, at, kind, line, personal, read, delivered`, starting at column `first`.
     static func mailboxEntry(from row: some StoreRow, startingAt first: Int = 0) throws -> MailboxEntry {
-        MailboxEntry(id: UInt64(try row.integer(first)), at: Instant(milliseconds: try row.integer(first + 1)), kind: try row.text(first + 2),
+        MailboxEntry(id: try StoreEncoding.unsigned(try row.integer(first), "mailbox id"), at: Instant(milliseconds: try row.integer(first + 1)), kind: try row.text(first + 2),
                      line: try row.text(first + 3), isPersonal: try row.boolean(first + 4), isRead: try row.boolean(first + 5),
                      isDelivered: try row.boolean(first + 6))
     }
@@ -92,7 +92,7 @@ extension StoreRows {
     static func mailbox(entries: [MailboxEntry], droppedThrough: UInt64) -> Mailbox? {
         guard let oldest = entries.first else { return nil }
         var through = droppedThrough
-        if entries.count == Mailbox.capacity { through = max(through, oldest.id - 1) }
+        if entries.count == Mailbox.capacity, oldest.id > 0 { through = max(through, oldest.id - 1) }
         return Mailbox(entries: entries, droppedThrough: through)
     }
 }

@@ -59,7 +59,7 @@ extension PostgresStore {
     private func loadMailboxes(into snapshot: inout DeskSnapshot, on connection: PostgresConnection) throws {
         var dropped: [String: UInt64] = [:]
         for row in try connection.execute("SELECT user_name, through FROM mailbox_dropped").rows {
-            dropped[try row.text(0)] = UInt64(try row.integer(1))
+            dropped[try row.text(0)] = UInt64(clamping: try row.integer(1))
         }
         let rows = try connection.execute("""
             SELECT user_name, id, at, kind, line, personal, read, delivered FROM (
