@@ -95,16 +95,17 @@ public final class ThrowawayPostgres: @unchecked Sendable {  // immutable after 
         _ = try Self.requireBinaries()
         let template = try Self.template.get()
         self.settings = settings
-        directory = try Self.makeOwnedFolder()
         // The port names the socket file in our folder; a free TCP port keeps it apart from any
         // other server's shared memory keys and from a system cluster's socket name.
         port = try Self.freePort()
+        directory = try Self.makeOwnedFolder()
         do {
             let copy = try Self.run(["/bin/cp", "-a", template + "/data", directory + "/data"], asServerUser: true)
             guard copy.status == 0 else { throw Failure.commandFailed(command: "copying the template cluster", output: copy.output) }
             try startServer(timeout: timeout)
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
+            // A start that timed out may have left a server running: stop it, then the folder goes.
+            stop(mode: "immediate")
             throw error
         }
     }

@@ -45,6 +45,7 @@ extension Scenarios {
             // The seeding store's session ends (and frees the desk lock) when it is released here.
             try BenchData.prepare(into: try PostgresStore(conninfo: conninfo), processors: 1, watchers: 0, orders: 0, admins: count)
             let server = try BenchServer(store: .postgres(conninfo: conninfo))
+            defer { server.stop() }  // on a throw too; stopping twice is harmless
             let commitsBefore = committed(postgres, database: database)
             let cpuBefore = postgresCPUSeconds(postgres)
             let desk = try measureCaptureCycle(on: server, sessions: count, label: "cluster: capture cycle over PostgreSQL, 1 node")

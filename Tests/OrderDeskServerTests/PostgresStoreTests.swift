@@ -16,6 +16,16 @@ private final class RecordingStore: DeskStore, @unchecked Sendable {  // used fr
 
 @Suite("PostgreSQL store", .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
 struct PostgresStoreTests {
+    /// Opening right after another store was released: its backend frees the desk lock a moment
+    /// after the client closed, so the next store waits for it, as a standby does, for at most
+    /// 10 s (then `waitEnded` fails the test rather than hanging it).
+    static var afterRelease: PostgresStore.Node {
+        var node = PostgresStore.Node(waitsForDesk: true)
+        let deadline = Date().addingTimeInterval(10)
+        node.isWaitOver = { Date() >= deadline }
+        return node
+    }
+
     static let now = Instant(milliseconds: 1_800_000_000_000)
 
     /// The demo desk's changes (300 orders through every stage, holds, notes, claims, mailboxes)
@@ -120,7 +130,7 @@ struct PostgresStoreTests {
         Self.expectSame(try #require(postgres).load(), expected)
         // Reopened: what was committed is what a new connection reads.
         postgres = nil
-        let reopened = try PostgresStore(conninfo: cluster.conninfo())
+        let reopened = try PostgresStore(conninfo: cluster.conninfo(), node: Self.afterRelease)
         Self.expectSame(try reopened.load(), expected)
         for order in expected.orders.filter(\.isArchived).prefix(5) {
             let (notes, history) = try reopened.thread(of: order.number)
@@ -176,7 +186,7 @@ struct PostgresStoreTests {
         let tables = { try raw.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'orderdesk'").single().integer(0) }
         let before = try tables()
         #expect(before == 12, "eleven of the desk's tables and the version table")
-        let again = try PostgresStore(conninfo: cluster.conninfo())
+        let again = try PostgresStore(conninfo: cluster.conninfo(), node: Self.afterRelease)
         #expect(try again.schemaVersion() == PostgresSchema.all.last?.version)
         #expect(try tables() == before)
         #expect(try raw.execute("SELECT count(*) FROM orderdesk.schema_version").single().integer(0) == 1)
@@ -189,14 +199,14 @@ struct PostgresStoreTests {
         let newer = PostgresSchema.all + [PostgresMigration(version: 2, sql: "CREATE TABLE orderdesk.later(x INT)")]
         do { _ = try PostgresStore(conninfo: cluster.conninfo(), migrations: newer) }
         #expect {
-            _ = try PostgresStore(conninfo: cluster.conninfo())
+            _ = try PostgresStore(conninfo: cluster.conninfo(), node: Self.afterRelease)
         } throws: { error in
             guard case .newerSchema(let found, let supported) = error as? PostgresError else { return false }
             return found == 2 && supported == 1
         }
         let failing = newer + [PostgresMigration(version: 3, sql: "CREATE TABLE orderdesk.partial(x INT); SELECT no_such_function()")]
         #expect {
-            _ = try PostgresStore(conninfo: cluster.conninfo(), migrations: failing)
+            _ = try PostgresStore(conninfo: cluster.conninfo(), migrations: failing, node: Self.afterRelease)
         } throws: { error in
             guard case .migrationFailed(let version, _) = error as? PostgresError else { return false }
             return version == 3
@@ -246,7 +256,7 @@ struct PostgresStoreTests {
         _ = try PostgresStore(conninfo: cluster.conninfo(database: "other"))
         _ = first
         first = nil
-        _ = try PostgresStore(conninfo: cluster.conninfo())
+        _ = try PostgresStore(conninfo: cluster.conninfo(), node: Self.afterRelease)
     }
 
     @Test("a store whose connection was cut connects again, unless another node took the desk meanwhile")
@@ -264,7 +274,7 @@ struct PostgresStoreTests {
         #expect(try store.load().counters.nextToken == 3)
         try admin.execute(cut)
         // pg_terminate_backend returns before the backend has gone and freed the lock: wait for it, as a standby does.
-        let usurper = try PostgresStore(conninfo: cluster.conninfo(), node: PostgresStore.Node(waitsForDesk: true))
+        let usurper = try PostgresStore(conninfo: cluster.conninfo(), node: Self.afterRelease)
         #expect(throws: PostgresError.self) { try store.load() }
         #expect {
             try store.commit([.counters(DeskCounters(nextToken: 4, nextEventID: 4, nextSequence: 4))])

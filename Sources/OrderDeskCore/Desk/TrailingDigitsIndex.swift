@@ -61,7 +61,8 @@ struct TrailingDigitsIndex: Sendable {
     func match(_ digits: String) -> Match? {
         var digits = digits
         let count = digits.utf8.count
-        guard count > 0 else { return nil }
+        // Anything but digits would pack into another number's key ("1:" as "20"), or trap.
+        guard count > 0, digits.utf8.allSatisfy(Self.isDigit) else { return nil }
         let position: Int? = if count <= Self.packedDigits {
             positions[digits.withUTF8 { Self.packed($0) }]
         } else {
