@@ -13,12 +13,8 @@ import Glibc
 /// copy-on-write keeps each order's value its own). Notes and history are read, by index, only
 /// for orders not yet finished: finished ones are archived, their threads left on disk.
 struct OrderRowReader {
-    static let select = """
-        SELECT number, sequence, customer, rep, po, currency, priority, ship, stage, captured_at, stage_changed_at, lines,
-            watchers, claim_holder, claim_token, claim_since, claim_expires, claim_warned, claim_grace, episodes,
-            released_by, released_at
-        FROM orders ORDER BY rowid
-        """
+    /// The columns both stores read (`StoreRows.orderColumns`), in rowid order: no sort.
+    static let select = "SELECT \(StoreRows.orderColumns.joined(separator: ", ")) FROM orders ORDER BY rowid"
     /// An open order's notes and history, in the order they were written.
     static let selectNotes = "SELECT at, author, text FROM notes WHERE order_number=? ORDER BY rowid"
     static let selectHistory = "SELECT at, actor, action, detail FROM history WHERE order_number=? ORDER BY rowid"
@@ -31,7 +27,7 @@ struct OrderRowReader {
     private var texts: [String: String] = [:]
     /// Each column's text in the previous row, as bytes and as a `String` (rep, currency and the
     /// releaser are often the same from one order to the next).
-    private var lastTexts = [(bytes: [UInt8], text: String)?](repeating: nil, count: 22)
+    private var lastTexts = [(bytes: [UInt8], text: String)?](repeating: nil, count: StoreRows.orderColumns.count)
     static let stages: [(text: StaticString, value: Stage)] = [
         ("captured", .captured), ("released", .released), ("shipped", .shipped), ("cancelled", .cancelled),
     ]
