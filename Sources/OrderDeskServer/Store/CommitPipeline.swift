@@ -1,28 +1,43 @@
 import Dispatch
+import Foundation
 import OrderDeskCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Group commit: changes from many commands share one SQLite transaction, and nothing that
-/// depends on a change leaves the server before that change is durable.
+/// Group commit: changes from many commands share one transaction, and nothing that depends on
+/// a change leaves the server before that change is durable.
 ///
-/// Confined to the desk queue. While one batch commits on the store queue, new changes gather in
-/// `pending` and go out together as the next batch. Every reply and push is held by
+/// `submitted`, `settled` and the waiting actions belong to the desk queue. The changes not yet
+/// committed are handed to the store queue under `lock`: while one batch commits, new changes
+/// gather in `pending`, and the moment the commit is done the store queue takes them all as the
+/// next batch, without first going back to the desk queue (which may be busy reading sockets).
+/// The desk queue hears of each commit afterwards, in order. Every reply and push is held by
 /// `whenDurable` until all changes submitted before it are committed, so replies stay in request
 /// order and no one ever sees state that a crash could take back.
-final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue (see above)
+final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue state, and `handoff` under `lock`
     private let store: DeskStore
     private let deskQueue: DispatchQueue
     private let storeQueue: DispatchQueue
-    private var pending: [StoreChange] = []
     /// Number of change sets submitted so far; the newest one's sequence number.
     private(set) var submitted: UInt64 = 0
     /// All change sets up to this one are durable (or were failed back).
     private(set) var settled: UInt64 = 0
-    private var isCommitting = false
     private var waiting: [(sequence: UInt64, action: (Bool) -> Void)] = []
     private var waitingStart = 0
+    /// What the desk queue hands to the store queue; read and written only under `lock`.
+    private struct Handoff {
+        /// Changes submitted and not yet taken by a commit, up to change set `pendingUpTo`.
+        var pending: [StoreChange] = []
+        var pendingUpTo: UInt64 = 0
+        /// True while the store queue commits, or is about to take `pending`.
+        var isCommitting = false
+        /// True from a failed commit until the desk queue has failed back what depended on it:
+        /// changes submitted meanwhile were computed on top of the failed ones and must not commit.
+        var isHalted = false
+    }
+    private let lock = NSLock()
+    private var handoff = Handoff()
     /// Called on the desk queue when a commit fails, after every waiting action was told.
     var onFailure: ((Error) -> Void)?
     /// Called on the desk queue after every successful commit with its duration (µs) and size.
@@ -38,9 +53,6 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
         self.storeQueue = storeQueue
     }
 
-    /// True when nothing is waiting to be committed.
-    var isIdle: Bool { submitted == settled && !isCommitting }
-
     /// True when every change set submitted so far is durable: output may leave at once.
     var isSettled: Bool { submitted == settled }
 
@@ -48,9 +60,16 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
     func submit(_ changes: [StoreChange]) {
         dispatchPrecondition(condition: .onQueue(deskQueue))
         guard !changes.isEmpty else { return }
-        pending.append(contentsOf: changes)
         submitted += 1
-        startCommitIfIdle()
+        let sequence = submitted
+        let starts = lock.withLock {
+            if handoff.pending.isEmpty { handoff.pending = changes } else { handoff.pending.append(contentsOf: changes) }
+            handoff.pendingUpTo = sequence
+            guard !handoff.isCommitting, !handoff.isHalted else { return false }
+            handoff.isCommitting = true
+            return true
+        }
+        if starts { storeQueue.async { self.commitPending() } }
     }
 
     /// Runs `action(true)` once everything submitted so far is durable, or `action(false)` if that
@@ -64,32 +83,44 @@ final class CommitPipeline: @unchecked Sendable {  // confined to the desk queue
         }
     }
 
-    private func startCommitIfIdle() {
-        guard !isCommitting, !pending.isEmpty else { return }
-        let batch = pending
-        pending = []
-        let upTo = submitted
-        isCommitting = true
-        let store = self.store
-        storeQueue.async {
-            let started = Self.monotonicMicroseconds()
-            let result = Result { try store.commit(batch) }
-            let elapsed = Self.monotonicMicroseconds() - started
-            self.deskQueue.async { self.finished(upTo: upTo, result: result, elapsed: elapsed, size: batch.count) }
+    /// On the store queue: commits everything pending as one batch, then comes back for what
+    /// gathered meanwhile (as a new block, so keep-alives and housekeeping queued behind get their turn).
+    private func commitPending() {
+        let taken: (batch: [StoreChange], upTo: UInt64)? = lock.withLock {
+            guard !handoff.pending.isEmpty, !handoff.isHalted else {
+                handoff.isCommitting = false
+                return nil
+            }
+            defer { handoff.pending = [] }
+            return (handoff.pending, handoff.pendingUpTo)
         }
+        guard let (batch, upTo) = taken else { return }
+        let started = Self.monotonicMicroseconds()
+        let result = Result { try store.commit(batch) }
+        let elapsed = Self.monotonicMicroseconds() - started
+        if case .failure = result {
+            lock.withLock {
+                handoff.isHalted = true
+                handoff.isCommitting = false
+            }
+        } else {
+            storeQueue.async { self.commitPending() }
+        }
+        deskQueue.async { self.finished(upTo: upTo, result: result, elapsed: elapsed, size: batch.count) }
     }
 
     private func finished(upTo: UInt64, result: Result<Void, Error>, elapsed: Int64, size: Int) {
-        isCommitting = false
         switch result {
         case .success:
             settled = upTo
             onCommit?(elapsed, size)
             release(upTo: upTo, committed: true)
-            startCommitIfIdle()
         case .failure(let error):
             // Later change sets were computed on top of the failed ones: they fail too.
-            pending = []
+            lock.withLock {
+                handoff.pending = []
+                handoff.isHalted = false
+            }
             settled = submitted
             release(upTo: submitted, committed: false)
             onFailure?(error)
