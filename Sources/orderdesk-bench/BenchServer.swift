@@ -38,21 +38,44 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
         process.standardOutput = output
         let started = monotonicNanoseconds()
         try process.run()
+        do {
+            let text = try Self.firstLine(of: output.fileHandleForReading, from: process, within: Self.startDeadline)
+            startSeconds = Double(monotonicNanoseconds() - started) / 1e9
+            guard let number = text.split(separator: " ").last.flatMap({ UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+                throw BenchError("no port in \(text)")
+            }
+            port = number
+            try BenchTLS.serve(port: number)
+        } catch {
+            // A server that did not come up, or came up wrong, must not outlive the bench.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            throw error
+        }
+    }
+
+    /// Seconds a server may take to say it is ready (a million-order restart takes a few).
+    static let startDeadline = 120.0
+
+    /// The child's first line of output; throws if it exits first or says nothing in `seconds`.
+    private static func firstLine(of handle: FileHandle, from process: Process, within seconds: Double) throws -> String {
+        let deadline = monotonicNanoseconds() + UInt64(seconds * 1e9)
         var text = ""
         while !text.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
+            let now = monotonicNanoseconds()
+            guard now < deadline else { throw BenchError("the server said nothing within \(Int(seconds)) s") }
+            var ready = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            let waited = poll(&ready, 1, Int32(min(1000, (deadline - now) / 1_000_000 + 1)))
+            guard waited > 0 else { continue }
+            let chunk = handle.availableData
             if chunk.isEmpty {
                 guard process.isRunning else { throw BenchError("the server did not start") }
+                usleep(10_000)  // its output closed but it still runs: the deadline decides
                 continue
             }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        startSeconds = Double(monotonicNanoseconds() - started) / 1e9
-        guard let number = text.split(separator: " ").last.flatMap({ UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
-            throw BenchError("no port in \(text)")
-        }
-        port = number
-        try BenchTLS.serve(port: number)
+        return text
     }
 
     var pid: Int32 { process.processIdentifier }

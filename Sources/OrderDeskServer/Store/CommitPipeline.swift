@@ -84,7 +84,7 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
     }
 
     /// On the store queue: commits everything pending as one batch, then comes back for what
-    /// gathered meanwhile (as a new block, so keep-alives and housekeeping queued behind get their turn).
+    /// gathered meanwhile.
     private func commitPending() {
         let taken: (batch: [StoreChange], upTo: UInt64)? = lock.withLock {
             guard !handoff.pending.isEmpty, !handoff.isHalted else {
@@ -98,15 +98,26 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
         let started = Self.monotonicMicroseconds()
         let result = Result { try store.commit(batch) }
         let elapsed = Self.monotonicMicroseconds() - started
-        if case .failure = result {
+        let failed = (try? result.get()) == nil
+        if failed {
+            // Halted before the desk queue hears of it: its `finished` lifts the halt.
             lock.withLock {
                 handoff.isHalted = true
                 handoff.isCommitting = false
             }
-        } else {
-            storeQueue.async { self.commitPending() }
         }
         deskQueue.async { self.finished(upTo: upTo, result: result, elapsed: elapsed, size: batch.count) }
+        guard !failed else { return }
+        // What gathered meanwhile goes next, as a new block (keep-alives and housekeeping queued
+        // behind get their turn); with nothing pending, the next submit starts the store again.
+        let continues = lock.withLock {
+            guard !handoff.isHalted, !handoff.pending.isEmpty else {
+                handoff.isCommitting = false
+                return false
+            }
+            return true
+        }
+        if continues { storeQueue.async { self.commitPending() } }
     }
 
     private func finished(upTo: UInt64, result: Result<Void, Error>, elapsed: Int64, size: Int) {
