@@ -13,6 +13,13 @@ extension Commands {
         let place: String
         let isPostgres: Bool
 
+        /// Done with the store: a PostgreSQL desk's lock is given back before the process exits,
+        /// so the next command (another `user add`) is not refused while the database notices.
+        func close() {
+            (store as? PostgresStore)?.release()
+            withExtendedLifetime(lock) {}
+        }
+
         /// `data=PATH` or `postgres="..."`, for the line `serve` prints at start.
         var location: String { isPostgres ? "postgres=\"\(place)\"" : "data=\(place)" }
     }

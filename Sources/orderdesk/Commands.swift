@@ -245,7 +245,7 @@ enum Commands {
         guard UserName.isValid(name) else { throw UsageError("a user name starts with a letter and holds letters, digits, _ . - (at most 32)") }
         guard let roleName = options.value("role"), let role = Role(rawValue: roleName) else { throw UsageError(usage) }
         let opened = try openStore(options)
-        defer { withExtendedLifetime(opened) {} }
+        defer { opened.close() }
         let store = opened.store
         let password = try PasswordPrompt.read(prompt: "password for \(name): ", confirm: true)
         if let problem = PasswordRule.problem(with: password) { throw UsageError(problem) }
@@ -289,7 +289,7 @@ enum Commands {
         let file = options.positional[1]
         guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else { throw UsageError("cannot read \(file) as UTF-8 text") }
         let opened = try openStore(options)
-        defer { withExtendedLifetime(opened) {} }
+        defer { opened.close() }
         let store = opened.store
         let result = try Importer.run(Importer.parse(contents: contents, fileName: file), into: store, now: SystemClock.now())
         for rejection in result.rejected { print("refused \(file) \(rejection.location): \(rejection.reason)") }

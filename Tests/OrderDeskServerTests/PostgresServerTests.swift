@@ -19,10 +19,18 @@ struct PostgresServerTests {
         try process.run()
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try stdin.fileHandleForWriting.close()
+        // Both pipes at once: a child that fills one while the other is read would never end.
+        let errorBytes = Locked(Data())
+        let errorsRead = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            errorBytes.withLock { $0 = data }
+            errorsRead.signal()
+        }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        errorsRead.wait()
         process.waitUntilExit()
-        return (process.terminationStatus, text, errorText)
+        return (process.terminationStatus, text, String(decoding: errorBytes.current, as: UTF8.self))
     }
 
     @Test("CAPTURE, NEXT, NOTE and MOVE over TCP survive a restart of the server, and a second server is refused meanwhile")
@@ -91,5 +99,15 @@ struct PostgresServerTests {
         #expect(both.status == 2 && both.errors.contains("exclude each other"))
         let backup = try Self.run(["backup", "--to", temporaryDirectory() + "/copy.sqlite"] + store)
         #expect(backup.status == 2 && backup.errors.contains("not supported on PostgreSQL"), "\(backup.errors)")
+    }
+
+    @Test("user add run back to back is never refused: each gives the desk lock back before it exits")
+    func userAddBackToBack() throws {
+        let cluster = try PostgresCluster()
+        let store = ["--postgres", cluster.conninfo()]
+        for index in 1...8 {
+            let added = try Self.run(["user", "add", "user\(index)", "--role", "sales"] + store, input: "password-\(index)\n")
+            #expect(added.status == 0, "user add user\(index): \(added.errors)")
+        }
     }
 }

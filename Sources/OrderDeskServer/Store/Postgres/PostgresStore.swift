@@ -137,6 +137,16 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
         return connection
     }
 
+    /// Gives the desk lock back now, for a command that is done with the store (`user add`,
+    /// `import`): when this returns the lock is free, where a process that just exits frees it
+    /// only once the database has noticed, so a command run right after could be refused. A
+    /// later call takes the lock again.
+    public func release() {
+        guard hasDesk, connection.isHealthy else { return }
+        hasDesk = false
+        _ = try? connection.execute("SELECT pg_advisory_unlock(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))")
+    }
+
     /// Three keep-alives per liveness window: a live node's session is never idle for long.
     public var keepAliveInterval: Milliseconds? { Milliseconds(node.liveness.value / 3) }
 
