@@ -30,6 +30,10 @@ final class PostgresConnection {
     /// Set when a pipeline failed half way: what the server still has to say is unknown, so the
     /// connection is not used again until `reset`.
     private var isAbandoned = false
+    /// The statements this session has prepared, by their SQL: a commit's statements are parsed
+    /// and planned once per connection, not once per row.
+    private var preparedNames: [String: String] = [:]
+    private var preparedCount = 0
 
     /// The database, host and port, for messages (never the password).
     var databaseDescription: String {
@@ -41,6 +45,7 @@ final class PostgresConnection {
     /// settings) is gone afterwards: the caller sets it up again.
     func reset() throws {
         isAbandoned = false
+        preparedNames = [:]  // the new session has none of them
         PQreset(handle)
         guard isHealthy else { throw PostgresError.connectionFailed(Self.text(PQerrorMessage(handle))) }
     }
@@ -95,9 +100,11 @@ final class PostgresConnection {
 
     /// Runs `statements` in one transaction through libpq's pipeline mode: BEGIN, the statements
     /// and COMMIT go out before any answer is read, so a batch of n rows costs one round trip
-    /// instead of n + 2. Chunks of `pipelineChunk` statements are read back in turn, so neither
-    /// side's socket buffer can fill while the other waits. All or nothing, like `transaction`:
-    /// the first failure is thrown, and the transaction is rolled back.
+    /// instead of n + 2. Each statement's SQL is prepared the first time this session sends it
+    /// (in the same pipeline), and only executed after that: PostgreSQL parses and plans it once.
+    /// Chunks of `pipelineChunk` statements are read back in turn, so neither side's socket
+    /// buffer can fill while the other waits. All or nothing, like `transaction`: the first
+    /// failure is thrown, and the transaction is rolled back.
     func pipelinedTransaction(_ statements: [(sql: String, parameters: [StoreValue])]) throws {
         guard PQenterPipelineMode(handle) == 1 else { throw failure() }
         var firstError: Error?
@@ -107,25 +114,48 @@ final class PostgresConnection {
         while start < all.count {
             let chunk = all[start..<min(all.count, start + Self.pipelineChunk)]
             start += chunk.count
-            for statement in chunk {
+            // What each answer of this chunk belongs to: a statement, or the preparing of one.
+            var answers: [(position: Int, preparing: (sql: String, name: String)?)] = []
+            var preparedHere: [String: String] = [:]
+            for position in chunk.indices {
+                let statement = chunk[position]
+                let count = Int32(statement.parameters.count)
+                var name = preparedNames[statement.sql] ?? preparedHere[statement.sql]
+                if name == nil, position > 0, position < all.count - 1 {
+                    preparedCount += 1
+                    let fresh = "orderdesk_\(preparedCount)"
+                    // Parameter types as the server infers them from the statement (bytea columns take the binary values).
+                    guard PQsendPrepare(handle, fresh, statement.sql, count, nil) == 1 else { throw abandonPipeline(failure()) }
+                    answers.append((position, (statement.sql, fresh)))
+                    preparedHere[statement.sql] = fresh
+                    name = fresh
+                }
                 let sent = Self.withParameters(statement.parameters) { count, types, values, lengths, formats in
-                    PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                    if let name { PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0) } else {
+                        PQsendQueryParams(handle, statement.sql, count, types, values, lengths, formats, 0)
+                    }
                 }
                 guard sent == 1 else { throw abandonPipeline(failure()) }
+                answers.append((position, nil))
             }
             guard PQpipelineSync(handle) == 1 else { throw abandonPipeline(failure()) }
-            for position in chunk.indices {
+            for (position, preparing) in answers {
                 guard let result = PQgetResult(handle) else { throw abandonPipeline(failure()) }
                 let status = PQresultStatus(result)
                 if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK {
-                    // The last statement is the COMMIT; a transaction that failed answers it with ROLLBACK.
-                    if position == all.count - 1 { committed = Self.text(PQcmdStatus(result)) == "COMMIT" }
+                    if let preparing {
+                        // Known only once the server made it: one skipped after a failure is prepared again next time.
+                        preparedNames[preparing.sql] = preparing.name
+                    } else if position == all.count - 1 {
+                        // The last statement is the COMMIT; a transaction that failed answers it with ROLLBACK.
+                        committed = Self.text(PQcmdStatus(result)) == "COMMIT"
+                    }
                 } else if firstError == nil, status != PGRES_PIPELINE_ABORTED {
                     firstError = PostgresError.statementFailed(sqlState: Self.text(PQresultErrorField(result, Self.sqlStateField)),
                                                                message: Self.text(PQresultErrorMessage(result)))
                 }
                 PQclear(result)
-                // Each statement's results end with a NULL (an aborted one's too).
+                // Each answer ends with a NULL (an aborted one's too).
                 if let extra = PQgetResult(handle) { PQclear(extra) }
             }
             guard let sync = PQgetResult(handle) else { throw abandonPipeline(failure()) }
