@@ -7,14 +7,14 @@ import OrderDeskCore
 /// orders while short leases expire; the server's own serial history is then checked.
 @Suite("End to end: no double claims", .serialized)
 struct ClaimRaceTests {
-    @Test("no order ever has two holders, tokens only grow, and an expired holder cannot change the order")
-    func race() throws {
+    @Test("no order ever has two holders, tokens only grow, and an expired holder cannot change the order", arguments: StoreEngine.available)
+    func race(_ engine: StoreEngine) throws {
         var settings = DeskSettings()
         settings.leaseDuration = Milliseconds(120)
         settings.leaseWarning = Milliseconds(30)
         settings.graceWindow = Milliseconds(100)
         let processors = (1...8).map { "p\($0)" }
-        let desk = try TestDesk(settings: settings, users: TestDesk.standardUsers + processors.map { ($0, .processor) }) {
+        let desk = try TestDesk(engine: engine, settings: settings, users: TestDesk.standardUsers + processors.map { ($0, .processor) }) {
             $0.tickInterval = Milliseconds(5)
         }
         defer { desk.stop() }

@@ -168,10 +168,10 @@ struct GoldenWireTests {
 
     /// Runs the script; returns the transcript, one line per wire line: `name> ` for a line
     /// sent, `name< ` for a line received, in the order each connection received them.
-    static func runScript() throws -> String {
+    static func runScript(store: DeskStore = MemoryStore()) throws -> String {
         // Only the script moves time: the server's own tick (every 200 ms of real time) would fire
         // steps already due, e.g. after THRESHOLD, at a moment that depends on the machine's load.
-        let desk = try TestDesk(clock: ManualClock()) {
+        let desk = try TestDesk(store: store, clock: ManualClock()) {
             $0.log = Log(level: .error)
             $0.tickInterval = Milliseconds(3_600_000)
         }
@@ -256,9 +256,23 @@ struct GoldenWireTests {
             try transcript.write(toFile: Self.goldenPath, atomically: true, encoding: .utf8)
             return
         }
+        try Self.expectGolden(transcript, actualName: "golden-wire.actual.txt")
+    }
+
+    /// The same script over each durable engine: SQLite, and PostgreSQL (issue 12: the same
+    /// protocol, replies and events, byte for byte, whichever store a node runs on).
+    @Test("over SQLite and over PostgreSQL the wire is the same golden transcript, byte for byte", arguments: StoreEngine.available)
+    func transcriptMatchesOnEngine(_ engine: StoreEngine) throws {
+        let place = try engine.makePlace()
+        let transcript = try withExtendedLifetime(place) { try Self.runScript(store: place.open()) }
+        try Self.expectGolden(transcript, actualName: "golden-wire.\(engine.rawValue).actual.txt")
+    }
+
+    /// Records an issue naming the first line where `transcript` leaves the golden one.
+    static func expectGolden(_ transcript: String, actualName: String) throws {
         let golden = try String(contentsOfFile: Self.goldenPath, encoding: .utf8)
         if transcript != golden {
-            let actualPath = NSTemporaryDirectory() + "golden-wire.actual.txt"
+            let actualPath = NSTemporaryDirectory() + actualName
             try? transcript.write(toFile: actualPath, atomically: true, encoding: .utf8)
             let actual = transcript.split(separator: "\n", omittingEmptySubsequences: false)
             let expected = golden.split(separator: "\n", omittingEmptySubsequences: false)

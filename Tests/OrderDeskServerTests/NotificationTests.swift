@@ -58,9 +58,9 @@ struct NotificationTests {
         #expect(field("unread", in: try login.command("LOGIN sam sam").last ?? "") == "0")
     }
 
-    @Test("a client that reconnects with its last event id gets exactly the events it missed")
-    func resume() throws {
-        let desk = try TestDesk()
+    @Test("a client that reconnects with its last event id gets exactly the events it missed", arguments: StoreEngine.available)
+    func resume(_ engine: StoreEngine) throws {
+        let desk = try TestDesk(engine: engine)
         defer { desk.stop() }
         let shop = try desk.client("shop")
         var sam = try desk.client("sam")
@@ -86,14 +86,13 @@ struct NotificationTests {
         #expect(try sam.command("RESUME \(lastSeen)").last == "OK resumed=0 complete=yes", "replayed events are not sent twice")
     }
 
-    @Test("escalation steps fire once each and not again after a restart")
-    func escalationOnce() throws {
+    @Test("escalation steps fire once each and not again after a restart", arguments: StoreEngine.available)
+    func escalationOnce(_ engine: StoreEngine) throws {
         let clock = ManualClock()
-        let directory = temporaryDirectory()
-        let path = directory + "/desk.sqlite"
+        let place = try engine.makePlace()
         var settings = DeskSettings()
         settings.leaseDuration = .minutes(300)  // the holder keeps the order through the first steps
-        var desk = try TestDesk(settings: settings, store: try SQLiteStore(path: path), clock: clock)
+        var desk = try TestDesk(settings: settings, store: try place.open(), clock: clock)
         let shop = try desk.client("shop")
         try desk.capture("SO-1", using: shop, rep: "sam")
         let ana = try desk.client("ana")
@@ -115,7 +114,7 @@ struct NotificationTests {
         #expect(field("told", in: stuck.first ?? "") == "sam")
         desk.stop()
 
-        desk = try TestDesk(settings: settings, store: try SQLiteStore(path: path), clock: clock)
+        desk = try TestDesk(settings: settings, store: try place.open(), clock: clock)
         defer { desk.stop() }
         let admin = try desk.client("ada")
         let rep = try desk.client("sam")

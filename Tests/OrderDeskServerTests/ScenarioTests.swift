@@ -5,9 +5,9 @@ import OrderDeskCore
 @Suite("End to end: people working the desk together", .serialized)
 struct ScenarioTests {
     /// The three-session story: processor, sales rep, customer service.
-    @Test("a pricing hold travels from processor to rep to customer service and back")
-    func threeSessions() throws {
-        let desk = try TestDesk()
+    @Test("a pricing hold travels from processor to rep to customer service and back", arguments: StoreEngine.available)
+    func threeSessions(_ engine: StoreEngine) throws {
+        let desk = try TestDesk(engine: engine)
         defer { desk.stop() }
         let shop = try desk.client("shop")
         try desk.capture("SO-10042", using: shop, rep: "sam", priority: "high", customer: "Acme Corp")
@@ -51,9 +51,9 @@ struct ScenarioTests {
         #expect(final.contains("* claim holder=nobody"))
     }
 
-    @Test("event ids only grow on a connection")
-    func eventIDsGrow() throws {
-        let desk = try TestDesk()
+    @Test("event ids only grow on a connection", arguments: StoreEngine.available)
+    func eventIDsGrow(_ engine: StoreEngine) throws {
+        let desk = try TestDesk(engine: engine)
         defer { desk.stop() }
         let shop = try desk.client("shop")
         let sam = try desk.client("sam")
@@ -67,9 +67,9 @@ struct ScenarioTests {
         #expect(Set(ids).count == 5)
     }
 
-    @Test("a watcher on another connection of the same user gets the push on every session")
-    func everySession() throws {
-        let desk = try TestDesk()
+    @Test("a watcher on another connection of the same user gets the push on every session", arguments: StoreEngine.available)
+    func everySession(_ engine: StoreEngine) throws {
+        let desk = try TestDesk(engine: engine)
         defer { desk.stop() }
         let shop = try desk.client("shop")
         try desk.capture("SO-1", using: shop)

@@ -9,6 +9,9 @@ public final class TestDesk {
     public let port: UInt16
     public let store: DeskStore
     public let clock: ManualClock?
+    /// Where an engine's desk keeps its state (a data file, a throwaway PostgreSQL), kept as long
+    /// as the desk: a PostgreSQL place stops its cluster when released.
+    public private(set) var place: StorePlace?
 
     /// The users every test desk has: name and role; each one's password is the name.
     public static let standardUsers: [(String, Role)] = [
@@ -41,6 +44,15 @@ public final class TestDesk {
         port = try server.start()
     }
 
+    /// Starts a desk on a fresh place of `engine`: the same desk, on SQLite or on PostgreSQL.
+    public convenience init(engine: StoreEngine, settings: DeskSettings = DeskSettings(), clock: ManualClock? = nil,
+                            users: [(String, Role)] = TestDesk.standardUsers,
+                            configure: (inout DeskServer.Configuration) -> Void = { _ in }) throws {
+        let place = try engine.makePlace()
+        try self.init(settings: settings, store: try place.open(), clock: clock, users: users, configure: configure)
+        self.place = place
+    }
+
     /// A new connection logged in as `user` (password = name).
     public func client(_ user: String) throws -> LineClient {
         let client = try LineClient(port: port)
@@ -56,7 +68,12 @@ public final class TestDesk {
         return number
     }
 
-    public func stop() { server.stop() }
+    /// Stops the server; a PostgreSQL store gives its desk lock back, so a restart on the same
+    /// place (a new `TestDesk` on `place.open()`) can take it at once.
+    public func stop() {
+        server.stop()
+        (store as? PostgresStore)?.release()
+    }
 }
 
 /// A clock the test moves by hand; thread-safe, so the server can read it from its queue.
