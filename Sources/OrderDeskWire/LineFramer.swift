@@ -30,6 +30,44 @@ public struct LineFramer: Sendable {
 
     /// Feeds bytes in; returns the frames they complete, in order.
     public mutating func append<Bytes: Sequence>(_ bytes: Bytes) -> [Frame] where Bytes.Element == UInt8 {
+        if let frames = bytes.withContiguousStorageIfAvailable({ appendContiguous($0) }) { return frames }
+        return appendByteByByte(bytes)
+    }
+
+    /// `append` for bytes in one buffer (a socket read): each line's bytes are found with one
+    /// scan and copied at once, with the same rules as `appendByteByByte`, which a test holds it to.
+    mutating func appendContiguous(_ buffer: UnsafeBufferPointer<UInt8>) -> [Frame] {
+        var frames: [Frame] = []
+        var start = 0
+        while start < buffer.count {
+            var end = start
+            while end < buffer.count, buffer[end] != UInt8(ascii: "\n") { end += 1 }
+            if !isDiscarding {
+                let count = pending.count + (end - start)
+                let last = end > start ? buffer[end - 1] : pending.last
+                // Up to the limit, and one byte beyond it only for a CR that precedes the LF.
+                if count <= maximumLineLength || (count == maximumLineLength + 1 && last == UInt8(ascii: "\r")) {
+                    pending.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<end]))
+                } else {
+                    isDiscarding = true
+                    pending.removeAll(keepingCapacity: false)
+                }
+            }
+            guard end < buffer.count else { break }  // the line goes on in the next read
+            if isDiscarding {
+                isDiscarding = false
+                frames.append(.tooLong)
+            } else {
+                frames.append(Self.frame(pending))
+            }
+            pending.removeAll(keepingCapacity: true)
+            start = end + 1
+        }
+        return frames
+    }
+
+    /// `append` one byte at a time: for sequences that are not one buffer.
+    mutating func appendByteByByte<Bytes: Sequence>(_ bytes: Bytes) -> [Frame] where Bytes.Element == UInt8 {
         var frames: [Frame] = []
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {

@@ -6,7 +6,7 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,capture,note,fanout,idle,restart,neighbour,backup,peer,cluster] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,capture,rules,note,fanout,idle,restart,neighbour,backup,peer,cluster] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR] [--tls]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
@@ -25,7 +25,7 @@ struct BenchOptions {
     var quick = false
     var help = false
     var tls = false
-    var scenarios: Set<String> = ["claim", "capture", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer", "cluster"]
+    var scenarios: Set<String> = ["claim", "capture", "rules", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer", "cluster"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
@@ -85,6 +85,7 @@ struct BenchRun {
         if options.scenarios.contains("capture") {
             for count in options.sessions { capture[count] = try scenarios.captureCycle(sessions: count) }
         }
+        if options.scenarios.contains("rules") { _ = try scenarios.rulesCost() }
         if options.scenarios.contains("note") { _ = try scenarios.noteCost() }
         var beanstalk: [Int: (memory: [String: Double]?, durable: [String: Double]?)] = [:]
         if options.scenarios.contains("peer") {

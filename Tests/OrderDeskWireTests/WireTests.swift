@@ -1,5 +1,5 @@
 import Testing
-import OrderDeskWire
+@testable import OrderDeskWire
 
 @Suite("Line framing")
 struct LineFramerTests {
@@ -7,6 +7,43 @@ struct LineFramerTests {
     func lineEnds() {
         var framer = LineFramer(maximumLineLength: 16)
         #expect(framer.append(Array("PING\nHELP\r\n".utf8)) == [.line("PING"), .line("HELP")])
+    }
+
+    @Test("reading a buffer at once frames exactly as byte by byte: random streams, random reads, limits 1 to 8")
+    func contiguousMatchesByteByByte() {
+        var random = SplitMix(seed: 0x5EED)
+        // Few distinct bytes, so line ends, CRs, limits and invalid UTF-8 meet often.
+        let alphabet: [UInt8] = [0x0A, 0x0A, 0x0D, 0x0D, 0x41, 0x42, 0xC3, 0xA9, 0xFF]
+        for _ in 0..<3_000 {
+            let limit = Int(random.next() % 8) + 1
+            let stream = (0..<Int(random.next() % 40)).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] }
+            var whole = LineFramer(maximumLineLength: limit), single = LineFramer(maximumLineLength: limit)
+            var wholeFrames: [LineFramer.Frame] = [], singleFrames: [LineFramer.Frame] = []
+            var start = 0
+            while start < stream.count {
+                let end = min(stream.count, start + Int(random.next() % 7) + 1)
+                let read = Array(stream[start..<end])
+                wholeFrames += read.withUnsafeBufferPointer { whole.appendContiguous($0) }
+                singleFrames += single.appendByteByByte(read)
+                #expect(whole.bufferedByteCount == single.bufferedByteCount)
+                #expect(whole.bufferedByteCount <= limit + 1, "never more than the limit and a CR held")
+                start = end
+            }
+            #expect(wholeFrames == singleFrames, "limit \(limit), stream \(stream)")
+        }
+    }
+
+    /// SplitMix64, so the test's streams are the same on every run.
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
     }
 
     @Test("a line split across reads is joined")

@@ -160,7 +160,7 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     }
 
     private func received(_ count: Int) {
-        let frames = readBuffer.withUnsafeBytes { framer.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        let frames = readBuffer.withUnsafeBufferPointer { framer.append(UnsafeBufferPointer(rebasing: $0[0..<count])) }
         for frame in frames { enqueue(frame) }
         pauseReadingIfOverBudget()
         onInput?(self)

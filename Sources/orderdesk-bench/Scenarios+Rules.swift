@@ -1,0 +1,57 @@
+import Foundation
+import OrderDeskCore
+import OrderDeskServer
+import OrderDeskWire
+
+extension Scenarios {
+    // MARK: The desk's own work in the capture cycle, without sockets or a store
+
+    /// The capture cycle's lines run in this process, one thread: framed from bytes, parsed, run
+    /// on a `Desk`, and their replies and pushes encoded into a buffer, as the server does
+    /// between a read and a send. No sockets, no store, no other thread, so the figure is the
+    /// rules' own cost per cycle, steady from run to run where the TCP cycle's is not.
+    func rulesCost() throws -> [String: Double] {
+        let cycles = options.quick ? 2_000 : 100_000
+        let credential = try Passwords.credential(for: "x", iterations: 1)
+        var snapshot = DeskSnapshot()
+        snapshot.users = [User(name: "a1", role: .admin, credential: credential), User(name: "rep", role: .sales, credential: credential),
+                          User(name: "p1", role: .processor, credential: credential)]
+        var desk = Desk(settings: DeskSettings(), snapshot: snapshot, now: SystemClock.now())
+        _ = desk.sessionOpened(user: "a1", now: SystemClock.now())
+        let parser = CommandParser()
+        var framer = LineFramer(maximumLineLength: Limits().maximumLineLength)
+        var output = WireWriter(capacity: 64 * 1024)
+        var failures = 0
+        /// One line through the server's steps; returns the reply's first line.
+        func run(_ line: String) -> Reply? {
+            for frame in framer.append(Array((line + "\n").utf8)) {
+                guard case .line(let text) = frame, case .success(.desk(let command)) = parser.parse(text) else { failures += 1; continue }
+                let outcome = desk.execute(command, as: "a1", now: SystemClock.now())
+                if let reply = outcome.reply { output.reply(reply) }
+                for push in outcome.pushes { output.raw(contentsOf: push.line) }
+                if output.bytes.count > 60 * 1024 { output.bytes.removeAll(keepingCapacity: true) }
+                return outcome.reply
+            }
+            return nil
+        }
+        let started = monotonicNanoseconds()
+        let cpuBefore = ProcessStats.cpuSeconds(getpid())
+        for cycle in 0..<cycles {
+            let number = "SO-1-\(cycle)"
+            guard run("CAPTURE \(number) customer=\"Acme Corp\" rep=rep po=PO-\(cycle) lines=WID-100:3:10.50")?.isSuccess == true,
+                  run("NEXT")?.isSuccess == true,
+                  run("MOVE \(number) released")?.isSuccess == true
+            else {
+                failures += 1
+                break
+            }
+        }
+        let cpu = ProcessStats.cpuSeconds(getpid()) - cpuBefore
+        let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+        if failures > 0 { say("  errors: \(failures) lines refused") }
+        let perCycle = elapsed / Double(cycles) * 1e6
+        say("rules (frame, parse, Desk.execute, encode) of the capture cycle, in-process: \(cycles) cycles in \(String(format: "%.2f", elapsed)) s"
+            + " = \(String(format: "%.1f", perCycle)) µs per cycle (CPU \(String(format: "%.1f", cpu / Double(cycles) * 1e6)) µs)")
+        return ["perCycle": perCycle]
+    }
+}
