@@ -15,17 +15,35 @@ public struct Money: Hashable, Comparable, Sendable {
 
     /// Parses `12`, `12.5` or `12.50`; at most twelve integer digits and two decimals, never negative.
     public init?(_ text: Substring) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let whole = parts.first, !whole.isEmpty, whole.count <= 12,
-              whole.allSatisfy(\.isASCIIDigit), let units = Int64(whole)
-        else { return nil }
-        var fraction: Int64 = 0
-        if parts.count == 2 {
-            let digits = parts[1]
-            guard (1...2).contains(digits.count), digits.allSatisfy(\.isASCIIDigit), let value = Int64(digits) else { return nil }
-            fraction = digits.count == 1 ? value * 10 : value
+        var text = text
+        guard let money = text.withUTF8({ Money(ascii: $0[...]) }) else { return nil }
+        self = money
+    }
+
+    /// The same rule on the amount's bytes: digits, then at most one `.` and one or two digits.
+    public init?<Bytes: Collection>(ascii bytes: Bytes) where Bytes.Element == UInt8 {
+        var units: Int64 = 0, wholeDigits = 0
+        var fraction: Int64 = 0, fractionDigits = 0
+        var isFraction = false
+        for byte in bytes {
+            if byte == UInt8(ascii: "."), !isFraction {
+                isFraction = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            if isFraction {
+                fractionDigits += 1
+                guard fractionDigits <= 2 else { return nil }
+                fraction = fraction * 10 + digit
+            } else {
+                wholeDigits += 1
+                guard wholeDigits <= 12 else { return nil }
+                units = units * 10 + digit  // at most 12 digits: far inside Int64
+            }
         }
-        cents = units * 100 + fraction  // at most 12 digits: far inside Int64
+        guard wholeDigits > 0, !isFraction || fractionDigits > 0 else { return nil }
+        cents = units * 100 + (fractionDigits == 1 ? fraction * 10 : fraction)
     }
 
     /// `1234.50`

@@ -41,12 +41,16 @@ public struct Credential: Sendable, Equatable {
 public enum UserName {
     public static let maximumLength = 32
 
+    /// A letter, then ASCII letters, digits, `_`, `.` and `-`, not ending in `.` or `-`; at most
+    /// `maximumLength` bytes (checked first: a hostile 8,000-byte name costs nothing more to refuse).
     public static func isValid(_ name: String) -> Bool {
-        // Length in bytes first: a hostile 8,000-character name costs nothing more to refuse.
-        !name.isEmpty && name.utf8.count <= maximumLength && name.first?.isLetter == true && name.allSatisfy(isValidCharacter)
-            && name.last != "." && name.last != "-"
+        let bytes = name.utf8
+        guard let first = bytes.first, let last = bytes.last, bytes.count <= maximumLength, ASCII.isLetter(first),
+              last != UInt8(ascii: "."), last != UInt8(ascii: "-") else { return false }
+        return bytes.allSatisfy { ASCII.isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
     }
 
+    /// A character a user name may hold (for `@name` mentions in free text).
     static func isValidCharacter(_ character: Character) -> Bool {
         character.isASCII && (character.isLetter || character.isNumber || character == "_" || character == "." || character == "-")
     }

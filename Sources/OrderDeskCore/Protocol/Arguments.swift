@@ -101,9 +101,11 @@ struct Arguments {
 /// Arguments that several rows read alike, or too long to sit in a row.
 extension Arguments {
     /// CAPTURE's order: the number, then its fields.
+    static let captureFields: Set<String> = ["customer", "rep", "po", "lines", "currency", "priority", "ship"]
+
     mutating func draft() throws(DeskError) -> OrderDraft {
         let number = try orderNumber()
-        let fields = try fields(allowed: ["customer", "rep", "po", "lines", "currency", "priority", "ship"])
+        let fields = try fields(allowed: Self.captureFields)
         func required(_ key: String) throws(DeskError) -> String {
             guard let value = fields[key], !value.isEmpty else { throw usageError("\(key)= is required") }
             return value
@@ -139,19 +141,46 @@ extension Arguments {
                           lines: lines, priority: priority, requestedShipDate: fields["ship"])
     }
 
-    /// `lines=`: `<sku>:<qty>:<price>[,...]`.
+    /// `lines=`: `<sku>:<qty>:<price>[,...]`, read from the text's bytes.
     func orderLines(_ text: String) throws(DeskError) -> [OrderLine] {
+        let bytes = Array(text.utf8)
         var lines: [OrderLine] = []
-        for item in text.split(separator: ",", maxSplits: limits.maximumOrderLines, omittingEmptySubsequences: false) {
+        var start = 0
+        while true {
             guard lines.count < limits.maximumOrderLines else { throw .tooLarge(what: "order lines", limit: limits.maximumOrderLines) }
-            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 3, !parts[0].isEmpty, parts[0].count <= 64,
-                  let quantity = Int(parts[1]), quantity > 0, quantity <= 1_000_000,
-                  let price = Money(parts[2])
-            else { throw usageError("lines= is <sku>:<qty>:<price>[,...], e.g. WID-1:2:10.50; bad item \(item)") }
-            lines.append(OrderLine(sku: String(parts[0]), quantity: quantity, unitPrice: price))
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
+            let item = bytes[start..<end]
+            guard let line = Self.orderLine(item) else {
+                throw usageError("lines= is <sku>:<qty>:<price>[,...], e.g. WID-1:2:10.50; bad item \(String(decoding: item, as: UTF8.self))")
+            }
+            lines.append(line)
+            guard end < bytes.count else { return lines }
+            start = end + 1
         }
-        return lines
+    }
+
+    /// One `<sku>:<qty>:<price>`: a SKU of 1 to 64 characters, a quantity of 1 to 1,000,000 (an
+    /// optional `+`, digits), a price as `Money` reads it; nil for anything else.
+    static func orderLine(_ item: ArraySlice<UInt8>) -> OrderLine? {
+        guard let first = item.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let rest = item[(first + 1)...]
+        guard let second = rest.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+        let skuBytes = item[..<first], quantityBytes = item[(first + 1)..<second], priceBytes = item[(second + 1)...]
+        guard !priceBytes.contains(UInt8(ascii: ":")), !skuBytes.isEmpty else { return nil }
+        let sku = String(decoding: skuBytes, as: UTF8.self)
+        guard skuBytes.count <= 64 || sku.count <= 64 else { return nil }
+        var digits = quantityBytes[...]
+        if digits.first == UInt8(ascii: "+") { digits = digits.dropFirst() }
+        guard !digits.isEmpty else { return nil }
+        var quantity = 0
+        for byte in digits {
+            guard ASCII.isDigit(byte) else { return nil }
+            quantity = quantity * 10 + Int(byte - UInt8(ascii: "0"))
+            guard quantity <= 1_000_000 else { return nil }
+        }
+        guard quantity > 0, let price = Money(ascii: priceBytes) else { return nil }
+        return OrderLine(sku: sku, quantity: quantity, unitPrice: price)
     }
 
     /// FIND's filters.
