@@ -115,4 +115,31 @@ struct CommitPipelineTests {
         #expect(outcomes.current.last == "third true")
         #expect(store.state.current.batches == [[Self.change(1)], [Self.change(3)]])
     }
+
+    @Test("what a waiting action submits while a failure is told is failed back too, never committed")
+    func submitsDuringFailureFail() throws {
+        let store = GatedStore()
+        store.state.withLock { $0.failures = [0] }
+        let deskQueue = DispatchQueue(label: "test.desk")
+        let pipeline = CommitPipeline(store: store, deskQueue: deskQueue, storeQueue: DispatchQueue(label: "test.store"))
+        let outcomes = Locked<[String]>([])
+        pipeline.onFailure = { _ in outcomes.withLock { $0.append("failure") } }
+        deskQueue.sync {
+            pipeline.submit([Self.change(1)])
+            pipeline.whenDurable { ok in
+                outcomes.withLock { $0.append("first \(ok)") }
+                // As a session closed at its failed QUIT does: its grace windows are new changes.
+                pipeline.submit([Self.change(9)])
+                pipeline.whenDurable { ok in outcomes.withLock { $0.append("nested \(ok)") } }
+            }
+        }
+        store.open(0)
+        #expect(Self.waitUntil { outcomes.current.count == 3 })
+        #expect(outcomes.current == ["first false", "nested false", "failure"])
+        store.open(1)
+        deskQueue.sync { pipeline.submit([Self.change(3)]) }
+        #expect(Self.waitUntil { store.state.current.batches.count == 2 })
+        #expect(store.state.current.batches == [[Self.change(1)], [Self.change(3)]], "the change made while the failure was told never reached the store")
+        #expect(deskQueue.sync { pipeline.isSettled } || Self.waitUntil { deskQueue.sync { pipeline.isSettled } })
+    }
 }

@@ -72,7 +72,7 @@ public final class TestDesk {
     /// place (a new `TestDesk` on `place.open()`) can take it at once.
     public func stop() {
         server.stop()
-        (store as? PostgresStore)?.release()
+        server.withStore { ($0 as? PostgresStore)?.release() }
     }
 }
 

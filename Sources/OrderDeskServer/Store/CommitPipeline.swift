@@ -127,14 +127,23 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
             onCommit?(elapsed, size)
             release(upTo: upTo, committed: true)
         case .failure(let error):
-            // Later change sets were computed on top of the failed ones: they fail too.
+            // Later change sets were computed on top of the failed ones: they fail too. So does
+            // what the waiting actions submit while they are told (a session closed at its
+            // failed QUIT starts its grace windows), and what comes before `onFailure` has the
+            // server refuse changes: the halt is lifted only after that.
+            repeat {
+                settled = submitted
+                release(upTo: submitted, committed: false)
+            } while settled != submitted
+            onFailure?(error)
+            if settled != submitted {
+                settled = submitted
+                release(upTo: submitted, committed: false)
+            }
             lock.withLock {
                 handoff.pending = []
                 handoff.isHalted = false
             }
-            settled = submitted
-            release(upTo: submitted, committed: false)
-            onFailure?(error)
         }
     }
 

@@ -13,7 +13,11 @@ extension DeskServer {
         storeQueue.async { [weak self, log] in
             do {
                 if try store.maintain(now: now) {
-                    self?.maintainStore(now: now)
+                    // The next slice is asked for from the desk queue, where a stop is known.
+                    self?.queue.async { [weak self] in
+                        guard let self, !self.isStopping else { return }
+                        self.maintainStore(now: now)
+                    }
                     return
                 }
             } catch {
@@ -48,6 +52,12 @@ extension DeskServer {
                 }
             }
         }
+    }
+
+    /// Runs `body` with the store on the store queue, after everything queued there: the one
+    /// place the store may be used from (for tests, once the server has stopped).
+    public func withStore<Result>(_ body: (DeskStore) throws -> Result) rethrows -> Result {
+        try storeQueue.sync { try body(store) }
     }
 
     // MARK: Recovery
