@@ -131,6 +131,24 @@ struct DeskTests {
         #expect(fixture.run("CLAIM SO-1", as: "ana").reply?.errorCode == "illegal-move")
     }
 
+    @Test("orders that ship leave no entry behind in the released queue's heap, though nobody takes NEXT from it")
+    func releasedHeapStaysBounded() {
+        var fixture = DeskFixture()
+        for index in 1...300 {
+            fixture.capture("SO-\(index)")
+            #expect(fixture.run("CLAIM SO-\(index)", as: "ana").reply?.isOK == true)
+            #expect(fixture.run("MOVE SO-\(index) released", as: "ana").reply?.isOK == true)
+            #expect(fixture.run("MOVE SO-\(index) shipped", as: "shop").reply?.isOK == true)
+        }
+        // Live members: none; the heap may hold at most twice that and a margin of 64 stale entries.
+        #expect(fixture.desk.index.candidateCount(in: .released) <= 65, "\(fixture.desk.index.candidateCount(in: .released)) entries")
+        fixture.capture("SO-LAST")
+        #expect(fixture.run("CLAIM SO-LAST", as: "ana").reply?.isOK == true)
+        #expect(fixture.run("MOVE SO-LAST released", as: "ana").reply?.isOK == true)
+        #expect(fixture.desk.index.isMember("SO-LAST", of: .released))
+        #expect(fixture.desk.index.candidateCount(in: .released) >= 1, "the live one keeps its entry")
+    }
+
     @Test("a failed command changes nothing")
     func failureChangesNothing() {
         var fixture = DeskFixture()

@@ -179,7 +179,7 @@ public struct Desk: Sendable {
             indexDigitsOfNewestOrder()
         }
         let previousLease = previous?.lease
-        index.update(order)
+        index.update(order, orders: orders)
         stays.update(order.number, from: previous?.episodes ?? [], to: order.episodes, orders: orders, members: index.members)
         if before != after { scheduleEscalations(of: order, queues: after.filter { !before.contains($0) }) }
         if let lease = order.lease, previousLease?.token != lease.token || previousLease.map(nextDue(of:)) != nextDue(of: lease) {

@@ -14,8 +14,11 @@ struct QueueIndex: Sendable {
     private(set) var claimsByHolder: [String: Set<String>] = [:]
     private var holderOf: [String: String] = [:]
 
-    /// Re-indexes `order` after any change to it.
-    mutating func update(_ order: Order) {
+    /// Re-indexes `order` after any change to it. With `orders` (the table as it is now), a
+    /// queue whose heap has come to hold mostly stale entries is rebuilt here too, not only when
+    /// someone asks it for NEXT: orders that leave `released` by shipping would otherwise leave
+    /// an entry each behind for as long as the server runs.
+    mutating func update(_ order: Order, orders: OrderTable? = nil) {
         let queues = QueueName.queues(of: order)
         let before = membership[order.number] ?? []
         for queue in before where !queues.contains(queue) {
@@ -40,22 +43,31 @@ struct QueueIndex: Sendable {
         if holder == nil, previousHolder != nil || queues != before {
             for queue in queues where previousHolder != nil || !before.contains(queue) {
                 candidates[queue, default: MinHeap<Candidate>()].push(Candidate(order: order))
+                if let orders { compactIfStale(queue, orders: orders) }
             }
         }
     }
 
+    /// Rebuilds `queue`'s heap from its members once stale entries outnumber them (amortized:
+    /// the heap must grow by as many entries again before the next rebuild).
+    private mutating func compactIfStale(_ queue: QueueName, orders: OrderTable) {
+        guard let count = candidates[queue]?.count, count > 2 * (members[queue]?.count ?? 0) + 64 else { return }
+        var heap = MinHeap<Candidate>()
+        for number in members[queue] ?? [] {
+            if let order = orders[number], order.lease == nil { heap.push(Candidate(order: order)) }
+        }
+        candidates[queue] = heap
+    }
+
+    /// Entries in `queue`'s heap, stale ones included (for tests).
+    func candidateCount(in queue: QueueName) -> Int { candidates[queue]?.count ?? 0 }
+
     /// The most urgent unclaimed order in `queue`, if any; does not claim it.
     mutating func nextCandidate(in queue: QueueName, orders: OrderTable) -> String? {
+        compactIfStale(queue, orders: orders)
         guard var heap = candidates[queue] else { return nil }
         candidates[queue] = nil  // keep the heap uniquely referenced while mutating it
         defer { candidates[queue] = heap }
-        let liveCount = members[queue]?.count ?? 0
-        if heap.count > 2 * liveCount + 64 {
-            heap = MinHeap<Candidate>()
-            for number in members[queue] ?? [] {
-                if let order = orders[number], order.lease == nil { heap.push(Candidate(order: order)) }
-            }
-        }
         while let top = heap.peek() {
             if let order = orders[top.number], order.lease == nil, membership[top.number]?.contains(queue) == true {
                 return top.number
