@@ -54,13 +54,7 @@ public struct LineFramer: Sendable {
                 }
             }
             guard end < buffer.count else { break }  // the line goes on in the next read
-            if isDiscarding {
-                isDiscarding = false
-                frames.append(.tooLong)
-            } else {
-                frames.append(Self.frame(pending))
-            }
-            pending.removeAll(keepingCapacity: true)
+            frames.append(endLine())
             start = end + 1
         }
         return frames
@@ -71,13 +65,7 @@ public struct LineFramer: Sendable {
         var frames: [Frame] = []
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
-                if isDiscarding {
-                    isDiscarding = false
-                    frames.append(.tooLong)
-                } else {
-                    frames.append(Self.frame(pending))
-                }
-                pending.removeAll(keepingCapacity: true)
+                frames.append(endLine())
                 continue
             }
             if isDiscarding { continue }
@@ -90,6 +78,16 @@ public struct LineFramer: Sendable {
             pending.append(byte)
         }
         return frames
+    }
+
+    /// At an LF: the line held so far as a frame (`.tooLong` if it was being skipped), and a fresh start.
+    private mutating func endLine() -> Frame {
+        defer { pending.removeAll(keepingCapacity: true) }
+        if isDiscarding {
+            isDiscarding = false
+            return .tooLong
+        }
+        return Self.frame(pending)
     }
 
     private static func frame(_ raw: [UInt8]) -> Frame {

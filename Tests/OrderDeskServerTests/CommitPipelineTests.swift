@@ -49,25 +49,25 @@ struct CommitPipelineTests {
 
     static func change(_ token: UInt64) -> StoreChange { .counters(DeskCounters(nextToken: token)) }
 
-    /// Waits (at most 10 s) until `condition` holds.
-    static func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(10)
-        while !condition() {
-            if Date() > deadline { return false }
-            usleep(1000)
-        }
-        return true
+    /// A pipeline over a fresh gated store whose commits numbered `failures` fail; `outcomes`
+    /// records what waiting actions and `onFailure` were told, in order.
+    static func makePipeline(failing failures: Set<Int> = []) -> (GatedStore, DispatchQueue, CommitPipeline, Locked<[String]>) {
+        let store = GatedStore()
+        store.state.withLock { $0.failures = failures }
+        let deskQueue = DispatchQueue(label: "test.desk")
+        let pipeline = CommitPipeline(store: store, deskQueue: deskQueue, storeQueue: DispatchQueue(label: "test.store"))
+        let outcomes = Locked<[String]>([])
+        pipeline.onFailure = { _ in outcomes.withLock { $0.append("failure") } }
+        return (store, deskQueue, pipeline, outcomes)
     }
 
     @Test("changes that gather during a commit go out as one batch while the desk queue is still busy")
     func nextBatchStartsWithoutTheDeskQueue() throws {
-        let store = GatedStore()
-        let deskQueue = DispatchQueue(label: "test.desk")
-        let pipeline = CommitPipeline(store: store, deskQueue: deskQueue, storeQueue: DispatchQueue(label: "test.store"))
+        let (store, deskQueue, pipeline, _) = Self.makePipeline()
         let settled = Locked<[UInt64]>([])
         pipeline.onSettled = { sequence, _ in settled.withLock { $0.append(sequence) } }
         deskQueue.sync { pipeline.submit([Self.change(1)]) }
-        #expect(Self.waitUntil { store.state.current.started == 1 })
+        try waitUntil(timeout: 10) { store.state.current.started == 1 }
         // Commit 0 is under way (its gate is shut); two more change sets gather meanwhile.
         deskQueue.sync {
             pipeline.submit([Self.change(2)])
@@ -77,33 +77,28 @@ struct CommitPipelineTests {
         deskQueue.async { deskBusy.wait() }  // the desk queue is busy from here on
         store.open(0)
         store.open(1)
-        #expect(Self.waitUntil { store.state.current.batches.count == 2 }, "the second commit ran while the desk queue was busy")
+        try waitUntil(timeout: 10, "the second commit ran while the desk queue was busy") { store.state.current.batches.count == 2 }
         #expect(store.state.current.batches == [[Self.change(1)], [Self.change(2), Self.change(3), Self.change(4)]])
         #expect(settled.current.isEmpty, "the desk queue hears of commits only when it runs again")
         deskBusy.signal()
-        #expect(Self.waitUntil { settled.current == [1, 3] })
+        try waitUntil(timeout: 10) { settled.current == [1, 3] }
         #expect(deskQueue.sync { pipeline.isSettled })
     }
 
     @Test("after a failed commit, what was submitted on top of it is failed back, never committed, and the next change commits")
     func failureHaltsLaterBatches() throws {
-        let store = GatedStore()
-        store.state.withLock { $0.failures = [0] }
-        let deskQueue = DispatchQueue(label: "test.desk")
-        let pipeline = CommitPipeline(store: store, deskQueue: deskQueue, storeQueue: DispatchQueue(label: "test.store"))
-        let outcomes = Locked<[String]>([])
-        pipeline.onFailure = { _ in outcomes.withLock { $0.append("failure") } }
+        let (store, deskQueue, pipeline, outcomes) = Self.makePipeline(failing: [0])
         deskQueue.sync {
             pipeline.submit([Self.change(1)])
             pipeline.whenDurable { ok in outcomes.withLock { $0.append("first \(ok)") } }
         }
-        #expect(Self.waitUntil { store.state.current.started == 1 })
+        try waitUntil(timeout: 10) { store.state.current.started == 1 }
         deskQueue.sync {
             pipeline.submit([Self.change(2)])
             pipeline.whenDurable { ok in outcomes.withLock { $0.append("second \(ok)") } }
         }
         store.open(0)
-        #expect(Self.waitUntil { outcomes.current.count == 3 })
+        try waitUntil(timeout: 10) { outcomes.current.count == 3 }
         #expect(outcomes.current == ["first false", "second false", "failure"])
         #expect(store.state.current.batches == [[Self.change(1)]], "the change set made on top of the failed one never reached the store")
         store.open(1)
@@ -111,19 +106,14 @@ struct CommitPipelineTests {
             pipeline.submit([Self.change(3)])
             pipeline.whenDurable { ok in outcomes.withLock { $0.append("third \(ok)") } }
         }
-        #expect(Self.waitUntil { outcomes.current.count == 4 })
+        try waitUntil(timeout: 10) { outcomes.current.count == 4 }
         #expect(outcomes.current.last == "third true")
         #expect(store.state.current.batches == [[Self.change(1)], [Self.change(3)]])
     }
 
     @Test("what a waiting action submits while a failure is told is failed back too, never committed")
     func submitsDuringFailureFail() throws {
-        let store = GatedStore()
-        store.state.withLock { $0.failures = [0] }
-        let deskQueue = DispatchQueue(label: "test.desk")
-        let pipeline = CommitPipeline(store: store, deskQueue: deskQueue, storeQueue: DispatchQueue(label: "test.store"))
-        let outcomes = Locked<[String]>([])
-        pipeline.onFailure = { _ in outcomes.withLock { $0.append("failure") } }
+        let (store, deskQueue, pipeline, outcomes) = Self.makePipeline(failing: [0])
         deskQueue.sync {
             pipeline.submit([Self.change(1)])
             pipeline.whenDurable { ok in
@@ -134,12 +124,12 @@ struct CommitPipelineTests {
             }
         }
         store.open(0)
-        #expect(Self.waitUntil { outcomes.current.count == 3 })
+        try waitUntil(timeout: 10) { outcomes.current.count == 3 }
         #expect(outcomes.current == ["first false", "nested false", "failure"])
         store.open(1)
         deskQueue.sync { pipeline.submit([Self.change(3)]) }
-        #expect(Self.waitUntil { store.state.current.batches.count == 2 })
+        try waitUntil(timeout: 10) { store.state.current.batches.count == 2 }
         #expect(store.state.current.batches == [[Self.change(1)], [Self.change(3)]], "the change made while the failure was told never reached the store")
-        #expect(deskQueue.sync { pipeline.isSettled } || Self.waitUntil { deskQueue.sync { pipeline.isSettled } })
+        try waitUntil(timeout: 10, "the pipeline settled") { deskQueue.sync { pipeline.isSettled } }
     }
 }

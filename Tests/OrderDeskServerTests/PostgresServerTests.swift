@@ -8,29 +8,8 @@ import OrderDeskServer
        .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
 struct PostgresServerTests {
     /// Runs the orderdesk binary to its end with `input` on stdin; returns status, stdout and stderr.
-    static func run(_ arguments: [String], input: String = "") throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = ServerProcess.executable
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe(), stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = stdin
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        // Both pipes at once: a child that fills one while the other is read would never end.
-        let errorBytes = Locked(Data())
-        let errorsRead = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            errorBytes.withLock { $0 = data }
-            errorsRead.signal()
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        errorsRead.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, text, String(decoding: errorBytes.current, as: UTF8.self))
+    static func run(_ arguments: [String], input: String = "") throws -> ProcessRun {
+        try runToEnd(ServerProcess.executable, arguments, input: input)
     }
 
     @Test("CAPTURE, NEXT, NOTE and MOVE over TCP survive a restart of the server, and a second server is refused meanwhile")

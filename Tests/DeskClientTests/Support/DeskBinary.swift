@@ -23,45 +23,11 @@ enum DeskBinary {
     }
 
     /// What a finished run printed and how it ended.
-    struct Run {
-        var status: Int32
-        var output: String
-        var errors: String
-    }
+    typealias Run = ProcessRun
 
     /// Runs `desk` with pipes for standard input, output and error; kills it after `timeout` seconds.
     static func run(_ arguments: [String], input: String = "", environment: [String: String], timeout: Double = 20) throws -> Run {
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        process.environment = environment
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = Locked(Data())
-        let errors = Locked(Data())
-        let group = DispatchGroup()
-        for (pipe, sink) in [(stdout, output), (stderr, errors)] {
-            group.enter()
-            Thread {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                sink.withLock { $0 = data }
-                group.leave()
-            }.start()
-        }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            throw TestFailure( "desk \(arguments) did not finish within \(timeout)s")
-        }
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, output: String(decoding: output.current, as: UTF8.self),
-                   errors: String(decoding: errors.current, as: UTF8.self))
+        try runToEnd(url, arguments, input: input, environment: environment, timeout: timeout)
     }
 }
 
