@@ -54,7 +54,7 @@ public enum DemoData {
         // The processors are at their desks while the past is replayed: a claim of someone
         // offline starts in its grace window and would end minutes later, before the hold or the
         // move that follows it (every command ends the leases due by its instant). The desk value
-        // is thrown away after seeding, so nobody stays online.
+        // is thrown away after seeding.
         for processor in processors { changes += desk.sessionOpened(user: processor, now: now).outcome.changes }
         for index in 0..<orderCount {
             let customer = customers[random.next(below: customers.count)]
@@ -120,6 +120,9 @@ public enum DemoData {
                 act(.move(order: number, to: .cancelled, reason: "customer cancelled by phone"), as: processor)
             }
         }
+        // They leave as the seeding ends: their claims are in the grace window, as after any
+        // disconnect, so every node of a cluster loads the same desk whenever it starts.
+        for processor in processors { changes += desk.sessionClosed(user: processor, now: now).changes }
         try store.commit(changes)
         return true
     }

@@ -12,12 +12,23 @@ extension DeskServer {
         // Until the reload the desk is not the store's: nothing it does now is kept or told (a
         // session that closed meanwhile is seen again by the reload, which knows who is online).
         guard storeOutage == nil else {
+            _ = takeRecordedInputs()
             if outcome.reply != nil, let connection { send(.failure(.storageFailed), to: connection) }
             return
         }
-        pipeline.submit(outcome.changes)
+        if cluster == nil {
+            pipeline.submit(outcome.changes)
+        } else {
+            pipeline.submit(outcome.changes, inputs: takeRecordedInputs(), counters: desk.counters)
+        }
         if let reply = outcome.reply, let connection { send(reply, to: connection) }
-        for push in outcome.pushes {
+        push(outcome.pushes)
+    }
+
+    /// Queues each push for every session of its recipients (held, like replies, until what it
+    /// tells of is durable).
+    func push(_ pushes: [Push]) {
+        for push in pushes {
             // Encoded once (by the desk); the same bytes go to every session of every recipient.
             let line = push.line
             for user in push.recipients {

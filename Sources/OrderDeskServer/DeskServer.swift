@@ -26,6 +26,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         public var desk = DeskSettings()
         /// How often leases and grace windows are checked.
         public var tickInterval = Milliseconds(200)
+        /// How often a cluster node without the write turn replays what the other nodes logged
+        /// (how late their pushes reach its sessions, at most).
+        public var clusterPollInterval = Milliseconds(50)
         /// A session whose unsent output passes this is disconnected as a slow consumer.
         public var maximumUnsentBytes = 4 * 1024 * 1024
         /// Sessions served at once; the greeting announces what the descriptor limit allows.
@@ -67,13 +70,20 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     let passwords: PasswordPool
     let store: DeskStore
     private let clock: @Sendable () -> Instant
-    func clockNow() -> Instant { clock() }
+    /// The desk's time: the clock; on a cluster node, the database's clock as of the last turn,
+    /// and never before an input the node already ran or replayed.
+    func clockNow() -> Instant {
+        guard let cluster else { return clock() }
+        return max(Instant(milliseconds: clock().milliseconds &+ cluster.clockOffset), cluster.lastInstant)
+    }
     let parser: CommandParser
     public let log: Log
 
     /// The desk's state; read and changed only on `queue`.
     var desk: Desk
     let pipeline: CommitPipeline
+    /// Set when this server is one node of a cluster over PostgreSQL (docs/CLUSTER.md).
+    let cluster: ClusterNode?
     var connections: [Int: Connection] = [:]
     /// Logged-in connections per user, for pushes.
     var sessionsByUser: [String: [Int: Connection]] = [:]
@@ -101,6 +111,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// The TLS context new connections on the TLS port get; replaced by `reloadCertificates`.
     private var tlsContext: TLSContext?
     private var timer: DispatchSourceTimer?
+    private var clusterPoll: DispatchSourceTimer?
     private(set) var isStopping = false
     private var hasStopped = false
     private var stopWaiters: [@Sendable () -> Void] = []
@@ -126,7 +137,17 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         // Descriptors beyond sessions: the listener, the data file and its WAL, the spare, logs.
         let descriptorLimit = Socket.raiseDescriptorLimit()
         maximumSessions = max(1, min(configuration.maximumSessions, descriptorLimit - 64))
-        desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
+        if let postgres = store as? PostgresStore, let identity = postgres.node.cluster {
+            // A node joins with the desk as the others have it, then replays the log from there.
+            let (snapshot, sessions) = try postgres.loadCluster()
+            desk = Desk(settings: configuration.desk, snapshot: snapshot, now: clock())
+            let node = ClusterNode(store: postgres, identity: identity)
+            node.sessionsByNode = sessions
+            cluster = node
+        } else {
+            desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
+            cluster = nil
+        }
         pipeline = CommitPipeline(store: store, deskQueue: queue, storeQueue: storeQueue)
         pipeline.onFailure = { [weak self] error in self?.recover(from: error) }
         pipeline.onSettled = { [weak self] sequence, committed in self?.releaseHeld(upTo: sequence, committed: committed) }
@@ -178,6 +199,15 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             timer.setEventHandler { [weak self] in self?.tick() }
             self.timer = timer
             timer.resume()
+            if cluster != nil {
+                // A cluster node replays the others' inputs this often while it has no turn.
+                let poll = DispatchSource.makeTimerSource(queue: queue)
+                let every = Int(configuration.clusterPollInterval.value)
+                poll.schedule(deadline: .now() + .milliseconds(every), repeating: .milliseconds(every), leeway: .milliseconds(max(1, every / 4)))
+                poll.setEventHandler { [weak self] in self?.pollClusterLog() }
+                clusterPoll = poll
+                poll.resume()
+            }
         }
         if maximumSessions < configuration.maximumSessions {
             log(.warning, "fewer sessions than configured: the descriptor limit is lower",
@@ -222,19 +252,25 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             }
             timer?.cancel()
             timer = nil
+            clusterPoll?.cancel()
+            clusterPoll = nil
             pipeline.whenDurable { [self] _ in
+                cluster?.isLeaving = true
                 for connection in connections.values {
                     connection.write("BYE " + reason + "\n")
                     connection.close(reason: "shutdown")
                 }
                 // Closing sessions starts grace windows: wait for those commits too, so nothing
-                // runs on this server after `completion`.
-                pipeline.whenDurable { [self] _ in
-                    log(.info, "stopped", [("reason", reason)])
-                    hasStopped = true
-                    completion()
-                    for waiter in stopWaiters { waiter() }
-                    stopWaiters = []
+                // runs on this server after `completion`. A cluster node closes them all in one
+                // input, its leaving.
+                leaveCluster { [self] in
+                    pipeline.whenDurable { [self] _ in
+                        log(.info, "stopped", [("reason", reason)])
+                        hasStopped = true
+                        completion()
+                        for waiter in stopWaiters { waiter() }
+                        stopWaiters = []
+                    }
                 }
             }
         }
@@ -368,7 +404,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         guard let user = connection.user else { return }
         sessionsByUser[user]?[connection.id] = nil
         if sessionsByUser[user]?.isEmpty == true { sessionsByUser[user] = nil }
-        apply(desk.sessionClosed(user: user, now: clock()), replyTo: nil)
+        // A cluster node that is leaving closes all its sessions in one input.
+        if cluster?.isLeaving == true { return }
+        whenTurn { [self] in apply(perform(.sessionClosed(user: user, at: clockNow())).outcome, replyTo: nil) }
     }
 
     /// Closes connections that sent nothing for the idle timeout: peers that vanished without a FIN.
@@ -398,11 +436,21 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             closeIdleConnections(now: now)
         }
         guard storeOutage == nil, let due = desk.nextDeadline(), due <= now else { return }
-        apply(desk.tick(now: now), replyTo: nil)
+        guard let cluster else { return apply(perform(.tick(at: now)).outcome, replyTo: nil) }
+        // Every node sees the deadline; the first to get a turn runs it, and the others find
+        // it done by the replay at the start of theirs.
+        guard !cluster.isTickWaiting else { return }
+        cluster.isTickWaiting = true
+        whenTurn { [self] in
+            cluster.isTickWaiting = false
+            let now = clockNow()
+            guard storeOutage == nil, let due = desk.nextDeadline(), due <= now else { return }
+            apply(perform(.tick(at: now)).outcome, replyTo: nil)
+        }
     }
 
     /// Runs the lease check now, whatever the timer says; for tests with an injected clock.
     public func tickNow() {
-        queue.sync { apply(desk.tick(now: clock()), replyTo: nil) }
+        queue.sync { whenTurn { [self] in apply(perform(.tick(at: clockNow())).outcome, replyTo: nil) } }
     }
 }

@@ -9,7 +9,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // `serve` takes SIGTERM, SIGINT and SIGHUP with sigwait: block them before anything can start a thread.
 if arguments.first == "serve" { Commands.blockStopSignals() }
 do {
-    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history", "tls", "allow-plaintext", "standby"])
+    let options = try Options(arguments, switchNames: ["demo", "help", "prometheus", "history", "tls", "allow-plaintext", "standby", "cluster"])
     try Commands.refuseSQLiteOnlyOnPostgres(options)
     switch options.positional.first {
     case "serve": try Commands.serve(options)

@@ -67,6 +67,9 @@ extension Desk {
         }
     }
 
+    /// The earliest lease deadline (possibly a stale entry): a command run before it ends no lease.
+    public var nextLeaseDue: Instant? { leaseDeadlines.peek()?.due }
+
     /// The earliest instant at which `tick` may have something to do (possibly a stale entry,
     /// which costs one early wake-up).
     public func nextDeadline() -> Instant? {

@@ -42,8 +42,8 @@ public struct Desk: Sendable {
     var changes: [StoreChange] = []
     var pushes: [Push] = []
 
-    /// Restores a desk from what the store kept. Nobody is connected yet, so every claim starts
-    /// its grace window at `now`.
+    /// Restores a desk from what the store kept. After a restart nobody is connected yet, so every
+    /// claim starts its grace window at `now`; a cluster node's snapshot says who is online.
     ///
     /// A restart restores every order the desk ever had, so this takes the snapshot's array over
     /// without copying an order, and indexes only what needs it: finished, unclaimed orders are
@@ -59,10 +59,11 @@ public struct Desk: Sendable {
         thresholds = snapshot.thresholds
         var restored: [Order] = []
         swap(&restored, &snapshot.orders)
-        for position in restored.indices {
-            guard case .claimed(var lease) = restored[position].claim, lease.graceEnds == nil else { continue }
-            lease.graceEnds = now + settings.graceWindow
-            restored[position].claim = .claimed(lease)
+        if let sessions = snapshot.online {
+            // A cluster node joining: the desk as the other nodes have it, sessions included.
+            online = sessions
+        } else {
+            restoreGraceWindows(of: &restored, now: now)
         }
         orders = OrderTable(restoring: restored)
         restored = []
@@ -80,6 +81,18 @@ public struct Desk: Sendable {
             leaseDeadlines.push(LeaseDeadline(due: nextDue(of: lease), order: number, token: lease.token))
         }
     }
+
+    /// After a restart nobody is connected: every claim starts its grace window at `now`.
+    private func restoreGraceWindows(of restored: inout [Order], now: Instant) {
+        for position in restored.indices {
+            guard case .claimed(var lease) = restored[position].claim, lease.graceEnds == nil else { continue }
+            lease.graceEnds = now + settings.graceWindow
+            restored[position].claim = .claimed(lease)
+        }
+    }
+
+    /// Open sessions per user, for a cluster node that checks its copy against the store's.
+    public var onlineSessions: [String: Int] { online }
 
     /// Runs one command for the logged-in `userName`. On failure nothing changes.
     public mutating func execute(_ given: Command, as userName: String, now: Instant) -> Outcome {
@@ -351,5 +364,8 @@ struct LeaseDeadline: HeapOrdered, Sendable, Equatable {
     var order: String
     var token: UInt64
 
-    func precedes(_ other: LeaseDeadline) -> Bool { due < other.due }
+    /// Deadlines at the same instant come out in token order, whatever order they were pushed
+    /// in: every node of a cluster, and a desk restored from the store, works them off (and
+    /// numbers their events) alike.
+    func precedes(_ other: LeaseDeadline) -> Bool { due != other.due ? due < other.due : token < other.token }
 }

@@ -37,6 +37,10 @@ public struct DeskSnapshot: Sendable {
     /// (user, "queue" or "room", name)
     public var memberships: [(String, String, String)] = []
     public var thresholds: [QueueName: EscalationThresholds] = [:]
+    /// Open sessions per user, when the store knows them (a cluster over PostgreSQL): the desk
+    /// is restored exactly as the running nodes have it. Nil after a restart of a single
+    /// server: nobody is connected, so every claim starts its grace window.
+    public var online: [String: Int]?
 
     public init(orders: [Order] = [], users: [User] = [], counters: DeskCounters = DeskCounters()) {
         self.orders = orders

@@ -93,6 +93,19 @@ public enum Command: Sendable, Equatable {
     /// The command's wire name, as in protocol.md (from its row).
     public var name: String { spec.name }
 
+    /// True when running the command changes nothing on the desk, provided no lease is due at
+    /// the instant it runs (`execute` ends due leases first). A desk node over PostgreSQL runs
+    /// these on its own copy of the desk without a write turn (docs/CLUSTER.md); everything
+    /// else is an input every node replays. ORDER is not one: it marks the order's events read.
+    public var isPureRead: Bool {
+        switch self {
+        case .whoami, .users, .card, .queue, .find, .history, .inbox, .stuck, .thresholds, .who, .rooms, .metrics: true
+        case .capture, .show, .next, .claim, .handBack, .touch, .hold, .unhold, .move, .note, .watch, .unwatch, .reassign,
+             .read, .readOrder, .setThreshold, .away, .back, .message, .join, .leave, .say, .subscribe, .unsubscribe,
+             .setRole, .disableUser, .enableUser: false
+        }
+    }
+
     /// The order the command acts on, if any.
     public var orderNumber: String? {
         switch self {

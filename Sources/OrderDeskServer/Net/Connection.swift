@@ -35,6 +35,8 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     var isBusy = false
     /// True while a continuation of this session's turn is queued (it used its time slice).
     var isYielding = false
+    /// On a cluster node: the line that waits for the node's write turn (the session is busy meanwhile).
+    var lineAwaitingTurn: LineFramer.Frame?
     /// Lines received and not yet run, oldest first from `inboxStart`.
     private var inbox: [LineFramer.Frame] = []
     private var inboxStart = 0

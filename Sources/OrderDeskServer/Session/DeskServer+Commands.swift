@@ -59,9 +59,23 @@ extension DeskServer {
             case .failure(let error): send(.failure(error), to: connection)
             case .success(let parsed) where storeOutage != nil && !Self.isAnsweredWithoutStore(parsed):
                 send(.failure(.storageFailed), to: connection)
+            case .success(let parsed) where !mayChangeDesk && Self.changesDesk(parsed):
+                // A cluster node without the write turn: the line waits for it.
+                awaitTurn(with: frame, on: connection)
             case .success(.session(let command)): answer(command, on: connection)
-            case .success(.desk(let command)): run(command, on: connection)
+            case .success(.desk(let command)): run(command, line: text, on: connection)
             }
+        }
+    }
+
+    /// True when the line changes the desk as it is answered (on a cluster node it needs the
+    /// write turn). Logins and password changes change it later, after their hashing, and wait
+    /// for the turn then.
+    static func changesDesk(_ command: ParsedCommand) -> Bool {
+        switch command {
+        case .desk(let command): !command.isPureRead
+        case .session(.unlock): true
+        case .session: false
         }
     }
 
@@ -98,7 +112,8 @@ extension DeskServer {
         case .unlock(let target):
             let cleared = throttle.unlock(target, now: clockNow())
             log(.info, "admin action", [("by", user), ("action", "unlock"), ("target", target), ("cleared", cleared.joined(separator: ","))])
-            var outcome = desk.audit("unlock", "\(target) (cleared \(cleared.isEmpty ? "nothing" : cleared.joined(separator: ",")))", by: user, now: clockNow())
+            let detail = "\(target) (cleared \(cleared.isEmpty ? "nothing" : cleared.joined(separator: ",")))"
+            var outcome = perform(.audit(action: "unlock", detail: detail, by: user, at: clockNow())).outcome
             outcome.reply = .answer(.unlocked(target: target, cleared: cleared))
             apply(outcome, replyTo: connection)
         case .addUser(let name, let role, let password):
@@ -109,7 +124,8 @@ extension DeskServer {
             // Hash off the desk queue, like a login; the session's next lines wait for the answer.
             hashOffQueue(for: connection, { Result { try Passwords.credential(for: password) } }) { server, credential in
                 server.log(.info, "admin action", [("by", user), ("action", "user-add"), ("user", name), ("role", role.rawValue)])
-                server.apply(server.desk.addUser(User(name: name, role: role, credential: credential), by: user, now: server.clockNow()), replyTo: connection)
+                let added = User(name: name, role: role, credential: credential)
+                server.apply(server.perform(.addUser(added, by: user, at: server.clockNow())).outcome, replyTo: connection)
             }
         case .resetPassword(let name, let password): resetPassword(of: name, to: password, by: user, on: connection)
         case .changePassword(let old, let new): changePassword(from: old, to: new, on: connection)
@@ -122,7 +138,7 @@ extension DeskServer {
     /// the server's CPU in the claim cycle, for the three look-ups below.
     private func readingDesk<T>(_ body: (inout Desk) -> T) -> T { body(&desk) }
 
-    private func run(_ given: Command, on connection: Connection) {
+    private func run(_ given: Command, line: String, on connection: Connection) {
         guard let user = connection.user else {
             send(.failure(.notLoggedIn), to: connection)
             return
@@ -135,7 +151,7 @@ extension DeskServer {
         case .failure(let error): return send(.failure(error), to: connection)
         }
         if let number = readingDesk({ $0.needsThread(command) }) {
-            showArchived(number, command, as: user, on: connection)
+            showArchived(number, command, line: line, as: user, on: connection)
             return
         }
         if let started = readingDesk({ $0.startScan(command, as: user) }) {
@@ -145,7 +161,9 @@ extension DeskServer {
             }
             return
         }
-        let outcome = desk.execute(command, as: user, now: clockNow())
+        // A look-up changes nothing (on a cluster node it runs on this node's copy, turn or not).
+        let outcome = command.isPureRead ? desk.execute(command, as: user, now: lookupInstant())
+                                         : perform(.command(user: user, line: line, at: clockNow()), command: command).outcome
         apply(outcome, replyTo: connection)
         if case .disableUser(let name, _) = command, outcome.reply?.isSuccess == true { endSessions(of: name) }
     }
@@ -209,22 +227,18 @@ extension DeskServer {
             // The right password for a disabled user: no login, and not a failure to throttle.
             log(.info, "login refused", [("user", name), ("reason", "disabled"), ("peer", connection.peerAddress)])
             send(.failure(.userDisabled(name)), to: connection)
-        } else if matches, let user = desk.users[name] {
+        } else if matches, desk.users[name] != nil {
             throttle.recordSuccess(from: key, now: now)
-            apply(desk.recordLogin(of: name, now: now), replyTo: nil)
-            forgetStranger(connection)
-            connection.user = name
-            sessionsByUser[name, default: [:]][connection.id] = connection
-            log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id)), ("peer", connection.peerAddress)])
-            let opened = desk.sessionOpened(user: name, now: now)
-            var outcome = opened.outcome
-            outcome.reply = desk.loginAnswer(for: name, now: now)
-            apply(outcome, replyTo: connection)
-            // Direct messages that waited for this user arrive right after the login reply.
-            for line in opened.backlog {
-                if let id = ServerLine.eventID(line) { connection.replayedEventIDs.insert(id) }
-                deliver(line + "\n", to: connection)
+            // The session opens in a write turn (at once, but on a cluster node without one); its
+            // lines wait meanwhile.
+            connection.isBusy = true
+            whenTurn { [weak self] in
+                guard let self else { return }
+                connection.isBusy = false
+                if !connection.isClosed { self.openSession(of: name, on: connection) }
+                self.serve(connection)
             }
+            return
         } else {
             throttle.recordFailure(from: key, name: name, now: now)
             log(.info, "login failed", [("user", name), ("session", String(connection.id)), ("peer", connection.peerAddress),
@@ -234,12 +248,33 @@ extension DeskServer {
         serve(connection)
     }
 
+    /// A login that succeeded: the session is the user's from here.
+    private func openSession(of name: String, on connection: Connection) {
+        // Disabled while the turn was awaited: refused as above.
+        guard let user = desk.users[name], !user.isDisabled else { return send(.failure(.userDisabled(name)), to: connection) }
+        let now = clockNow()
+        apply(perform(.login(user: name, at: now)).outcome, replyTo: nil)
+        forgetStranger(connection)
+        connection.user = name
+        sessionsByUser[name, default: [:]][connection.id] = connection
+        log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id)), ("peer", connection.peerAddress)])
+        let opened = perform(.sessionOpened(user: name, at: now))
+        var outcome = opened.outcome
+        outcome.reply = desk.loginAnswer(for: name, now: now)
+        apply(outcome, replyTo: connection)
+        // Direct messages that waited for this user arrive right after the login reply.
+        for line in opened.backlog {
+            if let id = ServerLine.eventID(line) { connection.replayedEventIDs.insert(id) }
+            deliver(line + "\n", to: connection)
+        }
+    }
+
     /// Runs one slice of a look-up that reads every order; while more remains, the session is
     /// busy and the next slice waits behind every other session's work.
     private func continueScan(_ scan: OrderScan, on connection: Connection) {
         guard !connection.isClosed else { return }
         var scan = scan
-        if var reply = desk.continueScan(&scan, now: clockNow()) {
+        if var reply = desk.continueScan(&scan, now: lookupInstant()) {
             if case .answer(.metrics(var report)) = reply {
                 report.operations = operations()
                 reply = .answer(.metrics(report))
@@ -258,7 +293,7 @@ extension DeskServer {
 
     /// ORDER or HISTORY of an order whose thread stays on disk: once every change so far is
     /// committed, the store queue reads the thread; the session's later lines wait meanwhile.
-    private func showArchived(_ number: String, _ command: Command, as user: String, on connection: Connection) {
+    private func showArchived(_ number: String, _ command: Command, line: String, as user: String, on connection: Connection) {
         connection.isBusy = true
         let store = self.store
         let deskQueue = queue
@@ -267,13 +302,29 @@ extension DeskServer {
                 let thread = Result { try store.thread(of: number) }
                 deskQueue.async { [weak self] in
                     guard let self else { return }
-                    connection.isBusy = false
                     switch thread {
-                    case .success(let thread): self.apply(self.desk.answer(command, as: user, thread: thread, now: self.clockNow()), replyTo: connection)
+                    case .success(let thread) where !command.isPureRead:
+                        // ORDER marks the order's events read: a change, run as an input (every
+                        // node marks them alike), then answered with the thread.
+                        self.whenTurn { [weak self] in
+                            guard let self else { return }
+                            connection.isBusy = false
+                            var outcome = self.perform(.command(user: user, line: line, at: self.clockNow()), command: command).outcome
+                            let answer = self.desk.answer(command, as: user, thread: thread, now: self.lookupInstant())
+                            outcome.reply = answer.reply
+                            outcome.changes += answer.changes
+                            outcome.pushes += answer.pushes
+                            self.apply(outcome, replyTo: connection)
+                            self.serve(connection)
+                        }
+                        return
+                    case .success(let thread):
+                        self.apply(self.desk.answer(command, as: user, thread: thread, now: self.lookupInstant()), replyTo: connection)
                     case .failure(let error):
                         self.log(.error, "reading a thread failed", [("order", number), ("error", "\(error)")])
                         self.send(.failure(.storageFailed), to: connection)
                     }
+                    connection.isBusy = false
                     self.serve(connection)
                 }
             }

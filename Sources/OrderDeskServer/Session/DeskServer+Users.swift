@@ -11,7 +11,7 @@ extension DeskServer {
         guard desk.users[name] != nil else { return send(.failure(.userNotFound(name)), to: connection) }
         hashOffQueue(for: connection, { Result { try Passwords.credential(for: password) } }) { server, credential in
             server.log(.info, "admin action", [("by", admin), ("action", "user-password"), ("user", name)])
-            server.apply(server.desk.setCredential(credential, of: name, by: admin, now: server.clockNow()), replyTo: connection)
+            server.apply(server.perform(.setCredential(credential, of: name, by: admin, at: server.clockNow())).outcome, replyTo: connection)
         }
     }
 
@@ -38,7 +38,7 @@ extension DeskServer {
                 return
             }
             server.log(.info, "password changed", [("user", name), ("session", String(connection.id))])
-            server.apply(server.desk.setCredential(credential, of: name, by: name, now: server.clockNow()), replyTo: connection)
+            server.apply(server.perform(.setCredential(credential, of: name, by: name, at: server.clockNow())).outcome, replyTo: connection)
         }
     }
 
@@ -48,10 +48,18 @@ extension DeskServer {
                                                done: @escaping (DeskServer, Value) -> Void) {
         let accepted = passwords.submit(from: LoginThrottle.key(for: connection.peerAddress), work, completion: { [weak self] result in
             guard let self else { return }
-            connection.isBusy = false
             switch result {
-            case .success(let value): if !connection.isClosed { done(self, value) }
+            case .success(let value):
+                // `done` changes the desk: in a write turn (on a cluster node, once it comes).
+                self.whenTurn { [weak self] in
+                    guard let self else { return }
+                    connection.isBusy = false
+                    if !connection.isClosed { done(self, value) }
+                    self.serve(connection)
+                }
+                return
             case .failure(let error):
+                connection.isBusy = false
                 self.log(.error, "password hashing failed", [("error", "\(error)")])
                 self.send(.failure(.busy("the password could not be hashed")), to: connection)
             }

@@ -29,6 +29,9 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
     private struct Handoff {
         /// Changes submitted and not yet taken by a commit, up to change set `pendingUpTo`.
         var pending: [StoreChange] = []
+        /// A cluster node's inputs behind `pending`, and the desk's counters after them.
+        var inputs: [ClusterInput] = []
+        var counters = DeskCounters()
         var pendingUpTo: UInt64 = 0
         /// True while the store queue commits, or is about to take `pending`.
         var isCommitting = false
@@ -47,8 +50,16 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
     /// pushes it held for them.
     var onSettled: ((UInt64, Bool) -> Void)?
 
+    /// Set on a cluster node: each batch commits with a log entry of its inputs.
+    private let cluster: (store: PostgresStore, node: String)?
+
     init(store: DeskStore, deskQueue: DispatchQueue, storeQueue: DispatchQueue) {
         self.store = store
+        if let postgres = store as? PostgresStore, let identity = postgres.node.cluster {
+            cluster = (postgres, identity.id)
+        } else {
+            cluster = nil
+        }
         self.deskQueue = deskQueue
         self.storeQueue = storeQueue
     }
@@ -56,14 +67,17 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
     /// True when every change set submitted so far is durable: output may leave at once.
     var isSettled: Bool { submitted == settled }
 
-    /// Queues `changes` for the next commit.
-    func submit(_ changes: [StoreChange]) {
+    /// Queues `changes` for the next commit; on a cluster node, with the `inputs` that made them
+    /// and the desk's `counters` after them.
+    func submit(_ changes: [StoreChange], inputs: [ClusterInput] = [], counters: DeskCounters? = nil) {
         dispatchPrecondition(condition: .onQueue(deskQueue))
-        guard !changes.isEmpty else { return }
+        guard !changes.isEmpty || !inputs.isEmpty else { return }
         submitted += 1
         let sequence = submitted
         let starts = lock.withLock {
             if handoff.pending.isEmpty { handoff.pending = changes } else { handoff.pending.append(contentsOf: changes) }
+            handoff.inputs.append(contentsOf: inputs)
+            if let counters { handoff.counters = counters }
             handoff.pendingUpTo = sequence
             guard !handoff.isCommitting, !handoff.isHalted else { return false }
             handoff.isCommitting = true
@@ -86,17 +100,26 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
     /// On the store queue: commits everything pending as one batch, then comes back for what
     /// gathered meanwhile.
     private func commitPending() {
-        let taken: (batch: [StoreChange], upTo: UInt64)? = lock.withLock {
-            guard !handoff.pending.isEmpty, !handoff.isHalted else {
+        let taken: (batch: [StoreChange], inputs: [ClusterInput], counters: DeskCounters, upTo: UInt64)? = lock.withLock {
+            guard !handoff.pending.isEmpty || !handoff.inputs.isEmpty, !handoff.isHalted else {
                 handoff.isCommitting = false
                 return nil
             }
-            defer { handoff.pending = [] }
-            return (handoff.pending, handoff.pendingUpTo)
+            defer {
+                handoff.pending = []
+                handoff.inputs = []
+            }
+            return (handoff.pending, handoff.inputs, handoff.counters, handoff.pendingUpTo)
         }
-        guard let (batch, upTo) = taken else { return }
+        guard let (batch, inputs, counters, upTo) = taken else { return }
         let started = Self.monotonicMicroseconds()
-        let result = Result { try store.commit(batch) }
+        let result = Result {
+            if let cluster {
+                try cluster.store.commitTurn(batch, entry: ClusterEntry(node: cluster.node, inputs: inputs, counters: counters))
+            } else {
+                try store.commit(batch)
+            }
+        }
         let elapsed = Self.monotonicMicroseconds() - started
         let failed = (try? result.get()) == nil
         if failed {
@@ -111,7 +134,7 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
         // What gathered meanwhile goes next, as a new block (keep-alives and housekeeping queued
         // behind get their turn); with nothing pending, the next submit starts the store again.
         let continues = lock.withLock {
-            guard !handoff.isHalted, !handoff.pending.isEmpty else {
+            guard !handoff.isHalted, !handoff.pending.isEmpty || !handoff.inputs.isEmpty else {
                 handoff.isCommitting = false
                 return false
             }
@@ -142,6 +165,7 @@ final class CommitPipeline: @unchecked Sendable {  // see above: desk-queue stat
             }
             lock.withLock {
                 handoff.pending = []
+                handoff.inputs = []
                 handoff.isHalted = false
             }
         }

@@ -40,10 +40,15 @@ extension DeskServer {
             guard let self, !self.isStopping else { return }
             // During an outage the reload's own attempts are the store's heartbeat.
             guard self.storeOutage == nil else { return self.keepStoreAlive() }
+            let clusterStore = self.cluster?.store
             self.storeQueue.async { [weak self] in
                 let result = Result { try store.keepAlive() }
+                let hasSilentNodes = clusterStore?.hasSilentNodes ?? false
                 self?.queue.async { [weak self] in
                     guard let self else { return }
+                    if case .failure(PostgresError.fenced) = result { return self.fenced() }
+                    // A node whose heartbeat stopped is declared down in a turn (see `turnAnswered`).
+                    if hasSilentNodes, self.storeOutage == nil { self.whenTurn {} }
                     if case .failure(let error) = result, self.storeOutage == nil {
                         self.log(.error, "the store's keep-alive failed; reloading the desk from the store", [("error", "\(error)")])
                         self.reloadDesk()
@@ -68,6 +73,11 @@ extension DeskServer {
         log(.error, "commit failed; reloading the desk from the store", [("error", "\(error)")])
         stats.commitFailures += 1
         reloadDesk()
+        // A cluster node's turn ends with its failed commit (the reload queued first runs first).
+        if let cluster, cluster.holdsTurn {
+            cluster.hasTurn = false
+            endTurn()
+        }
     }
 
     /// Rebuilds the desk from the store, on the store queue: the desk queue never waits for it
@@ -85,13 +95,22 @@ extension DeskServer {
     /// `reloadInterval` for as long as it takes, anything else stops the server.
     func reload(attempt: Int) {
         let store = self.store
+        let clusterStore = cluster?.store
         storeQueue.async { [weak self] in
-            let snapshot = Result { try store.load() }
-            self?.queue.async { [weak self] in self?.reloaded(snapshot, attempt: attempt) }
+            // A cluster node: the desk as the cluster has it, and who is online where.
+            var sessions: [String: [String: Int]] = [:]
+            let snapshot = Result {
+                guard let clusterStore else { return try store.load() }
+                let loaded = try clusterStore.loadCluster()
+                sessions = loaded.sessions
+                return loaded.snapshot
+            }
+            let loadedSessions = sessions
+            self?.queue.async { [weak self] in self?.reloaded(snapshot, sessions: loadedSessions, attempt: attempt) }
         }
     }
 
-    func reloaded(_ snapshot: Result<DeskSnapshot, Error>, attempt: Int) {
+    func reloaded(_ snapshot: Result<DeskSnapshot, Error>, sessions: [String: [String: Int]] = [:], attempt: Int) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard !isStopping, let since = storeOutage else { return }
         defer {
@@ -107,6 +126,12 @@ extension DeskServer {
             desk = Desk(settings: configuration.desk, snapshot: snapshot, now: now)
             storeOutage = nil
             if attempt > 1 { log(.info, "store back; the desk is reloaded", [("after-ms", String((now - since).value)), ("attempts", String(attempt))]) }
+            if let cluster {
+                cluster.sessionsByNode = sessions
+                cluster.recorded = []
+                reconcileClusterSessions()
+                return
+            }
             for user in sessionsByUser.keys.sorted() {
                 for _ in sessionsByUser[user] ?? [:] { apply(desk.sessionOpened(user: user, now: now).outcome, replyTo: nil) }
             }

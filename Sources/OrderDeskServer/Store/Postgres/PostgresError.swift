@@ -19,6 +19,13 @@ public enum PostgresError: Error, CustomStringConvertible {
     case notSupported(String)
     /// A standby was told to stop before it had the desk.
     case waitEnded
+    /// A cluster node's heartbeat found it declared down by the others (it was paused or cut
+    /// off past the node timeout): its view of the desk is stale, and it stops.
+    case fenced(node: String)
+    /// The cluster log no longer holds the entries after this node's newest (they were trimmed).
+    case logGap(after: Int64, found: Int64)
+    /// A cluster node's session ended during its write turn: the turn is gone with it.
+    case turnLost
 
     public var description: String {
         switch self {
@@ -27,8 +34,9 @@ public enum PostgresError: Error, CustomStringConvertible {
         case .statementFailed(let sqlState, let message): "PostgreSQL error \(sqlState): \(message)"
         case .unexpectedResult(let detail): "unexpected result from PostgreSQL: \(detail)"
         case .deskInUse(let database):
-            "\(database) is in use by another orderdesk server (it holds the desk's advisory lock). This engine runs one node "
-                + "per database for now (docs/CLUSTER.md); stop the other server first"
+            "\(database) is in use by another orderdesk server (it holds the desk's advisory lock): a single serving node, "
+                + "or `user add` or `import`, excludes every other server, and cluster nodes (--cluster) exclude a single one "
+                + "(docs/CLUSTER.md); stop the other server first"
         case .newerSchema(let databaseVersion, let supported):
             "the database was made by a newer orderdesk (schema version \(databaseVersion)); this orderdesk reads schema versions up to "
                 + "\(supported). Run the newer orderdesk; the database was not changed"
@@ -36,6 +44,9 @@ public enum PostgresError: Error, CustomStringConvertible {
             "upgrading the database to schema version \(version) failed (\(reason)); it was left as it was"
         case .notSupported(let what): "\(what) is not supported on PostgreSQL"
         case .waitEnded: "stopped while waiting for the desk"
+        case .fenced(let node): "the other nodes declared node \(node) down (it did not answer for longer than the node timeout)"
+        case .logGap(let after, let found): "the cluster log has no entry after \(after) (its oldest is \(found)): reloading"
+        case .turnLost: "the database session ended during this node's write turn"
         }
     }
 }

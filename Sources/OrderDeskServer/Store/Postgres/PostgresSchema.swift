@@ -15,7 +15,7 @@ struct PostgresMigration: Sendable {
 
 enum PostgresSchema {
     /// Every step so far, oldest first.
-    static let all: [PostgresMigration] = [version1]
+    static let all: [PostgresMigration] = [version1, version2]
 
     /// The PostgreSQL schema (namespace) that holds the desk's tables.
     static let namespace = "orderdesk"
@@ -26,6 +26,8 @@ enum PostgresSchema {
     static let migrationLock: Int32 = 1
     /// Held for a session's life by the one node serving the database (and by `user add`, `import`).
     static let deskLock: Int32 = 2
+    /// A cluster node's write turn (docs/CLUSTER.md), held from `takeTurn` to `endTurn`.
+    static let turnLock: Int32 = 3
 
     /// Version 1: the SQLite schema as of its version 3.
     static let version1 = PostgresMigration(version: 1, sql: """
@@ -59,6 +61,14 @@ enum PostgresSchema {
             action TEXT NOT NULL, detail TEXT NOT NULL);
         CREATE INDEX audit_by_actor ON orderdesk.audit(actor, id);
         CREATE INDEX audit_by_action ON orderdesk.audit(action, id);
+        """)
+
+    /// Version 2: the cluster's log of inputs, its nodes' heartbeats and the sessions each serves.
+    static let version2 = PostgresMigration(version: 2, sql: """
+        CREATE TABLE orderdesk.cluster_log(seq BIGINT PRIMARY KEY, node TEXT NOT NULL, at BIGINT NOT NULL, body BYTEA NOT NULL);
+        CREATE TABLE orderdesk.cluster_nodes(id TEXT PRIMARY KEY, name TEXT NOT NULL, seen TIMESTAMPTZ NOT NULL);
+        CREATE TABLE orderdesk.cluster_sessions(node TEXT NOT NULL, user_name TEXT NOT NULL, count BIGINT NOT NULL,
+            PRIMARY KEY(node, user_name));
         """)
 
     /// The version the database is at: 0 when it has no orderdesk schema yet.

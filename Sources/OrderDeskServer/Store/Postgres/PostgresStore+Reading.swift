@@ -9,7 +9,7 @@ extension PostgresStore {
         return try connection.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try load(on: connection) }
     }
 
-    private func load(on connection: PostgresConnection) throws -> DeskSnapshot {
+    func load(on connection: PostgresConnection) throws -> DeskSnapshot {
         var snapshot = DeskSnapshot()
         for row in try connection.execute("SELECT key, value FROM meta").rows {
             StoreRows.read(meta: try row.text(0), value: try row.integer(1), into: &snapshot.counters)
@@ -124,6 +124,7 @@ extension PostgresStore {
     /// Each slice is one statement, so one transaction.
     public func maintain(now: Instant) throws -> Bool {
         let connection = try session()
+        if node.cluster != nil { try trimLog() }
         let slice: Int64 = 5000
         if let keep = retention.audit {
             let deleted = try connection.execute("DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < $1 ORDER BY id LIMIT $2)",

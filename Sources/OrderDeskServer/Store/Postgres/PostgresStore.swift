@@ -38,6 +38,13 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// True once this connection holds the desk lock (`beginSession` done); a connection made
     /// again holds nothing until it has taken the lock again, and is never used meanwhile.
     private var hasDesk = false
+    /// A cluster node's place in the log: the newest entry it has read or written (store queue).
+    var clusterHead: Int64 = 0
+    /// True while this session holds the write turn (`takeTurn` to `endTurn`); a connection made
+    /// again holds no turn.
+    var holdsTurn = false
+    /// Set by a cluster node's keep-alive: another node's heartbeat stopped (a turn declares it down).
+    var hasSilentNodes = false
 
     /// How this server takes part: waiting for the desk or refusing, and how long the database
     /// keeps the desk for a node that stopped answering.
@@ -52,6 +59,9 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
         public var onWaiting: (@Sendable (String) -> Void)?
         /// Asked between a standby's attempts: true ends the wait (`PostgresError.waitEnded`).
         public var isWaitOver: (@Sendable () -> Bool)?
+        /// Set for one node of an active-active cluster (docs/CLUSTER.md): no node holds the
+        /// desk; each takes short write turns and replays the others' inputs from the log.
+        public var cluster: ClusterIdentity?
 
         public init(waitsForDesk: Bool = false, liveness: Milliseconds = .seconds(10), onWaiting: (@Sendable (String) -> Void)? = nil) {
             self.waitsForDesk = waitsForDesk
@@ -76,6 +86,7 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
         databaseDescription = connection.databaseDescription
         if node.waitsForDesk { try waitForDesk() } else { try beginSession() }
         try PostgresSchema.migrate(connection, with: migrations)
+        if node.cluster != nil { try registerNode() }
     }
 
     /// A standby's wait: asks for the lock every `lockPoll` until it has it; a database that
@@ -103,10 +114,17 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// liveness timeouts, then the schema on the search path.
     private func beginSession() throws {
         hasDesk = false
+        holdsTurn = false
+        // Cluster nodes share the desk lock; a single serving node (or `user add`, `import`)
+        // holds it alone, so the two kinds never serve one database at once.
+        let take = node.cluster == nil ? "pg_try_advisory_lock" : "pg_try_advisory_lock_shared"
         let locked = try connection.execute(
-            "SELECT pg_try_advisory_lock(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))").single().boolean(0)
+            "SELECT \(take)(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))").single().boolean(0)
         guard locked else { throw PostgresError.deskInUse(database: databaseDescription) }
         try connection.execute("SET search_path TO \(PostgresSchema.namespace)")
+        // A write turn is waited for at most a third of the node timeout at a time, so a node
+        // waiting behind a paused one still beats its heart in time.
+        if node.cluster != nil { try connection.execute("SET lock_timeout = \(max(100, node.liveness.value / 3))") }
         hasTimeouts = false
         if isServing { try setTimeouts() }
         hasDesk = true
@@ -144,22 +162,30 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     public func release() {
         guard hasDesk, connection.isHealthy else { return }
         hasDesk = false
-        _ = try? connection.execute("SELECT pg_advisory_unlock(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))")
+        if node.cluster != nil { endTurn() }
+        let unlock = node.cluster == nil ? "pg_advisory_unlock" : "pg_advisory_unlock_shared"
+        _ = try? connection.execute("SELECT \(unlock)(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))")
     }
 
     /// Three keep-alives per liveness window: a live node's session is never idle for long.
     public var keepAliveInterval: Milliseconds? { Milliseconds(node.liveness.value / 3) }
 
     public func hasLostDesk(_ error: Error) -> Bool {
-        if case PostgresError.deskInUse = error { return true }
-        return false
+        switch error {
+        case PostgresError.deskInUse, PostgresError.fenced: true
+        default: false
+        }
     }
 
     public func keepAlive() throws {
         isServing = true
         let connection = try session()
         if !hasTimeouts { try setTimeouts() }
-        try connection.execute("SELECT 1")
+        if node.cluster != nil {
+            hasSilentNodes = try heartbeat()
+        } else {
+            try connection.execute("SELECT 1")
+        }
     }
 
     /// The database is down, restarting or out of reach: worth waiting for. Another node holding
@@ -179,6 +205,11 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     public func commit(_ changes: [StoreChange]) throws {
         let connection = try session()
         // One round trip for the whole batch (libpq's pipeline mode), not one per row.
+        try connection.pipelinedTransaction(Self.statements(for: changes))
+    }
+
+    /// The statements that write `changes`, in order.
+    static func statements(for changes: [StoreChange]) -> [(sql: String, parameters: [StoreValue])] {
         var statements: [(sql: String, parameters: [StoreValue])] = []
         statements.reserveCapacity(changes.count + 3)
         func add(_ sql: String, _ parameters: [StoreValue]) { statements.append((sql, parameters)) }
@@ -227,7 +258,7 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
                     [.text(row.key), row.value])
             }
         }
-        try connection.pipelinedTransaction(statements)
+        return statements
     }
 
     /// The order and hold statements both stores share (StoreRows), in PostgreSQL's `$n` placeholders.

@@ -1,0 +1,183 @@
+import Foundation
+import OrderDeskCore
+
+/// Who a cluster node is: its name (`--node`, for people) and the id of this run of it (the
+/// name and a random suffix), under which its sessions and heartbeat are kept.
+public struct ClusterIdentity: Sendable, Equatable {
+    public let name: String
+    public let id: String
+
+    public init(name: String) {
+        self.name = name
+        id = name + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    }
+}
+
+/// A write turn, as `takeTurn` found the database: what other nodes logged since this node last
+/// looked, the nodes whose heartbeat stopped, and the database's clock.
+struct ClusterTurn: Sendable {
+    var entries: [ClusterEntry]
+    var silentNodes: [String]
+    var databaseNow: Instant
+}
+
+/// The cluster's side of the PostgreSQL store (docs/CLUSTER.md): the log of inputs, the write
+/// turn, node heartbeats and the sessions each node serves. All on the store queue.
+///
+/// **The write turn** is a session-level advisory lock. Its holder is the only node that
+/// changes the desk: it first reads what the others logged and replays it (so its desk is the
+/// cluster's), then runs its own inputs and commits each batch's changes together with a log
+/// entry numbered one past the newest. The number is the log's primary key, so even a node that
+/// lost its turn without knowing it (a paused node whose session the database ended) cannot
+/// commit over another's: its entry's number is taken, and its commit fails.
+extension PostgresStore {
+    private var lockKey: String { "\(PostgresSchema.lockClass), \(PostgresSchema.turnLock)" }
+
+    private func clusterIdentity() throws -> ClusterIdentity {
+        guard let identity = node.cluster else { throw PostgresError.notSupported("a cluster call on a store that is not a cluster node") }
+        return identity
+    }
+
+    /// Records this node as alive, at start.
+    func registerNode() throws {
+        let identity = try clusterIdentity()
+        try session().execute("""
+            INSERT INTO cluster_nodes(id, name, seen) VALUES($1, $2, clock_timestamp())
+            ON CONFLICT(id) DO UPDATE SET seen = excluded.seen
+            """, [.text(identity.id), .text(identity.name)])
+    }
+
+    /// The heartbeat: true when some other node's heartbeat is older than the node timeout (a
+    /// write turn declares it down). Throws `fenced` when this node itself was declared down.
+    func heartbeat() throws -> Bool {
+        let identity = try clusterIdentity()
+        let connection = try session()
+        let updated = try connection.execute("UPDATE cluster_nodes SET seen = clock_timestamp() WHERE id = $1", [.text(identity.id)])
+        guard updated.affectedRows == 1 else { throw PostgresError.fenced(node: identity.name) }
+        return try connection.execute(
+            "SELECT EXISTS(SELECT 1 FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond')",
+            [.integer(node.liveness.value)]).single().boolean(0)
+    }
+
+    /// Waits (at most the session's `lock_timeout`) for the write turn; nil when it did not come
+    /// in that time (call again: the heartbeat went with the call).
+    func takeTurn() throws -> ClusterTurn? {
+        _ = try heartbeat()
+        let connection = try session()
+        do {
+            try connection.execute("SELECT pg_advisory_lock(\(lockKey))")
+        } catch PostgresError.statementFailed(let state, _) where state == "55P03" {
+            return nil  // lock_not_available: another node's turn goes on
+        }
+        holdsTurn = true
+        do {
+            let entries = try newEntries(on: connection)
+            let silent = try connection.execute(
+                "SELECT id FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond' ORDER BY id",
+                [.integer(node.liveness.value)]).rows.map { try $0.text(0) }
+            let now = try connection.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").single().integer(0)
+            return ClusterTurn(entries: entries, silentNodes: silent, databaseNow: Instant(milliseconds: now))
+        } catch {
+            endTurn()
+            throw error
+        }
+    }
+
+    /// Gives the write turn back.
+    func endTurn() {
+        guard holdsTurn else { return }
+        holdsTurn = false
+        guard connection.isHealthy else { return }
+        _ = try? connection.execute("SELECT pg_advisory_unlock(\(lockKey))")
+    }
+
+    /// What other nodes logged since this node last looked, oldest first, without the turn: an
+    /// entry is numbered and committed only by the turn's holder, one after the other, so no
+    /// older entry can still appear.
+    func readLog() throws -> [ClusterEntry] { try newEntries(on: session()) }
+
+    private func newEntries(on connection: PostgresConnection) throws -> [ClusterEntry] {
+        let rows = try connection.execute("SELECT seq, node, body FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT 2000",
+                                          [.integer(clusterHead)])
+        var entries: [ClusterEntry] = []
+        entries.reserveCapacity(rows.rowCount)
+        for row in rows.rows {
+            let seq = try row.integer(0)
+            // The log is trimmed from its old end: a node that fell that far behind reloads.
+            guard seq == clusterHead + 1 else { throw PostgresError.logGap(after: clusterHead, found: seq) }
+            entries.append(try ClusterCodec.decode(try row.bytea(2), node: try row.text(1)))
+            clusterHead = seq
+        }
+        return entries
+    }
+
+    /// Commits `changes` with `entry` as the log's next entry, in one transaction, during this
+    /// node's write turn; the sessions table follows the entry's opens, closes and downs.
+    func commitTurn(_ changes: [StoreChange], entry: ClusterEntry) throws {
+        let identity = try clusterIdentity()
+        let connection = try session()
+        guard holdsTurn else { throw PostgresError.turnLost }
+        var statements = Self.statements(for: changes)
+        let seq = clusterHead + 1
+        statements.append(("INSERT INTO cluster_log(seq, node, at, body) VALUES($1, $2, $3, $4)",
+                           [.integer(seq), .text(entry.node), .integer(entry.inputs.last?.instant?.milliseconds ?? 0),
+                            .bytes(ClusterCodec.encode(entry))]))
+        var deltas: [String: Int64] = [:]
+        for input in entry.inputs {
+            switch input {
+            case .sessionOpened(let user, _): deltas[user, default: 0] += 1
+            case .sessionClosed(let user, _): deltas[user, default: 0] -= 1
+            case .nodeDown(let down, _):
+                if down == identity.id { deltas = [:] }
+                statements.append(("DELETE FROM cluster_sessions WHERE node = $1", [.text(down)]))
+                statements.append(("DELETE FROM cluster_nodes WHERE id = $1", [.text(down)]))
+            default: break
+            }
+        }
+        for (user, delta) in deltas.sorted(by: { $0.key < $1.key }) where delta != 0 {
+            statements.append(("""
+                INSERT INTO cluster_sessions(node, user_name, count) VALUES($1, $2, $3)
+                ON CONFLICT(node, user_name) DO UPDATE SET count = cluster_sessions.count + excluded.count
+                """, [.text(identity.id), .text(user), .integer(delta)]))
+        }
+        if deltas.values.contains(where: { $0 < 0 }) {
+            statements.append(("DELETE FROM cluster_sessions WHERE node = $1 AND count <= 0", [.text(identity.id)]))
+        }
+        try connection.pipelinedTransaction(statements)
+        clusterHead = seq
+    }
+
+    /// The desk as the cluster has it, in one snapshot: the tables, who is online on which node,
+    /// and the log's newest entry (the next replay starts after it).
+    func loadCluster() throws -> (snapshot: DeskSnapshot, sessions: [String: [String: Int]]) {
+        let connection = try session()
+        return try connection.transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+            var snapshot = try load(on: connection)
+            var sessions: [String: [String: Int]] = [:]
+            var online: [String: Int] = [:]
+            for row in try connection.execute("SELECT node, user_name, count FROM cluster_sessions WHERE count > 0").rows {
+                let count = Int(clamping: try row.integer(2))
+                sessions[try row.text(0), default: [:]][try row.text(1)] = count
+                online[try row.text(1), default: 0] += count
+            }
+            snapshot.online = online
+            clusterHead = try connection.execute("SELECT COALESCE(MAX(seq), 0) FROM cluster_log").single().integer(0)
+            return (snapshot, sessions)
+        }
+    }
+
+    /// Runs `body` holding the write turn, on a cluster node (waiting as long as it takes); at
+    /// once on any other: seeding demo data at start, which two nodes starting together must
+    /// not both do.
+    public func duringTurnIfClustered<Value>(_ body: () throws -> Value) throws -> Value {
+        guard node.cluster != nil else { return try body() }
+        while try takeTurn() == nil {}
+        defer { endTurn() }
+        return try body()
+    }
+
+    /// Drops log entries far behind the newest (a node that far behind reloads instead).
+    func trimLog(keeping: Int64 = 20_000) throws {
+        try session().execute("DELETE FROM cluster_log WHERE seq < (SELECT MAX(seq) FROM cluster_log) - $1", [.integer(keeping)])
+    }
+}
