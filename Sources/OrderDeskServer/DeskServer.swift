@@ -29,6 +29,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         /// How often a cluster node without the write turn replays what the other nodes logged
         /// (how late their pushes reach its sessions, at most).
         public var clusterPollInterval = Milliseconds(50)
+        /// A cluster node runs on the database's clock (as of its last turn); tests that move
+        /// time by hand turn this off, so their clock is the desk's.
+        public var usesDatabaseClock = true
         /// A session whose unsent output passes this is disconnected as a slow consumer.
         public var maximumUnsentBytes = 4 * 1024 * 1024
         /// Sessions served at once; the greeting announces what the descriptor limit allows.
@@ -450,7 +453,15 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     }
 
     /// Runs the lease check now, whatever the timer says; for tests with an injected clock.
+    /// Returns once the tick's changes are durable (on a cluster node, that takes a write turn).
     public func tickNow() {
-        queue.sync { whenTurn { [self] in apply(perform(.tick(at: clockNow())).outcome, replyTo: nil) } }
+        let done = DispatchSemaphore(value: 0)
+        queue.async { [self] in
+            whenTurn { [self] in
+                apply(perform(.tick(at: clockNow())).outcome, replyTo: nil)
+                pipeline.whenDurable { _ in done.signal() }
+            }
+        }
+        _ = done.wait(timeout: .now() + .seconds(30))
     }
 }

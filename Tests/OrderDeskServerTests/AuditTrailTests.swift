@@ -11,7 +11,7 @@ struct AuditTrailTests {
         let place = try engine.makePlace()
         let unlocks = 1_205
         do {
-            let desk = try TestDesk(store: try place.open())
+            let desk = try TestDesk(place: place)
             defer { desk.stop() }
             let ada = try desk.client("ada")
             // Pipelined: all lines first, then every reply.
@@ -19,7 +19,7 @@ struct AuditTrailTests {
             for _ in 0..<unlocks { #expect(try ada.readReply().last?.hasPrefix("OK target=") == true) }
             try ada.ok("THRESHOLD credit warning=1h stuck=2h admins=3h")
         }
-        let desk = try TestDesk(store: try place.open())
+        let desk = try TestDesk(place: place)
         defer { desk.stop() }
         let ada = try desk.client("ada")
         var ids: [UInt64] = []

@@ -11,7 +11,7 @@ struct DurabilityTests {
         let place = try engine.makePlace()
         var before: [String] = []
         do {
-            let desk = try TestDesk(store: try place.open())
+            let desk = try TestDesk(place: place)
             let shop = try desk.client("shop")
             try desk.capture("SO-1", using: shop)
             try desk.capture("SO-2", using: shop, priority: "urgent")
@@ -24,7 +24,7 @@ struct DurabilityTests {
             before = try cora.command("ORDER SO-1")
             desk.stop()
         }
-        let desk = try TestDesk(store: try place.open())
+        let desk = try TestDesk(place: place)
         defer { desk.stop() }
         let cora = try desk.client("cora")
         let after = try cora.command("ORDER SO-1")
@@ -45,7 +45,7 @@ struct DurabilityTests {
     func archivedOrders(engine: StoreEngine) throws {
         let place = try engine.makePlace()
         do {
-            let desk = try TestDesk(store: try place.open())
+            let desk = try TestDesk(place: place)
             let shop = try desk.client("shop")
             try desk.capture("SO-1", using: shop)
             let ana = try desk.client("ana")
@@ -55,7 +55,7 @@ struct DurabilityTests {
             try shop.ok("MOVE SO-1 shipped")
             desk.stop()
         }
-        let desk = try TestDesk(store: try place.open())
+        let desk = try TestDesk(place: place)
         defer { desk.stop() }
         let cora = try desk.client("cora")
         #expect(try cora.command("HISTORY SO-1").last == "OK order=SO-1 entries=5")

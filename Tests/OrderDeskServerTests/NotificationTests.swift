@@ -92,7 +92,7 @@ struct NotificationTests {
         let place = try engine.makePlace()
         var settings = DeskSettings()
         settings.leaseDuration = .minutes(300)  // the holder keeps the order through the first steps
-        var desk = try TestDesk(settings: settings, store: try place.open(), clock: clock)
+        var desk = try TestDesk(place: place, settings: settings, clock: clock)
         let shop = try desk.client("shop")
         try desk.capture("SO-1", using: shop, rep: "sam")
         let ana = try desk.client("ana")
@@ -114,7 +114,7 @@ struct NotificationTests {
         #expect(field("told", in: stuck.first ?? "") == "sam")
         desk.stop()
 
-        desk = try TestDesk(settings: settings, store: try place.open(), clock: clock)
+        desk = try TestDesk(place: place, settings: settings, clock: clock)
         defer { desk.stop() }
         let admin = try desk.client("ada")
         let rep = try desk.client("sam")

@@ -12,6 +12,11 @@ public final class TestDesk {
     /// Where an engine's desk keeps its state (a data file, a throwaway PostgreSQL), kept as long
     /// as the desk: a PostgreSQL place stops its cluster when released.
     public private(set) var place: StorePlace?
+    /// On a cluster place: the other nodes, each a server over the same database.
+    public private(set) var partners: [DeskServer] = []
+    /// Every node's port, the first the desk's own; `client` goes to them in turn.
+    public private(set) var ports: [UInt16] = []
+    private var clientsMade = 0
 
     /// The users every test desk has: name and role; each one's password is the name.
     public static let standardUsers: [(String, Role)] = [
@@ -29,33 +34,55 @@ public final class TestDesk {
             changes += desk.put(User(name: name, role: role, credential: try Passwords.credential(for: name, iterations: 1000))).changes
         }
         if !changes.isEmpty { try store.commit(changes) }
+        self.store = store
+        self.clock = clock
+        (server, port) = try Self.startServer(on: store, settings: settings, clock: clock, configure: configure)
+        ports = [port]
+    }
+
+    private static func startServer(on store: DeskStore, settings: DeskSettings, clock: ManualClock?,
+                                    configure: (inout DeskServer.Configuration) -> Void) throws -> (DeskServer, UInt16) {
         var configuration = DeskServer.Configuration()
         configuration.port = 0
         configuration.desk = settings
         configuration.log = Log(level: .error)
+        // The test's clock is the desk's, on every node.
+        configuration.usesDatabaseClock = clock == nil
         configure(&configuration)
-        self.store = store
-        self.clock = clock
+        let server: DeskServer
         if let clock {
             server = try DeskServer(configuration: configuration, store: store, clock: { clock.now() })
         } else {
             server = try DeskServer(configuration: configuration, store: store)
         }
-        port = try server.start()
+        return (server, try server.start())
     }
 
     /// Starts a desk on a fresh place of `engine`: the same desk, on SQLite or on PostgreSQL.
     public convenience init(engine: StoreEngine, settings: DeskSettings = DeskSettings(), clock: ManualClock? = nil,
                             users: [(String, Role)] = TestDesk.standardUsers,
                             configure: (inout DeskServer.Configuration) -> Void = { _ in }) throws {
-        let place = try engine.makePlace()
-        try self.init(settings: settings, store: try place.open(), clock: clock, users: users, configure: configure)
-        self.place = place
+        try self.init(place: try engine.makePlace(), settings: settings, clock: clock, users: users, configure: configure)
     }
 
-    /// A new connection logged in as `user` (password = name).
+    /// Starts a desk on `place`: one server, or on a cluster place every node of it.
+    public convenience init(place: StorePlace, settings: DeskSettings = DeskSettings(), clock: ManualClock? = nil,
+                            users: [(String, Role)] = TestDesk.standardUsers,
+                            configure: (inout DeskServer.Configuration) -> Void = { _ in }) throws {
+        try self.init(settings: settings, store: try place.open(), clock: clock, users: users, configure: configure)
+        self.place = place
+        for _ in 1..<max(1, place.nodes) {
+            let (partner, partnerPort) = try Self.startServer(on: try place.open(), settings: settings, clock: clock, configure: configure)
+            partners.append(partner)
+            ports.append(partnerPort)
+        }
+    }
+
+    /// A new connection logged in as `user` (password = name); on a cluster, each new client
+    /// goes to the next node.
     public func client(_ user: String) throws -> LineClient {
-        let client = try LineClient(port: port)
+        let client = try LineClient(port: ports[clientsMade % ports.count])
+        clientsMade += 1
         try client.ok("LOGIN \(user) \(user)")
         return client
     }
@@ -71,8 +98,10 @@ public final class TestDesk {
     /// Stops the server; a PostgreSQL store gives its desk lock back, so a restart on the same
     /// place (a new `TestDesk` on `place.open()`) can take it at once.
     public func stop() {
-        server.stop()
-        server.withStore { ($0 as? PostgresStore)?.release() }
+        for node in [server] + partners {
+            node.stop()
+            node.withStore { ($0 as? PostgresStore)?.release() }
+        }
     }
 }
 

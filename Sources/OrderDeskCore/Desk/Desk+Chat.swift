@@ -16,6 +16,7 @@ extension Desk {
 
     mutating func setAway(_ message: String?, user: User) -> Reply {
         away[user.name] = message
+        changes.append(.away(user: user.name, message: message))
         return .answer(.status(isAway: message != nil))
     }
 

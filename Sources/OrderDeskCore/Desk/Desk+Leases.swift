@@ -14,7 +14,11 @@ extension Desk {
     mutating func expireLeases(now: Instant) {
         while let top = leaseDeadlines.peek(), top.due <= now {
             _ = leaseDeadlines.pop()
-            guard var order = orders[top.order], case .claimed(var lease) = order.claim, lease.token == top.token else { continue }
+            // An entry is current only while its lease is the one it was pushed for and still
+            // comes due then: a renewed lease's old entry is skipped (its new one is in the heap),
+            // so every copy of the desk, however its heap was built, works the same entries.
+            guard var order = orders[top.order], case .claimed(var lease) = order.claim, lease.token == top.token,
+                  nextDue(of: lease) == top.due else { continue }
             let number = order.number
             if let graceEnds = lease.graceEnds, graceEnds <= now {
                 expire(&order, lease, reason: "disconnected", now: now)

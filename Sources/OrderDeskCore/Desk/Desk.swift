@@ -57,6 +57,7 @@ public struct Desk: Sendable {
             if kind == "queue" { subscribers[name, default: []].insert(user) } else { roomMembers[name, default: []].insert(user) }
         }
         thresholds = snapshot.thresholds
+        away = snapshot.away
         var restored: [Order] = []
         swap(&restored, &snapshot.orders)
         if let sessions = snapshot.online {

@@ -230,6 +230,7 @@ public struct DeskChecks: Sendable {
         var savedThresholds: [QueueName: EscalationThresholds] = [:]
         var auditEntries = 0
         var membershipUsers: Set<String> = []
+        var savedAway: [String: String??] = [:]
         /// A delta changes what the store holds of the order: its row as saved in this outcome, or before.
         func applySaved(_ number: String, _ what: String, _ change: (inout Order) -> Void) {
             guard var order = savedOrders[number] ?? before.orders[number]?.withoutThread else {
@@ -251,6 +252,7 @@ public struct DeskChecks: Sendable {
             case .membership(let user, _, _, _): membershipUsers.insert(user)
             case .thresholds(let queue, let value): savedThresholds[queue] = value
             case .audit: auditEntries += 1
+            case .away(let user, let message): savedAway[user] = .some(message)
             }
         }
         for number in before.orders.keys where after.orders[number] == nil { found.append("order \(number) vanished") }
@@ -284,6 +286,9 @@ public struct DeskChecks: Sendable {
         }
         for user in Set(before.mailboxes.keys).union(after.mailboxes.keys) where before.mailboxes[user] != after.mailboxes[user] {
             if !mailboxUsers.contains(user) { found.append("mailbox of \(user) changed but was not saved") }
+        }
+        for user in Set(before.away.keys).union(after.away.keys) where before.away[user] != after.away[user] {
+            if savedAway[user] != .some(after.away[user]) { found.append("away message of \(user) changed but was not saved") }
         }
         let memberships = { (desk: Desk) in
             Set(desk.subscribers.flatMap { topic, users in users.map { "queue \(topic) \($0)" } })

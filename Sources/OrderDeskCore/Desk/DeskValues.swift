@@ -41,6 +41,8 @@ public struct DeskSnapshot: Sendable {
     /// is restored exactly as the running nodes have it. Nil after a restart of a single
     /// server: nobody is connected, so every claim starts its grace window.
     public var online: [String: Int]?
+    /// Away messages, when the store keeps them (a cluster).
+    public var away: [String: String] = [:]
 
     public init(orders: [Order] = [], users: [User] = [], counters: DeskCounters = DeskCounters()) {
         self.orders = orders
@@ -73,6 +75,9 @@ public enum StoreChange: Sendable, Equatable {
     case membership(user: String, kind: String, name: String, isMember: Bool)
     case thresholds(QueueName, EscalationThresholds)
     case audit(AuditEntry)
+    /// A user's away message set (or cleared: nil). A single server keeps none across restarts;
+    /// a cluster keeps them, so a node that joins knows who is away.
+    case away(user: String, message: String?)
 }
 
 /// What an operation produced: the reply, what to persist, whom to tell.

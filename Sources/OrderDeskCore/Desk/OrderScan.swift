@@ -116,7 +116,7 @@ extension Desk {
         case .stuck(let filter, var rows):
             for position in range { rows += stuckRows(of: orders.values[position], filter, now: now) }
             guard end == orders.count else { scan.work = .stuck(filter, rows); return nil }
-            rows.sort { $0.since < $1.since }
+            rows.sort { ($0.since, $0.order, $0.queue.wireName) < ($1.since, $1.order, $1.queue.wireName) }
             return .answer(.stuck(total: rows.count, rows: Array(rows.prefix(filter.limit))))
         case .metrics(let window, var tally):
             let start = now - window

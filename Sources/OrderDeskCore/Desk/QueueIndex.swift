@@ -100,7 +100,8 @@ struct QueueIndex: Sendable {
     static func queueOrder(_ lhs: Order, _ rhs: Order) -> Bool {
         if lhs.priority != rhs.priority { return lhs.priority < rhs.priority }
         if lhs.capturedAt != rhs.capturedAt { return lhs.capturedAt < rhs.capturedAt }
-        return lhs.sequence < rhs.sequence
+        if lhs.sequence != rhs.sequence { return lhs.sequence < rhs.sequence }
+        return lhs.number < rhs.number  // a total order, whatever a damaged or migrated store holds
     }
 }
 
@@ -121,6 +122,7 @@ struct Candidate: HeapOrdered, Sendable {
     func precedes(_ other: Candidate) -> Bool {
         if rank != other.rank { return rank < other.rank }
         if capturedAt != other.capturedAt { return capturedAt < other.capturedAt }
-        return sequence < other.sequence
+        if sequence != other.sequence { return sequence < other.sequence }
+        return number < other.number
     }
 }

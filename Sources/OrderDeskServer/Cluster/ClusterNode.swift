@@ -23,8 +23,14 @@ final class ClusterNode {
     var turnStarted: UInt64 = 0
     /// Work that needs the turn, in the order it came; run when it is granted.
     var waiters: [() -> Void] = []
-    /// Sessions whose next line waits for the turn (`Connection.lineAwaitingTurn`).
+    /// Sessions whose next line waits for the turn (`Connection.lineAwaitingCluster`).
     var waitingConnections: [Connection] = []
+    /// Sessions whose look-up waits for the next read of the log (so that it sees every change
+    /// committed before it arrived), and those whose look-up waits for the read under way.
+    var readersWaiting: [Connection] = []
+    var readersInPoll: [Connection] = []
+    /// A read of the log is wanted as soon as the one under way is back.
+    var pollsAgain = false
     /// Inputs run since the last submit to the commit pipeline.
     var recorded: [ClusterInput] = []
     /// Who is logged in on which node (node id -> user -> sessions): replicated like the desk,

@@ -99,10 +99,38 @@ extension DeskServer {
     /// Holds `connection`'s line `frame` until the write turn: the session waits meanwhile.
     func awaitTurn(with frame: LineFramer.Frame, on connection: Connection) {
         guard let cluster else { return }
-        connection.lineAwaitingTurn = frame
+        connection.lineAwaitingCluster = frame
         connection.isBusy = true
         cluster.waitingConnections.append(connection)
         askForTurn()
+    }
+
+    /// Holds `connection`'s look-up `frame` until this node's copy has replayed everything
+    /// committed before now: a look-up on one node sees what another node acknowledged before
+    /// it was sent. The look-ups waiting together share one read of the log.
+    func awaitCatchUp(with frame: LineFramer.Frame, on connection: Connection) {
+        guard let cluster else { return }
+        connection.lineAwaitingCluster = frame
+        connection.isBusy = true
+        cluster.readersWaiting.append(connection)
+        if cluster.holdsTurn || cluster.isAskingForTurn { return }  // the turn's own replay serves them
+        pollClusterLog()
+    }
+
+    /// True when this node's copy may be behind the log: a look-up waits for a read of it first.
+    var needsCatchUp: Bool { cluster.map { !$0.holdsTurn } ?? false }
+
+    /// Runs the lines that waited, as if they had just arrived.
+    private func rerun(_ connections: [Connection]) {
+        for connection in connections {
+            connection.isBusy = false
+            guard let frame = connection.lineAwaitingCluster else { continue }
+            connection.lineAwaitingCluster = nil
+            connection.isCaughtUp = true
+            received(frame, on: connection)
+            connection.isCaughtUp = false
+        }
+        for connection in connections where !connection.isBusy { serve(connection) }
     }
 
     func askForTurn() {
@@ -124,7 +152,7 @@ extension DeskServer {
             askForTurn()
         case .success(let turn?):
             cluster.holdsTurn = true
-            cluster.clockOffset = turn.databaseNow.milliseconds - SystemClock.now().milliseconds
+            if configuration.usesDatabaseClock { cluster.clockOffset = turn.databaseNow.milliseconds - SystemClock.now().milliseconds }
             replay(turn.entries)
             guard storeOutage == nil else { return endTurn() }
             cluster.hasTurn = true
@@ -155,15 +183,12 @@ extension DeskServer {
                 cluster.waiters = []
                 for body in work { body() }
             }
-            let connections = cluster.waitingConnections
+            // The turn began with a replay of the whole log: waiting look-ups are served too.
+            let connections = cluster.readersWaiting + cluster.readersInPoll + cluster.waitingConnections
+            cluster.readersWaiting = []
+            cluster.readersInPoll = []
             cluster.waitingConnections = []
-            for connection in connections {
-                connection.isBusy = false
-                guard let frame = connection.lineAwaitingTurn else { continue }
-                connection.lineAwaitingTurn = nil
-                received(frame, on: connection)
-            }
-            for connection in connections where !connection.isBusy { serve(connection) }
+            rerun(connections)
         }
     }
 
@@ -202,8 +227,15 @@ extension DeskServer {
 
     /// Reads what the other nodes logged, when this node is not in a turn (a turn reads it itself).
     func pollClusterLog() {
-        guard let cluster, !cluster.holdsTurn, !cluster.isAskingForTurn, !cluster.isPolling, storeOutage == nil else { return }
+        guard let cluster, !cluster.holdsTurn, !cluster.isAskingForTurn, storeOutage == nil else { return }
+        guard !cluster.isPolling else {
+            if !cluster.readersWaiting.isEmpty { cluster.pollsAgain = true }
+            return
+        }
         cluster.isPolling = true
+        cluster.pollsAgain = false
+        cluster.readersInPoll = cluster.readersWaiting
+        cluster.readersWaiting = []
         let store = cluster.store
         storeQueue.async { [weak self] in
             let entries = Result { try store.readLog() }
@@ -216,6 +248,11 @@ extension DeskServer {
                     self.log(.error, "reading the cluster log failed; reloading the desk", [("error", "\(error)")])
                     self.reloadDesk()
                 }
+                // The look-ups that waited for this read (on a failure they meet the outage).
+                let readers = cluster.readersInPoll
+                cluster.readersInPoll = []
+                self.batchingWrites { self.rerun(readers) }
+                if cluster.pollsAgain || !cluster.readersWaiting.isEmpty { self.pollClusterLog() }
             }
         }
     }

@@ -35,8 +35,11 @@ final class Connection: @unchecked Sendable {  // confined to the desk queue (se
     var isBusy = false
     /// True while a continuation of this session's turn is queued (it used its time slice).
     var isYielding = false
-    /// On a cluster node: the line that waits for the node's write turn (the session is busy meanwhile).
-    var lineAwaitingTurn: LineFramer.Frame?
+    /// On a cluster node: the line that waits for the node's write turn, or for its copy of the
+    /// desk to catch up with the log (the session is busy meanwhile).
+    var lineAwaitingCluster: LineFramer.Frame?
+    /// Set while that line runs again, caught up: it does not wait (or count) a second time.
+    var isCaughtUp = false
     /// Lines received and not yet run, oldest first from `inboxStart`.
     private var inbox: [LineFramer.Frame] = []
     private var inboxStart = 0

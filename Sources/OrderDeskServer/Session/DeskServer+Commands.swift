@@ -53,8 +53,11 @@ extension DeskServer {
                 send(.failure(.shuttingDown), to: connection)
                 return
             }
-            stats.commands += 1
-            stats.commandRate.record(atSecond: clockNow().milliseconds / 1000)
+            // A line that waited for a cluster node's turn or catch-up was counted when it came.
+            if !connection.isCaughtUp {
+                stats.commands += 1
+                stats.commandRate.record(atSecond: clockNow().milliseconds / 1000)
+            }
             switch parser.parse(text) {
             case .failure(let error): send(.failure(error), to: connection)
             case .success(let parsed) where storeOutage != nil && !Self.isAnsweredWithoutStore(parsed):
@@ -62,6 +65,9 @@ extension DeskServer {
             case .success(let parsed) where !mayChangeDesk && Self.changesDesk(parsed):
                 // A cluster node without the write turn: the line waits for it.
                 awaitTurn(with: frame, on: connection)
+            case .success(let parsed) where needsCatchUp && !connection.isCaughtUp && Self.readsDesk(parsed):
+                // A look-up on a cluster node: first what other nodes committed before it came.
+                awaitCatchUp(with: frame, on: connection)
             case .success(.session(let command)): answer(command, on: connection)
             case .success(.desk(let command)): run(command, line: text, on: connection)
             }
@@ -75,6 +81,16 @@ extension DeskServer {
         switch command {
         case .desk(let command): !command.isPureRead
         case .session(.unlock): true
+        case .session: false
+        }
+    }
+
+    /// True when the line reads the desk's state (a look-up, RESUME). LOGIN reads users too,
+    /// but waits for a turn to open its session.
+    static func readsDesk(_ command: ParsedCommand) -> Bool {
+        switch command {
+        case .desk(let command): command.isPureRead
+        case .session(.resume): true
         case .session: false
         }
     }

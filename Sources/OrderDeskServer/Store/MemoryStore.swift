@@ -90,6 +90,7 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
                     if isMember { snapshot.memberships.append((user, kind, name)) }
                 case .thresholds(let queue, let value): snapshot.thresholds[queue] = value
                 case .audit(let entry): auditTrail.append(entry)
+                case .away: break  // a restart forgets who was away
                 }
             }
             snapshot.orders = orders.values.sorted { $0.sequence < $1.sequence }

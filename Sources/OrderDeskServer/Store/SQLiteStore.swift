@@ -98,6 +98,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                     try (isMember ? insertMembership : deleteMembership).run([.text(user), .text(kind), .text(name)])
                 case .thresholds(let queue, let value): try upsertThresholds.run(StoreRows.thresholds(value, of: queue))
                 case .audit(let entry): try insertAudit.run(StoreRows.audit(entry))
+                case .away: break  // a restart forgets who was away (a cluster keeps it: PostgresStore)
                 }
             }
             if let counters {

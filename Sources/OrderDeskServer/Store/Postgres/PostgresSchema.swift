@@ -63,12 +63,14 @@ enum PostgresSchema {
         CREATE INDEX audit_by_action ON orderdesk.audit(action, id);
         """)
 
-    /// Version 2: the cluster's log of inputs, its nodes' heartbeats and the sessions each serves.
+    /// Version 2: the cluster's log of inputs, its nodes' heartbeats, the sessions each serves,
+    /// and away messages (a single server forgets them at restart; a joining node must not).
     static let version2 = PostgresMigration(version: 2, sql: """
         CREATE TABLE orderdesk.cluster_log(seq BIGINT PRIMARY KEY, node TEXT NOT NULL, at BIGINT NOT NULL, body BYTEA NOT NULL);
         CREATE TABLE orderdesk.cluster_nodes(id TEXT PRIMARY KEY, name TEXT NOT NULL, seen TIMESTAMPTZ NOT NULL);
         CREATE TABLE orderdesk.cluster_sessions(node TEXT NOT NULL, user_name TEXT NOT NULL, count BIGINT NOT NULL,
             PRIMARY KEY(node, user_name));
+        CREATE TABLE orderdesk.cluster_away(user_name TEXT PRIMARY KEY, message TEXT NOT NULL);
         """)
 
     /// The version the database is at: 0 when it has no orderdesk schema yet.

@@ -161,6 +161,9 @@ extension PostgresStore {
                 online[try row.text(1), default: 0] += count
             }
             snapshot.online = online
+            for row in try connection.execute("SELECT user_name, message FROM cluster_away").rows {
+                snapshot.away[try row.text(0)] = try row.text(1)
+            }
             clusterHead = try connection.execute("SELECT COALESCE(MAX(seq), 0) FROM cluster_log").single().integer(0)
             return (snapshot, sessions)
         }

@@ -250,6 +250,10 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
                     """, StoreRows.thresholds(value, of: queue))
             case .audit(let entry):
                 add("INSERT INTO audit(at, actor, action, detail) VALUES($1,$2,$3,$4)", StoreRows.audit(entry))
+            case .away(let user, let message?):
+                add("INSERT INTO cluster_away(user_name, message) VALUES($1,$2) ON CONFLICT(user_name) DO UPDATE SET message=excluded.message",
+                    [.text(user), .text(message)])
+            case .away(let user, nil): add("DELETE FROM cluster_away WHERE user_name=$1", [.text(user)])
             }
         }
         if let counters {
