@@ -152,6 +152,26 @@ struct ClusterTests {
         #expect(ana.waitForClose(timeout: 10), "n0 closed ana's session once it knew it was fenced")
     }
 
+    @Test("escalation with thresholds of seconds over three nodes: every step fires once per stay, whichever node's tick runs it")
+    func escalationOverThreeNodes() throws {
+        let nodes = try Nodes(3)
+        defer { nodes.stop() }
+        let ada = try nodes[0].client("ada")
+        try ada.ok("THRESHOLD new warning=1s stuck=2s admins=3s")
+        let sam = try nodes[2].client("sam")
+        let admin = try nodes[1].client("ada")
+        let shop = try nodes[1].client("shop")
+        try nodes[1].capture("SO-E1", using: shop, rep: "sam")
+        // Every node's tick sees each step come due; one runs it, the others replay it.
+        _ = try admin.waitForEvent(timeout: 15) { $0.contains(" escalated ") && $0.contains("order=SO-E1") }
+        Thread.sleep(forTimeInterval: 1)  // room for a second firing, which must not come
+        let history = try ada.command("HISTORY SO-E1")
+        for step in ["stuck-warning", "stuck", "escalated"] {
+            #expect(history.filter { $0.contains("action=\(step) ") }.count == 1, "\(step) once: \(history)")
+        }
+        #expect(try sam.command("INBOX").filter { $0.contains(" stuck ") && $0.contains("order=SO-E1") }.count == 1, "the rep was told once")
+    }
+
     @Test("the log's bytes: every input comes back as it went in, and damaged bytes are refused, never trapped on")
     func logCodec() throws {
         let credential = Credential(salt: [1, 2, 3], hash: Array(repeating: 9, count: 32), iterations: 1000)

@@ -54,9 +54,16 @@ extension PostgresStore {
         let connection = try session()
         let updated = try connection.execute("UPDATE cluster_nodes SET seen = clock_timestamp() WHERE id = $1", [.text(identity.id)])
         guard updated.affectedRows == 1 else { throw PostgresError.fenced(node: identity.name) }
+        guard mayJudgeHeartbeats else { return false }
         return try connection.execute(
             "SELECT EXISTS(SELECT 1 FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond')",
             [.integer(node.liveness.value)]).single().boolean(0)
+    }
+
+    /// False for the first node timeout of a session: after the database was away (or this
+    /// node was), the others' heartbeats are old through no fault of theirs.
+    private var mayJudgeHeartbeats: Bool {
+        ProcessInfo.processInfo.systemUptime - sessionStarted > Double(node.liveness.value) / 1000
     }
 
     /// Waits (at most the session's `lock_timeout`) for the write turn; nil when it did not come
@@ -72,7 +79,7 @@ extension PostgresStore {
         holdsTurn = true
         do {
             let entries = try newEntries(on: connection)
-            let silent = try connection.execute(
+            let silent = !mayJudgeHeartbeats ? [] : try connection.execute(
                 "SELECT id FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond' ORDER BY id",
                 [.integer(node.liveness.value)]).rows.map { try $0.text(0) }
             let now = try connection.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").single().integer(0)

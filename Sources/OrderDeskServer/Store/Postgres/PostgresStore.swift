@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import OrderDeskCore
 
@@ -45,6 +46,9 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     var holdsTurn = false
     /// Set by a cluster node's keep-alive: another node's heartbeat stopped (a turn declares it down).
     var hasSilentNodes = false
+    /// When this session began (monotonic seconds): a node judges others' heartbeats only after a
+    /// node timeout of its own, so that after the database was away every node has beaten again.
+    var sessionStarted: Double = 0
 
     /// How this server takes part: waiting for the desk or refusing, and how long the database
     /// keeps the desk for a node that stopped answering.
@@ -115,6 +119,7 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     private func beginSession() throws {
         hasDesk = false
         holdsTurn = false
+        sessionStarted = ProcessInfo.processInfo.systemUptime
         // Cluster nodes share the desk lock; a single serving node (or `user add`, `import`)
         // holds it alone, so the two kinds never serve one database at once.
         let take = node.cluster == nil ? "pg_try_advisory_lock" : "pg_try_advisory_lock_shared"
