@@ -132,6 +132,12 @@ struct BenchRun {
             if let sqlite = capture[count]?["rate"] {
                 say(String(format: "  cluster %d sessions: %.2f× the capture cycle on SQLite", count, rate / sqlite))
             }
+            for (nodes, active) in figures.clusterNodes.sorted(by: { $0.key < $1.key }) {
+                guard let activeRate = active["rate"], let cpu = active["cpu"] else { continue }
+                let versus = figures.pgbenchTPS.map { String(format: " = %.2f× pgbench's", activeRate / $0) } ?? ""
+                say(String(format: "  cluster %d sessions, active-active, %d node%@: %.0f capture cycles/s%@; nodes' CPU %.0f µs/cycle", count, nodes,
+                           nodes == 1 ? "" : "s", activeRate, versus, cpu))
+            }
         }
         if let fan, let redis, let ours = fan["p99"], let theirs = redis["p99"] {
             say(String(format: "  fan-out p99: %@ vs redis %@ (%.2f×)", format(ours), format(theirs), ours / theirs))

@@ -17,12 +17,15 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
     enum Store {
         case file(String)
         case postgres(conninfo: String)
+        /// One node of an active-active cluster over the database (docs/CLUSTER.md).
+        case cluster(conninfo: String, node: String)
 
-        /// The child's first arguments: `PATH`, or `--postgres CONNINFO`.
+        /// The child's first arguments: `PATH`, `--postgres CONNINFO` or `--cluster CONNINFO NODE`.
         var arguments: [String] {
             switch self {
             case .file(let path): [path]
             case .postgres(let conninfo): ["--postgres", conninfo]
+            case .cluster(let conninfo, let node): ["--cluster", conninfo, node]
             }
         }
     }
@@ -91,6 +94,15 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
         }
     }
 
+    /// A cluster node shares the desk lock, which the seeding session may not have given back
+    /// yet on the PostgreSQL side: tried again for up to 10 s.
+    private static func openRetrying(_ open: () throws -> DeskStore) throws -> DeskStore {
+        let deadline = monotonicNanoseconds() + 10_000_000_000
+        while true {
+            do { return try open() } catch PostgresError.deskInUse where monotonicNanoseconds() < deadline { usleep(20_000) }
+        }
+    }
+
     /// The child side: serve `PATH` (or `--postgres CONNINFO`) on a free loopback port and
     /// print `ready <port>`.
     static func serve(arguments: [String]) -> Never {
@@ -103,6 +115,11 @@ final class BenchServer: @unchecked Sendable {  // immutable after init
                 // database may not have ended on the PostgreSQL side yet.
                 store = try PostgresStore(conninfo: arguments[1], node: PostgresStore.Node(waitsForDesk: true))
                 arguments.removeFirst(2)
+            } else if arguments.first == "--cluster", arguments.count > 2 {
+                var node = PostgresStore.Node()
+                node.cluster = ClusterIdentity(name: arguments[2])
+                store = try Self.openRetrying { try PostgresStore(conninfo: arguments[1], node: node) }
+                arguments.removeFirst(3)
             } else {
                 guard let path = arguments.first else { throw BenchError("__serve PATH | --postgres CONNINFO [LEASE [CERT KEY]]") }
                 store = try SQLiteStore(path: path)

@@ -22,15 +22,22 @@ extension Scenarios {
     /// orders; prints one line that starts with `label`. rate: cycles/s; cpu: the server
     /// process's CPU µs per cycle; p99: the cycle's, in µs; cycles: how many.
     func measureCaptureCycle(on server: BenchServer, sessions: Int, label: String) throws -> [String: Double] {
+        try measureCaptureCycle(on: [server], sessions: sessions, label: label)
+    }
+
+    /// The capture cycle with the sessions spread over `servers` (cluster nodes) in turn; the
+    /// server CPU is theirs together.
+    func measureCaptureCycle(on servers: [BenchServer], sessions: Int, label: String) throws -> [String: Double] {
         let clients = try (1...sessions).map { index -> BenchClient in
-            let client = try BenchClient(port: server.port)
+            let client = try BenchClient(port: servers[(index - 1) % servers.count].port)
             _ = try client.readLine()
             guard try client.request("LOGIN a\(index) a\(index)").hasPrefix("OK") else { throw BenchError("login a\(index) failed") }
             return client
         }
         let duration = options.quick ? 1.0 : options.duration
         let results = Shared<(cycles: Int, cycle: Samples, errors: [String])>((0, Samples(), []))
-        let cpuBefore = ProcessStats.cpuSeconds(server.pid)
+        let cpuOfServers = { servers.reduce(0.0) { $0 + ProcessStats.cpuSeconds($1.pid) } }
+        let cpuBefore = cpuOfServers()
         let started = monotonicNanoseconds()
         let stop = started + UInt64(duration * 1e9)
         onThreads(sessions) { index in
@@ -63,7 +70,7 @@ extension Scenarios {
             }
         }
         let elapsed = Double(monotonicNanoseconds() - started) / 1e9
-        let cpu = ProcessStats.cpuSeconds(server.pid) - cpuBefore
+        let cpu = cpuOfServers() - cpuBefore
         let result = results.current
         if !result.errors.isEmpty { say("  errors: \(result.errors.prefix(3))") }
         let rate = Double(result.cycles) / elapsed

@@ -18,6 +18,9 @@ extension Scenarios {
         var commitsPerCycle: Double
         /// pgbench simple-update with as many clients, on the same server; nil if it failed.
         var pgbenchTPS: Double?
+        /// The same cycle on an active-active cluster (`--cluster`) of 1 and of 2 nodes, the
+        /// sessions spread over them: rate, cpu (the nodes' µs per cycle together), p99.
+        var clusterNodes: [Int: [String: Double]] = [:]
     }
 
     /// For each session count, the capture cycle (CAPTURE -> NEXT -> MOVE released) with the
@@ -33,7 +36,7 @@ extension Scenarios {
         defer { postgres.stop() }
         let version = (try? postgres.psql("SHOW server_version")) ?? "?"
         say("cluster: a throwaway PostgreSQL \(version) on a Unix socket, fsync=on, synchronous_commit=on (every acknowledged step is on disk); "
-            + "1 serving node: one node serves a database at a time, standbys wait (docs/CLUSTER.md)")
+            + "1 serving node (standbys wait), then active-active nodes (--cluster) at the largest session count (docs/CLUSTER.md)")
         // pgbench's -T takes whole seconds.
         let duration = options.quick ? 1 : max(1, Int(options.duration.rounded()))
         let pgbenchReady = preparePgbench(postgres)
@@ -58,6 +61,20 @@ extension Scenarios {
                                          commitsPerCycle: done > 0 ? Double(commits) / done : 0, pgbenchTPS: nil)
             say(String(format: "  PostgreSQL CPU %.1f µs/cycle (all its processes); %.2f commits/cycle in the desk's database", figures.postgresCPU, figures.commitsPerCycle))
             if pgbenchReady { figures.pgbenchTPS = pgbench(postgres, clients: count, seconds: duration) }
+            // Active-active at the largest session count: 1 node, then 2 over one database.
+            if count == sessionCounts.max() {
+                for nodes in [1, 2] {
+                    let database = "desk_\(count)_\(nodes)n"
+                    _ = try postgres.psql("CREATE DATABASE \(database)")
+                    let conninfo = postgres.conninfo(database: database)
+                    try BenchData.prepare(into: try PostgresStore(conninfo: conninfo), processors: 1, watchers: 0, orders: 0, admins: count)
+                    var servers: [BenchServer] = []
+                    defer { for server in servers { server.stop() } }
+                    for node in 1...nodes { servers.append(try BenchServer(store: .cluster(conninfo: conninfo, node: "n\(node)"))) }
+                    figures.clusterNodes[nodes] = try measureCaptureCycle(on: servers, sessions: count,
+                                                                          label: "cluster: capture cycle, active-active, \(nodes) node\(nodes == 1 ? "" : "s")")
+                }
+            }
             cycles[count] = figures
         }
         let fan = try fanOut(label: "cluster: fan-out over PostgreSQL") { watchers in
@@ -65,6 +82,12 @@ extension Scenarios {
             try BenchData.prepare(into: try PostgresStore(conninfo: postgres.conninfo(database: "desk_fanout")), processors: 1, watchers: watchers, orders: 10)
             return .postgres(conninfo: postgres.conninfo(database: "desk_fanout"))
         }
+        _ = try fanOut(label: "cluster: fan-out, active-active, watchers spread over 2 nodes", stores: { watchers in
+            _ = try postgres.psql("CREATE DATABASE desk_fanout2")
+            let conninfo = postgres.conninfo(database: "desk_fanout2")
+            try BenchData.prepare(into: try PostgresStore(conninfo: conninfo), processors: 1, watchers: watchers, orders: 10)
+            return [.cluster(conninfo: conninfo, node: "n1"), .cluster(conninfo: conninfo, node: "n2")]
+        })
         return (cycles, fan)
     }
 

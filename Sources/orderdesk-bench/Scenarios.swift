@@ -81,22 +81,30 @@ struct Scenarios {
     /// W sessions watch one order; one NOTE; latency from its reply to receipt at every watcher.
     /// `makeStore`, given W, prepares the desk elsewhere (PostgreSQL) than this run's SQLite file.
     func fanOut(label: String = "fan-out", store makeStore: ((_ watchers: Int) throws -> BenchServer.Store)? = nil) throws -> [String: Double] {
+        try fanOut(label: label, stores: makeStore.map { make in { [try make($0)] } })
+    }
+
+    /// The fan-out with the watchers spread over one server per store (cluster nodes) in turn;
+    /// the writer is on the first.
+    func fanOut(label: String, stores makeStores: ((_ watchers: Int) throws -> [BenchServer.Store])?) throws -> [String: Double] {
         let watchers = options.quick ? 100 : 1000
         let rounds = options.quick ? 3 : 20
-        let store: BenchServer.Store
-        if let makeStore {
-            store = try makeStore(watchers)
+        let stores: [BenchServer.Store]
+        if let makeStores {
+            stores = try makeStores(watchers)
         } else {
             let path = directory + "/fanout.sqlite"
             try BenchData.prepare(path: path, processors: 1, watchers: watchers, orders: 10)
-            store = .file(path)
+            stores = [.file(path)]
         }
-        let server = try BenchServer(store: store)
-        defer { server.stop() }
+        var servers: [BenchServer] = []
+        defer { for server in servers { server.stop() } }
+        for store in stores { servers.append(try BenchServer(store: store)) }
+        let server = servers[0]
         let order = "SO-1000000"
         var sockets: [BenchClient] = []
         for index in 1...watchers {
-            let client = try BenchClient(port: server.port)
+            let client = try BenchClient(port: servers[(index - 1) % servers.count].port)
             _ = try client.readLine()
             guard try client.request("LOGIN w\(index) w\(index)").hasPrefix("OK") else { throw BenchError("login w\(index)") }
             guard try client.request("WATCH \(order)").hasPrefix("OK") else { throw BenchError("watch") }
