@@ -26,9 +26,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         public var desk = DeskSettings()
         /// How often leases and grace windows are checked.
         public var tickInterval = Milliseconds(200)
-        /// How often a cluster node without the write turn replays what the other nodes logged
-        /// (how late their pushes reach its sessions, at most).
-        public var clusterPollInterval = Milliseconds(50)
+        /// How often a cluster node without the write turn reads what the other nodes logged,
+        /// besides when its LISTEN connection says they committed (the backup: a listener can
+        /// die without a word).
+        public var clusterPollInterval = Milliseconds(100)
         /// A cluster node runs on the database's clock (as of its last turn); tests that move
         /// time by hand turn this off, so their clock is the desk's.
         public var usesDatabaseClock = true
@@ -115,6 +116,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     private var tlsContext: TLSContext?
     private var timer: DispatchSourceTimer?
     private var clusterPoll: DispatchSourceTimer?
+    private var clusterListener: ClusterListener?
     private(set) var isStopping = false
     private var hasStopped = false
     private var stopWaiters: [@Sendable () -> Void] = []
@@ -146,6 +148,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             desk = Desk(settings: configuration.desk, snapshot: snapshot, now: clock())
             let node = ClusterNode(store: postgres, identity: identity)
             node.sessionsByNode = sessions
+            node.eventWatermark = desk.counters.nextEventID
             cluster = node
         } else {
             desk = Desk(settings: configuration.desk, snapshot: try store.load(), now: clock())
@@ -153,7 +156,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         }
         pipeline = CommitPipeline(store: store, deskQueue: queue, storeQueue: storeQueue)
         pipeline.onFailure = { [weak self] error in self?.recover(from: error) }
-        pipeline.onSettled = { [weak self] sequence, committed in self?.releaseHeld(upTo: sequence, committed: committed) }
+        pipeline.onSettled = { [weak self] sequence, committed in
+            self?.releaseHeld(upTo: sequence, committed: committed)
+            if committed, let self, let cluster = self.cluster, self.pipeline.isSettled { cluster.eventWatermark = self.desk.counters.nextEventID }
+        }
         pipeline.onCommit = { [weak self] microseconds, _ in
             self?.stats.commits += 1
             self?.stats.commitLatencies.record(microseconds)
@@ -210,6 +216,13 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 poll.setEventHandler { [weak self] in self?.pollClusterLog() }
                 clusterPoll = poll
                 poll.resume()
+                if let store = cluster?.store {
+                    let listener = ClusterListener(conninfo: store.conninfo) { [weak self] in
+                        self?.queue.async { [weak self] in self?.pollClusterLog() }
+                    }
+                    clusterListener = listener
+                    listener.start()
+                }
             }
         }
         if maximumSessions < configuration.maximumSessions {
@@ -257,6 +270,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             timer = nil
             clusterPoll?.cancel()
             clusterPoll = nil
+            clusterListener?.stop()
+            clusterListener = nil
             pipeline.whenDurable { [self] _ in
                 cluster?.isLeaving = true
                 for connection in connections.values {

@@ -172,6 +172,28 @@ struct ClusterTests {
         #expect(try sam.command("INBOX").filter { $0.contains(" stuck ") && $0.contains("order=SO-E1") }.count == 1, "the rep was told once")
     }
 
+    @Test("every node's database sessions terminated, the listeners' too: both nodes go on by themselves and pushes cross nodes again")
+    func terminatedSessions() throws {
+        let nodes = try Nodes(2)
+        defer { nodes.stop() }
+        let shop = try nodes[0].client("shop")
+        let ana = try nodes[1].client("ana")
+        try ana.ok("SUBSCRIBE new")
+        try nodes[0].capture("SO-T1", using: shop)
+        _ = try ana.waitForEvent { $0.contains("order=SO-T1 ") }
+        let admin = try PostgresConnection(conninfo: nodes.database.conninfo())
+        let ended = try admin.execute("""
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE pid <> pg_backend_pid() AND backend_type = 'client backend'
+            """).single().integer(0)
+        #expect(ended >= 4, "two store sessions and two listeners: \(ended)")
+        try waitUntil(timeout: 20, "n0 to capture again") {
+            (try? shop.command("CAPTURE SO-T2 customer=Acme rep=sam po=PO-2 lines=W:1:1.00").last?.hasPrefix("OK")) == true
+        }
+        _ = try ana.waitForEvent(timeout: 10) { $0.contains("order=SO-T2 ") }
+        #expect(try ana.command("CARD SO-T2").last?.hasPrefix("OK order=SO-T2") == true)
+    }
+
     @Test("the log's bytes: every input comes back as it went in, and damaged bytes are refused, never trapped on")
     func logCodec() throws {
         let credential = Credential(salt: [1, 2, 3], hash: Array(repeating: 9, count: 32), iterations: 1000)

@@ -41,6 +41,10 @@ final class ClusterNode {
     /// The newest instant an input ran at: the desk's time never goes back, whichever node's
     /// clock ran the input before.
     var lastInstant = Instant(milliseconds: 0)
+    /// Events below this id reached this node's sessions (committed, replayed or pushed): after
+    /// a reload, the events from here on in their mailboxes are pushed to them, so a session that
+    /// stayed connected through an outage misses nothing the other nodes did meanwhile.
+    var eventWatermark: UInt64 = 1
     /// A tick is waiting for the turn (one at a time).
     var isTickWaiting = false
     var isLeaving = false

@@ -274,6 +274,7 @@ extension DeskServer {
                         endSessions(of: name)
                     }
                 }
+                cluster.eventWatermark = entry.counters.nextEventID
                 if desk.counters != entry.counters, storeOutage == nil {
                     log(.error, "this node's copy of the desk differs from the cluster's; reloading it",
                         [("node", entry.node), ("expected-event", String(entry.counters.nextEventID)),
@@ -287,10 +288,27 @@ extension DeskServer {
 
     // MARK: Sessions, reloads and leaving
 
-    /// After a reload, the cluster's record of this node's sessions is made to match the
-    /// sessions it really serves (a failed commit may have taken logins or disconnects with it).
+    /// After a reload: the events other nodes' changes made while this node was cut off are
+    /// pushed to its sessions (from their mailboxes, in id order, each once), and the cluster's
+    /// record of this node's sessions is made to match the sessions it really serves (a failed
+    /// commit may have taken logins or disconnects with it).
     func reconcileClusterSessions() {
         guard let cluster else { return }
+        let missedFrom = cluster.eventWatermark
+        cluster.eventWatermark = desk.counters.nextEventID
+        if missedFrom > 1 {
+            batchingWrites {
+                for (user, sessions) in sessionsByUser {
+                    let missed = desk.replay(for: user, after: missedFrom - 1, before: nil).lines
+                    for connection in sessions.values {
+                        for line in missed {
+                            guard let id = ServerLine.eventID(line), connection.replayedEventIDs.insert(id).inserted else { continue }
+                            deliver(line + "\n", to: connection)
+                        }
+                    }
+                }
+            }
+        }
         whenTurn { [self] in
             let recorded = cluster.sessionsByNode[cluster.identity.id] ?? [:]
             var outcome = Outcome(reply: nil)

@@ -41,6 +41,21 @@ final class PostgresConnection {
         return "PostgreSQL database \(Self.text(PQdb(handle))) on \(host.hasPrefix("/") ? "socket " : "")\(host):\(Self.text(PQport(handle)))"
     }
 
+    /// The connection's socket, for a Dispatch read source (a LISTEN connection's).
+    var socket: Int32 { PQsocket(handle) }
+
+    /// Reads what the server sent without waiting, and returns how many notifications (LISTEN)
+    /// came; throws when the connection broke.
+    func takeNotifications() throws -> Int {
+        guard PQconsumeInput(handle) == 1 else { throw PostgresError.connectionLost(Self.text(PQerrorMessage(handle))) }
+        var count = 0
+        while let notification = PQnotifies(handle) {
+            PQfreemem(notification)
+            count += 1
+        }
+        return count
+    }
+
     /// Closes the connection and opens it again with the same parameters. Session state (locks,
     /// settings) is gone afterwards: the caller sets it up again.
     func reset() throws {

@@ -28,6 +28,8 @@ enum PostgresSchema {
     static let deskLock: Int32 = 2
     /// A cluster node's write turn (docs/CLUSTER.md), held from `takeTurn` to `endTurn`.
     static let turnLock: Int32 = 3
+    /// The channel a cluster node's commit notifies, so the others read the log at once.
+    static let logChannel = "orderdesk_log"
 
     /// Version 1: the SQLite schema as of its version 3.
     static let version1 = PostgresMigration(version: 1, sql: """

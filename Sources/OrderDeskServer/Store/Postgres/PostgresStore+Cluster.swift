@@ -150,6 +150,8 @@ extension PostgresStore {
         if deltas.values.contains(where: { $0 < 0 }) {
             statements.append(("DELETE FROM cluster_sessions WHERE node = $1 AND count <= 0", [.text(identity.id)]))
         }
+        // Wakes the other nodes' listeners once this commits (PostgreSQL sends it at COMMIT).
+        statements.append(("SELECT pg_notify('\(PostgresSchema.logChannel)', '')", []))
         try connection.pipelinedTransaction(statements)
         clusterHead = seq
     }

@@ -29,6 +29,8 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// How long the store keeps what `maintain` may drop (the same settings as SQLite's).
     public let retention: SQLiteStore.Retention
     let connection: PostgresConnection
+    /// How the store connects, for a cluster node's listener (`ClusterListener`).
+    let conninfo: String
     /// "PostgreSQL database desk on socket /tmp:5432", for logs and messages.
     public let databaseDescription: String
     public let node: Node
@@ -86,6 +88,7 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
          node: Node = Node()) throws {
         self.retention = retention
         self.node = node
+        self.conninfo = conninfo
         connection = try PostgresConnection(conninfo: conninfo)
         databaseDescription = connection.databaseDescription
         if node.waitsForDesk { try waitForDesk() } else { try beginSession() }
