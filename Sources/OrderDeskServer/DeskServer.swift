@@ -145,6 +145,8 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         if let postgres = store as? PostgresStore, let identity = postgres.node.cluster {
             // A node joins with the desk as the others have it, then replays the log from there.
             let (snapshot, sessions) = try postgres.loadCluster()
+            // Beats again at once: a long load must not look like a silent node.
+            try postgres.registerNode()
             desk = Desk(settings: configuration.desk, snapshot: snapshot, now: clock())
             let node = ClusterNode(store: postgres, identity: identity)
             node.sessionsByNode = sessions
@@ -424,7 +426,11 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         if sessionsByUser[user]?.isEmpty == true { sessionsByUser[user] = nil }
         // A cluster node that is leaving closes all its sessions in one input.
         if cluster?.isLeaving == true { return }
-        whenTurn { [self] in apply(perform(.sessionClosed(user: user, at: clockNow())).outcome, replyTo: nil) }
+        let id = connection.id
+        whenTurn { [self] in
+            cluster?.sessionUsers[id] = nil
+            apply(perform(.sessionClosed(user: user, at: clockNow())).outcome, replyTo: nil)
+        }
     }
 
     /// Closes connections that sent nothing for the idle timeout: peers that vanished without a FIN.
@@ -447,7 +453,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
 
     private func tick() {
         dispatchPrecondition(condition: .onQueue(queue))
-        let now = clock()
+        let now = clockNow()
         recountUnsentBytes()
         if now - lastIdleCheck >= Milliseconds(min(5000, configuration.idleTimeout.value / 4, configuration.loginTimeout.value / 4)) {
             lastIdleCheck = now

@@ -45,6 +45,11 @@ final class ClusterNode {
     /// a reload, the events from here on in their mailboxes are pushed to them, so a session that
     /// stayed connected through an outage misses nothing the other nodes did meanwhile.
     var eventWatermark: UInt64 = 1
+    /// This node's logged-in sessions whose disconnect has not run yet (connection id -> user):
+    /// what the cluster's record of this node's sessions must come to after a reload.
+    var sessionUsers: [Int: String] = [:]
+    /// Set once the other nodes declared this one down, or it has left: it starts no more work.
+    var isFenced = false
     /// A tick is waiting for the turn (one at a time).
     var isTickWaiting = false
     var isLeaving = false

@@ -134,7 +134,7 @@ extension DeskServer {
     }
 
     func askForTurn() {
-        guard let cluster, !cluster.isAskingForTurn, !cluster.holdsTurn, !isStopping || cluster.isLeaving else { return }
+        guard let cluster, !cluster.isAskingForTurn, !cluster.holdsTurn, !cluster.isFenced, !isStopping || cluster.isLeaving else { return }
         cluster.isAskingForTurn = true
         let store = cluster.store
         storeQueue.async { [weak self] in
@@ -152,9 +152,11 @@ extension DeskServer {
             askForTurn()
         case .success(let turn?):
             cluster.holdsTurn = true
+            guard !cluster.isFenced else { return endTurn() }
             if configuration.usesDatabaseClock { cluster.clockOffset = turn.databaseNow.milliseconds - SystemClock.now().milliseconds }
             replay(turn.entries)
-            guard storeOutage == nil else { return endTurn() }
+            // Replaying found this node declared down, or a copy gone astray: no work in this turn.
+            guard storeOutage == nil, !cluster.isFenced else { return endTurn() }
             cluster.hasTurn = true
             cluster.turnStarted = DispatchTime.now().uptimeNanoseconds
             for node in turn.silentNodes {
@@ -220,14 +222,22 @@ extension DeskServer {
         cluster.holdsTurn = false
         let store = cluster.store
         storeQueue.async { store.endTurn() }
-        if !cluster.waiters.isEmpty || !cluster.waitingConnections.isEmpty { askForTurn() }
+        // During an outage the reload asks again once the desk is back.
+        if storeOutage == nil, !cluster.waiters.isEmpty || !cluster.waitingConnections.isEmpty { askForTurn() }
+    }
+
+    /// The turn is over with the store session that held it (a failed commit or keep-alive).
+    func dropTurn() {
+        guard let cluster, cluster.holdsTurn else { return }
+        cluster.hasTurn = false
+        endTurn()
     }
 
     // MARK: Replaying the others' inputs
 
     /// Reads what the other nodes logged, when this node is not in a turn (a turn reads it itself).
     func pollClusterLog() {
-        guard let cluster, !cluster.holdsTurn, !cluster.isAskingForTurn, storeOutage == nil else { return }
+        guard let cluster, !cluster.holdsTurn, !cluster.isAskingForTurn, !cluster.isFenced, storeOutage == nil else { return }
         guard !cluster.isPolling else {
             if !cluster.readersWaiting.isEmpty { cluster.pollsAgain = true }
             return
@@ -311,9 +321,13 @@ extension DeskServer {
         }
         whenTurn { [self] in
             let recorded = cluster.sessionsByNode[cluster.identity.id] ?? [:]
+            // Sessions whose disconnect still waits for a turn count as open: that disconnect
+            // runs after this and closes them.
+            var serving: [String: Int] = [:]
+            for user in cluster.sessionUsers.values { serving[user, default: 0] += 1 }
             var outcome = Outcome(reply: nil)
-            for user in Set(recorded.keys).union(sessionsByUser.keys).sorted() {
-                let serving = sessionsByUser[user]?.count ?? 0
+            for user in Set(recorded.keys).union(serving.keys).sorted() {
+                let serving = serving[user] ?? 0
                 var known = recorded[user] ?? 0
                 while known < serving {
                     let opened = perform(.sessionOpened(user: user, at: clockNow())).outcome
@@ -335,8 +349,10 @@ extension DeskServer {
     /// The other nodes declared this one down while it was paused or cut off: its copy and its
     /// sessions are stale. It stops, and its clients go to another node.
     func fenced() {
-        guard let cluster, !isStopping else { return }
+        guard let cluster, !isStopping, !cluster.isFenced else { return }
+        cluster.isFenced = true
         cluster.hasTurn = false
+        cluster.waiters = []
         log(.error, "the other nodes declared this node down; stopping", [("node", cluster.identity.name)])
         let onFatal = configuration.onFatalError
         shutdown(reason: "storage-failed the other nodes declared this one down; connect to another") {
@@ -362,6 +378,9 @@ extension DeskServer {
     private func finishLeaving() {
         guard let cluster, let done = cluster.onLeft else { return }
         cluster.onLeft = nil
+        // Gone: a turn asked for before is given back the moment it comes.
+        cluster.isFenced = true
+        cluster.hasTurn = false
         endTurn()
         done()
     }

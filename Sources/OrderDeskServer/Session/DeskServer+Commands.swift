@@ -62,6 +62,9 @@ extension DeskServer {
             case .failure(let error): send(.failure(error), to: connection)
             case .success(let parsed) where storeOutage != nil && !Self.isAnsweredWithoutStore(parsed):
                 send(.failure(.storageFailed), to: connection)
+            case .success(let parsed) where !mayChangeDesk && Self.changesDesk(parsed) && connection.user == nil:
+                // A stranger's change is refused without a turn, as it would be with one.
+                send(.failure(.notLoggedIn), to: connection)
             case .success(let parsed) where !mayChangeDesk && Self.changesDesk(parsed):
                 // A cluster node without the write turn: the line waits for it.
                 awaitTurn(with: frame, on: connection)
@@ -167,7 +170,7 @@ extension DeskServer {
         case .failure(let error): return send(.failure(error), to: connection)
         }
         if let number = readingDesk({ $0.needsThread(command) }) {
-            showArchived(number, command, line: line, as: user, on: connection)
+            showArchived(number, command, as: user, on: connection)
             return
         }
         if let started = readingDesk({ $0.startScan(command, as: user) }) {
@@ -273,6 +276,7 @@ extension DeskServer {
         forgetStranger(connection)
         connection.user = name
         sessionsByUser[name, default: [:]][connection.id] = connection
+        cluster?.sessionUsers[connection.id] = name
         log(.info, "login", [("user", name), ("role", user.role.rawValue), ("session", String(connection.id)), ("peer", connection.peerAddress)])
         let opened = perform(.sessionOpened(user: name, at: now))
         var outcome = opened.outcome
@@ -309,7 +313,10 @@ extension DeskServer {
 
     /// ORDER or HISTORY of an order whose thread stays on disk: once every change so far is
     /// committed, the store queue reads the thread; the session's later lines wait meanwhile.
-    private func showArchived(_ number: String, _ command: Command, line: String, as user: String, on connection: Connection) {
+    private func showArchived(_ number: String, _ command: Command, as user: String, on connection: Connection) {
+        // Logged with the number found now: a bare number may match another order by the time
+        // the thread is read and the turn comes.
+        let line = "ORDER \(number)"
         connection.isBusy = true
         let store = self.store
         let deskQueue = queue

@@ -52,6 +52,7 @@ extension DeskServer {
                     if case .failure(let error) = result, self.storeOutage == nil {
                         self.log(.error, "the store's keep-alive failed; reloading the desk from the store", [("error", "\(error)")])
                         self.reloadDesk()
+                        self.dropTurn()
                     }
                     self.keepStoreAlive()
                 }
@@ -74,10 +75,7 @@ extension DeskServer {
         stats.commitFailures += 1
         reloadDesk()
         // A cluster node's turn ends with its failed commit (the reload queued first runs first).
-        if let cluster, cluster.holdsTurn {
-            cluster.hasTurn = false
-            endTurn()
-        }
+        dropTurn()
     }
 
     /// Rebuilds the desk from the store, on the store queue: the desk queue never waits for it

@@ -103,19 +103,23 @@ extension PostgresStore {
     /// older entry can still appear.
     func readLog() throws -> [ClusterEntry] { try newEntries(on: session()) }
 
+    /// Everything after `clusterHead`, a page of 2,000 entries at a time until the end: a node
+    /// must not begin a turn on a copy that is still behind.
     private func newEntries(on connection: PostgresConnection) throws -> [ClusterEntry] {
-        let rows = try connection.execute("SELECT seq, node, body FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT 2000",
-                                          [.integer(clusterHead)])
+        let page = 2000
         var entries: [ClusterEntry] = []
-        entries.reserveCapacity(rows.rowCount)
-        for row in rows.rows {
-            let seq = try row.integer(0)
-            // The log is trimmed from its old end: a node that fell that far behind reloads.
-            guard seq == clusterHead + 1 else { throw PostgresError.logGap(after: clusterHead, found: seq) }
-            entries.append(try ClusterCodec.decode(try row.bytea(2), node: try row.text(1)))
-            clusterHead = seq
+        while true {
+            let rows = try connection.execute("SELECT seq, node, body FROM cluster_log WHERE seq > $1 ORDER BY seq LIMIT \(page)",
+                                              [.integer(clusterHead)])
+            for row in rows.rows {
+                let seq = try row.integer(0)
+                // The log is trimmed from its old end: a node that fell that far behind reloads.
+                guard seq == clusterHead + 1 else { throw PostgresError.logGap(after: clusterHead, found: seq) }
+                entries.append(try ClusterCodec.decode(try row.bytea(2), node: try row.text(1)))
+                clusterHead = seq
+            }
+            if rows.rowCount < page { return entries }
         }
-        return entries
     }
 
     /// Commits `changes` with `entry` as the log's next entry, in one transaction, during this
@@ -124,7 +128,12 @@ extension PostgresStore {
         let identity = try clusterIdentity()
         let connection = try session()
         guard holdsTurn else { throw PostgresError.turnLost }
-        var statements = Self.statements(for: changes)
+        // A node declared down while it waited for this turn commits nothing (division by zero
+        // fails the transaction): its copy and its sessions are no longer the cluster's.
+        var statements: [(sql: String, parameters: [StoreValue])] = [
+            ("SELECT 1 / (SELECT count(*) FROM cluster_nodes WHERE id = $1)", [.text(identity.id)]),
+        ]
+        statements += Self.statements(for: changes)
         let seq = clusterHead + 1
         statements.append(("INSERT INTO cluster_log(seq, node, at, body) VALUES($1, $2, $3, $4)",
                            [.integer(seq), .text(entry.node), .integer(entry.inputs.last?.instant?.milliseconds ?? 0),
