@@ -160,6 +160,30 @@ struct ScreenSessionTests {
         try terminal.waitFor("a reply from the spare") { $0.lines.contains { $0.hasPrefix("SO-7  captured") } }
     }
 
+    @Test("a cluster node stops: desk goes on at the other node at once, and pushes from there reach it",
+          .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server"))
+    func followsAnotherClusterNode() throws {
+        let desk = try TestDesk(engine: .cluster)
+        defer { desk.stop() }
+        let (first, second) = (desk.ports[0], desk.ports[1])
+        try desk.capture("SO-7", using: try desk.client("shop"))
+        let terminal = try PseudoTerminalDesk.loggedIn(as: "ana", port: first,
+                                                       extraArguments: ["--servers", "127.0.0.1:\(first),127.0.0.1:\(second)"])
+        let ben = try LineClient(port: second)
+        try ben.ok("LOGIN ben ben")
+        try ben.ok("NOTE SO-7 @ana from the other node")
+        try terminal.waitFor("a push from the other node") { $0.contains("from the other node") }
+
+        desk.server.stop()  // node 0 only; node 1 serves on
+        try terminal.waitFor("the reconnect to the other node", timeout: 15) {
+            $0.contains("reconnected as ana (processor) at 127.0.0.1:\(second)")
+        }
+        try ben.ok("NOTE SO-7 @ana after the failover")
+        try terminal.waitFor("a push on the new connection") { $0.contains("after the failover") }
+        terminal.type("ORDER SO-7\r")
+        try terminal.waitFor("a reply from the other node") { $0.lines.contains { $0.hasPrefix("SO-7  captured") } }
+    }
+
     /// A loopback port nothing listens on now (bound, read and closed: another process could
     /// take it meanwhile, which on a test machine does not happen in practice).
     static func unusedPort() throws -> UInt16 {
