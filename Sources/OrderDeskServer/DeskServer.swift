@@ -218,8 +218,13 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 poll.setEventHandler { [weak self] in self?.pollClusterLog() }
                 clusterPoll = poll
                 poll.resume()
-                if let store = cluster?.store {
-                    let listener = ClusterListener(conninfo: store.conninfo) { [weak self] in
+                if let cluster {
+                    let store = cluster.store
+                    let heartbeat = ClusterListener.Heartbeat(
+                        node: cluster.identity.id, interval: Milliseconds(store.node.liveness.value / 3), liveness: store.node.liveness,
+                        onFenced: { [weak self] in self?.queue.async { [weak self] in self?.fenced() } },
+                        onSilentNode: { [weak self] in self?.queue.async { [weak self] in if self?.storeOutage == nil { self?.whenTurn {} } } })
+                    let listener = ClusterListener(conninfo: store.conninfo, heartbeat: heartbeat) { [weak self] in
                         self?.queue.async { [weak self] in self?.pollClusterLog() }
                     }
                     clusterListener = listener

@@ -194,6 +194,31 @@ struct ClusterTests {
         #expect(try ana.command("CARD SO-T2").last?.hasPrefix("OK order=SO-T2") == true)
     }
 
+    @Test("the write turn held elsewhere for long (a paused node): changes wait for it, look-ups on the same node go on, nobody is declared down")
+    func turnHeldElsewhere() throws {
+        let nodes = try Nodes(2, liveness: .seconds(2))
+        defer { nodes.stop() }
+        let shop = try nodes[0].client("shop")
+        try nodes[0].capture("SO-H1", using: shop)
+        let ana = try nodes[0].client("ana")
+        let cora = try LineClient(port: nodes[0].port)
+        try cora.ok("LOGIN cora cora")  // a login is a change too: before the turn is taken away
+        // A session that takes the turn and keeps it, as a paused node would.
+        let holder = try PostgresConnection(conninfo: nodes.database.conninfo())
+        try holder.execute("SELECT pg_advisory_lock(\(PostgresSchema.lockClass), \(PostgresSchema.turnLock))")
+        try ana.send("NOTE SO-H1 waits for the turn")
+        let started = Date()
+        #expect(try cora.command("CARD SO-H1").last?.hasPrefix("OK order=SO-H1") == true)
+        #expect(Date().timeIntervalSince(started) < 1.5, "a look-up on the waiting node is answered between its waits for the lock")
+        Thread.sleep(forTimeInterval: 3)  // longer than the node timeout: the heartbeats go on meanwhile
+        try holder.execute("SELECT pg_advisory_unlock(\(PostgresSchema.lockClass), \(PostgresSchema.turnLock))")
+        #expect(try ana.readReply(timeout: 10).last?.hasPrefix("OK") == true, "the change ran once the turn came")
+        let ada = try LineClient(port: nodes[1].port)
+        try ada.ok("LOGIN ada ada")
+        let who = try ada.command("WHO").joined(separator: "\n")
+        #expect(who.contains("user=ana"), "no node was declared down: \(who)")
+    }
+
     @Test("the log's bytes: every input comes back as it went in, and damaged bytes are refused, never trapped on")
     func logCodec() throws {
         let credential = Credential(salt: [1, 2, 3], hash: Array(repeating: 9, count: 32), iterations: 1000)

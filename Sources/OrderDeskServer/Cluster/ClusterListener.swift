@@ -1,8 +1,14 @@
 import Dispatch
 import Foundation
+import OrderDeskCore
 
-/// A cluster node's LISTEN connection: each commit of another node notifies the log channel, and
-/// this wakes the node to read the log at once instead of at its next poll.
+/// A cluster node's second database session: LISTEN, and the heartbeat.
+///
+/// Each commit of another node notifies the log channel, and this wakes the node to read the log
+/// at once instead of at its next poll. The session also beats the node's heart (three times per
+/// node timeout), so a node whose store session is busy for long (loading a large desk after a
+/// failed commit, waiting for a turn) is not taken for silent; a beat that finds the node's row
+/// gone means the others declared it down.
 ///
 /// A connection of its own (a LISTEN session must not be the store's, which waits in write turns
 /// and commits), watched by a Dispatch read source on its own queue. LISTEN connections can die
@@ -12,20 +18,64 @@ final class ClusterListener: @unchecked Sendable {  // state confined to `queue`
     private let conninfo: String
     private let queue = DispatchQueue(label: "orderdesk.listen")
     private let onNotification: @Sendable () -> Void
+    /// The heartbeat: this node's id, how often, how old another node's beat may be.
+    struct Heartbeat: Sendable {
+        var node: String
+        var interval: Milliseconds
+        var liveness: Milliseconds
+        /// Called when a beat found this node declared down.
+        var onFenced: @Sendable () -> Void
+        /// Called when another node's beat is older than `liveness` (a turn declares it down).
+        var onSilentNode: @Sendable () -> Void
+    }
+    private let heartbeat: Heartbeat
     private var connection: PostgresConnection?
     private var source: DispatchSourceRead?
+    private var timer: DispatchSourceTimer?
     private var isStopped = false
+    /// When this session began: others' beats are judged only after a node timeout of its own.
+    private var connectedAt = DispatchTime.now()
 
-    init(conninfo: String, onNotification: @escaping @Sendable () -> Void) {
+    init(conninfo: String, heartbeat: Heartbeat, onNotification: @escaping @Sendable () -> Void) {
         self.conninfo = conninfo
+        self.heartbeat = heartbeat
         self.onNotification = onNotification
     }
 
-    func start() { queue.async { self.connect() } }
+    func start() {
+        queue.async {
+            self.connect()
+            let timer = DispatchSource.makeTimerSource(queue: self.queue)
+            let every = Int(self.heartbeat.interval.value)
+            timer.schedule(deadline: .now() + .milliseconds(every), repeating: .milliseconds(every), leeway: .milliseconds(max(1, every / 10)))
+            timer.setEventHandler { [weak self] in self?.beat() }
+            self.timer = timer
+            timer.resume()
+        }
+    }
+
+    private func beat() {
+        guard let connection, !isStopped else { return }
+        do {
+            let updated = try connection.execute("UPDATE orderdesk.cluster_nodes SET seen = clock_timestamp() WHERE id = $1",
+                                                 [.text(heartbeat.node)])
+            guard updated.affectedRows == 1 else { return heartbeat.onFenced() }
+            guard DispatchTime.now().uptimeNanoseconds - connectedAt.uptimeNanoseconds > UInt64(heartbeat.liveness.value) * 1_000_000 else { return }
+            let silent = try connection.execute(
+                "SELECT EXISTS(SELECT 1 FROM orderdesk.cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond')",
+                [.integer(heartbeat.liveness.value)]).single().boolean(0)
+            if silent { heartbeat.onSilentNode() }
+        } catch {
+            drop()
+            queue.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in self?.connect() }
+        }
+    }
 
     func stop() {
         queue.sync {
             isStopped = true
+            timer?.cancel()
+            timer = nil
             drop()
         }
     }
@@ -40,6 +90,7 @@ final class ClusterListener: @unchecked Sendable {  // state confined to `queue`
             // The socket is libpq's: the connection (and so the socket) lives until the source is cancelled.
             source.setCancelHandler { withExtendedLifetime(listening) {} }
             connection = listening
+            connectedAt = DispatchTime.now()
             self.source = source
             source.resume()
             // Commits made while this was away were missed: read the log now.

@@ -113,7 +113,8 @@ extension DeskServer {
         connection.lineAwaitingCluster = frame
         connection.isBusy = true
         cluster.readersWaiting.append(connection)
-        if cluster.holdsTurn || cluster.isAskingForTurn { return }  // the turn's own replay serves them
+        // While the node asks for the turn, a read of the log goes between its waits for the
+        // lock (a turn held elsewhere for long must not hold up look-ups here).
         pollClusterLog()
     }
 
@@ -237,7 +238,7 @@ extension DeskServer {
 
     /// Reads what the other nodes logged, when this node is not in a turn (a turn reads it itself).
     func pollClusterLog() {
-        guard let cluster, !cluster.holdsTurn, !cluster.isAskingForTurn, !cluster.isFenced, storeOutage == nil else { return }
+        guard let cluster, !cluster.holdsTurn, !cluster.isFenced, storeOutage == nil else { return }
         guard !cluster.isPolling else {
             if !cluster.readersWaiting.isEmpty { cluster.pollsAgain = true }
             return

@@ -130,9 +130,9 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
             "SELECT \(take)(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))").single().boolean(0)
         guard locked else { throw PostgresError.deskInUse(database: databaseDescription) }
         try connection.execute("SET search_path TO \(PostgresSchema.namespace)")
-        // A write turn is waited for at most a third of the node timeout at a time, so a node
-        // waiting behind a paused one still beats its heart in time.
-        if node.cluster != nil { try connection.execute("SET lock_timeout = \(max(100, node.liveness.value / 3))") }
+        // A write turn is waited for 200 ms at a time: between the waits the store session reads
+        // the log for look-ups and beats, so a node waiting behind a paused one goes on answering.
+        if node.cluster != nil { try connection.execute("SET lock_timeout = \(min(200, node.liveness.value / 3))") }
         hasTimeouts = false
         if isServing { try setTimeouts() }
         hasDesk = true
