@@ -24,63 +24,15 @@ struct PostgresFailoverTests {
         standby.waitForLog(timeout: 30) { $0.contains("msg=standby") }
         #expect(standby.standardError.contains("msg=standby"), "the standby says it waits: \(standby.standardError)")
 
-        // ana hears of every capture (a queue event per order entering new) and notes the newest id.
-        let ana = try LineClient(port: first.port)
-        try ana.ok("LOGIN ana demo")
-        try ana.ok("SUBSCRIBE new")
-        // The load: captures one after another until the node dies; each OK is a promise.
-        let acknowledged = Locked<[String]>([])
-        let writer = Thread {
-            guard let shop = try? LineClient(port: first.port), (try? shop.ok("LOGIN shop demo")) != nil else { return }
-            for index in 1... {
-                let number = "SO-F\(index)"
-                guard let reply = try? shop.command("CAPTURE \(number) customer=Load rep=sam po=PO-\(index) lines=WID-1:1:1.00", timeout: 5),
-                      reply.last?.hasPrefix("OK") == true else { return }
-                acknowledged.withLock { $0.append(number) }
-            }
+        var takeover = 0.0
+        _ = try FailoverScenario.killUnderLoad(first, prefix: "F") {
+            let killed = Date()
+            try standby.waitForPort(timeout: 10)
+            takeover = Date().timeIntervalSince(killed)
+            return standby.port
         }
-        writer.start()
-        try waitUntil(timeout: 20, "some captures acknowledged") { acknowledged.current.count >= 40 }
-        var live: [String] = []
-        while live.count < 20, let event = try? ana.readLine(timeout: 0.2) {
-            if ServerLine.eventID(event) != nil { live.append(event) }
-        }
-
-        let killed = Date()
-        first.kill()
-        try standby.waitForPort(timeout: 10)
-        let takeover = Date().timeIntervalSince(killed)
         #expect(takeover < 3, "the standby served \(takeover) s after the kill")
         print("failover: the standby served \(String(format: "%.2f", takeover)) s after kill -9")
-        try waitUntil(timeout: 10, "the writer to notice") { !writer.isExecuting }
-
-        // ana's connection died with the node; what was buffered there still counts as seen.
-        while let event = try? ana.readLine(timeout: 0.2) { if ServerLine.eventID(event) != nil { live.append(event) } }
-        live += ana.events
-        let lastSeen = live.compactMap { ServerLine.eventID($0) }.max() ?? 0
-        let again = try LineClient(port: standby.port)
-        try again.ok("LOGIN ana demo")
-        let resumed = try again.command("RESUME \(lastSeen)")
-        #expect(resumed.last?.hasPrefix("OK resumed=") == true, "\(resumed)")
-        let replayed = again.events
-        let replayedIDs = replayed.compactMap { ServerLine.eventID($0) }
-        #expect(replayedIDs == replayedIDs.sorted() && Set(replayedIDs).count == replayedIDs.count, "replayed in id order, once each")
-        #expect(replayedIDs.allSatisfy { $0 > lastSeen }, "nothing seen is replayed")
-
-        // Every acknowledged capture is in the database the standby serves, and ana heard of it.
-        let cora = try LineClient(port: standby.port)
-        try cora.ok("LOGIN cora demo")
-        let heard = live + replayed
-        for number in acknowledged.current {
-            #expect(try cora.command("ORDER \(number)").last?.hasPrefix("OK order=\(number)") == true, "\(number) was acknowledged")
-            #expect(heard.contains { $0.contains("order=\(number) ") }, "ana heard of \(number) live or in the replay")
-        }
-        // The standby goes on where the dead node stopped.
-        let shop = try LineClient(port: standby.port)
-        try shop.ok("LOGIN shop demo")
-        try shop.ok("CAPTURE SO-AFTER customer=Load rep=sam po=PO-A lines=WID-1:1:1.00")
-        let event = try again.waitForEvent { $0.contains("order=SO-AFTER ") }
-        #expect((ServerLine.eventID(event) ?? 0) > (replayedIDs.last ?? lastSeen), "event ids only grow across the failover")
     }
 
     @Test("a paused node loses the desk after --node-timeout; the standby serves; the node, resumed, stops without writing")
