@@ -36,7 +36,7 @@ extension Scenarios {
         defer { postgres.stop() }
         let version = (try? postgres.psql("SHOW server_version")) ?? "?"
         say("cluster: a throwaway PostgreSQL \(version) on a Unix socket, fsync=on, synchronous_commit=on (every acknowledged step is on disk); "
-            + "1 serving node (standbys wait), then active-active nodes (--cluster) at the largest session count (docs/CLUSTER.md)")
+            + "1 serving node (standbys wait), then active-active nodes at the largest session count (docs/CLUSTER.md)")
         // pgbench's -T takes whole seconds.
         let duration = options.quick ? 1 : max(1, Int(options.duration.rounded()))
         let pgbenchReady = preparePgbench(postgres)

@@ -22,7 +22,7 @@ enum Commands {
           orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                           [--mailbox-retention-days N] [--audit-retention-days N]
                           [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
-                          [--postgres CONNINFO]                 (PostgreSQL in place of --data; --cluster or --standby; docs/CLUSTER.md)
+                          [--postgres CONNINFO [--node NAME]]   (PostgreSQL in place of --data: every node serves; or --standby; docs/CLUSTER.md)
           orderdesk user add NAME --role ROLE [--data PATH]     (password read from the terminal, or stdin)
           orderdesk import FILE [--data PATH]                   (CSV or JSON lines; see README)
                                                                 (user add and import take --postgres CONNINFO too)
@@ -43,7 +43,7 @@ enum Commands {
         usage: orderdesk serve [--host H] [--port N|off] [--data PATH] [--demo] [--lease SECONDS] [--grace SECONDS] [--idle-timeout SECONDS] [--log-level LEVEL]
                                [--mailbox-retention-days N] [--audit-retention-days N]
                                [--tls-port N --tls-cert FILE --tls-key FILE [--tls-host H] [--tls-client-ca FILE]] [--allow-plaintext]
-                               [--metrics-listen HOST:PORT] [--postgres CONNINFO [--cluster [--node NAME] | --standby] [--node-timeout SECONDS]]
+                               [--metrics-listen HOST:PORT] [--postgres CONNINFO [--node NAME | --standby] [--node-timeout SECONDS]]
 
           --host H          address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)
           --port N|off      clear-text port (default 7878; 0 picks a free one; off for none); the bound port is printed.
@@ -59,16 +59,16 @@ enum Commands {
           --data PATH       the SQLite data file (default ./\(defaultDataPath)); created if missing
           --postgres CONNINFO
                             keep the desk's state in PostgreSQL (a libpq connection string or URI) in place of
-                            --data; one server per database serves, a second is refused (docs/CLUSTER.md)
-          --cluster         with --postgres: serve as one node of an active-active cluster: any number of
-                            nodes over the database, each serving any session (docs/CLUSTER.md)
-          --node NAME       with --cluster: this node's name in logs and the database (default: host:port)
-          --standby         with --postgres: wait while another server has the desk, and take it over (load
-                            it and listen) the moment that server goes
+                            --data. Any number of servers over one database serve it at once, each any
+                            session (an active-active cluster; --cluster says so explicitly; docs/CLUSTER.md)
+          --node NAME       with --postgres: this node's name in logs and the database (default: host:port)
+          --standby         with --postgres, the other mode: one server serves the database at a time. Start
+                            every node with --standby: the first serves, the others wait and take the desk
+                            over (load it and listen) the moment the serving one goes
           --node-timeout SECONDS
-                            with --postgres: a server silent this long (paused, cut off) loses the desk to a
-                            standby, and stops when it comes back (default 10); with --cluster, the other
-                            nodes declare it down, closing its sessions, and it stops when it comes back
+                            with --postgres: a node silent this long (paused, cut off) is declared down by the
+                            others, its sessions closed, and stops when it comes back; with --standby, it loses
+                            the desk to a standby (default 10)
           --demo            add demo users and orders if the data file has no users yet
           --lease SECONDS   claim lease length (default 900)
           --grace SECONDS   how long claims survive a disconnect (default 60)
@@ -115,13 +115,15 @@ enum Commands {
         if let days = try options.integer("mailbox-retention-days", in: 1...36_500) { retention.mailboxes = Milliseconds(Int64(days) * 86_400_000) }
         if let days = try options.integer("audit-retention-days", in: 0...36_500), days > 0 { retention.audit = Milliseconds(Int64(days) * 86_400_000) }
         let isStandby = options.has("standby")
-        let isCluster = options.has("cluster")
         let nodeTimeout = try options.integer("node-timeout", in: 1...3600)
-        if isStandby || isCluster || nodeTimeout != nil, options.value("postgres") == nil {
-            throw UsageError("--standby, --cluster and --node-timeout are for servers over PostgreSQL (--postgres CONNINFO)")
+        if isStandby || options.has("cluster") || nodeTimeout != nil || options.value("node") != nil, options.value("postgres") == nil {
+            throw UsageError("--standby, --cluster, --node and --node-timeout are for servers over PostgreSQL (--postgres CONNINFO)")
         }
-        if isStandby, isCluster { throw UsageError("--standby and --cluster exclude each other: a cluster has no standbys, every node serves") }
-        if options.value("node") != nil, !isCluster { throw UsageError("--node names a cluster node (--cluster)") }
+        if isStandby, options.has("cluster") || options.value("node") != nil {
+            throw UsageError("--standby excludes --cluster and --node: a cluster has no standbys, every node serves")
+        }
+        // Over PostgreSQL every node serves (active-active) unless it is one of --standby nodes.
+        let isCluster = options.value("postgres") != nil && !isStandby
         if let name = options.value("node"), name.isEmpty || name.utf8.count > 64 || name.contains(where: { $0.isWhitespace }) {
             throw UsageError("--node takes a name of 1 to 64 characters without spaces")
         }
@@ -143,7 +145,7 @@ enum Commands {
             log(.info, "stopped while a standby", [])
             return
         }
-        if isStandby { log(.info, "took over the desk", [("database", opened.place)]) }
+        if isStandby { log(.info, "serving the desk", [("database", opened.place)]) }
         let store = opened.store
         if options.has("demo") {
             // Cluster nodes starting together seed one after the other: the second finds users.
