@@ -263,11 +263,19 @@ enum Commands {
         let name = options.positional[2]
         guard UserName.isValid(name) else { throw UsageError("a user name starts with a letter and holds letters, digits, _ . - (at most 32)") }
         guard let roleName = options.value("role"), let role = Role(rawValue: roleName) else { throw UsageError(usage) }
-        let opened = try openStore(options)
+        // Over PostgreSQL, beside serving nodes: the user goes into the cluster's log, which they replay.
+        var node = PostgresStore.Node()
+        node.cluster = ClusterIdentity(name: "user-add")
+        let opened = try openStore(options, node: node)
         defer { opened.close() }
         let store = opened.store
         let password = try PasswordPrompt.read(prompt: "password for \(name): ", confirm: true)
         if let problem = PasswordRule.problem(with: password) { throw UsageError(problem) }
+        if let postgres = store as? PostgresStore {
+            let existed = try postgres.putUserThroughLog(User(name: name, role: role, credential: try Passwords.credential(for: password)))
+            print("\(existed ? "updated" : "added") user \(name) (\(role.rawValue)) in \(opened.place)")
+            return
+        }
         var desk = Desk(settings: DeskSettings(), snapshot: try store.load(), now: SystemClock.now())
         let existed = desk.users[name] != nil
         try store.commit(desk.put(User(name: name, role: role, credential: try Passwords.credential(for: password))).changes)

@@ -88,12 +88,12 @@ extension DeskServer {
         }
     }
 
-    /// True when the line reads the desk's state (a look-up, RESUME). LOGIN reads users too,
-    /// but waits for a turn to open its session.
+    /// True when the line reads the desk's state (a look-up, RESUME, LOGIN's check of the user:
+    /// a user just added on another node, or by `user add`, may log in here at once).
     static func readsDesk(_ command: ParsedCommand) -> Bool {
         switch command {
         case .desk(let command): command.isPureRead
-        case .session(.resume): true
+        case .session(.resume), .session(.login): true
         case .session: false
         }
     }

@@ -68,7 +68,9 @@ extension PostgresStore {
 
     /// Waits (at most the session's `lock_timeout`) for the write turn; nil when it did not come
     /// in that time (call again: the heartbeat went with the call).
-    func takeTurn() throws -> ClusterTurn? {
+    /// With `replaying` false the turn starts at the log's newest entry without reading the log
+    /// (a command that changes the desk without a copy of it: `putUserThroughLog`).
+    func takeTurn(replaying: Bool = true) throws -> ClusterTurn? {
         _ = try heartbeat()
         let connection = try session()
         do {
@@ -78,7 +80,8 @@ extension PostgresStore {
         }
         holdsTurn = true
         do {
-            let entries = try newEntries(on: connection)
+            if !replaying { clusterHead = try connection.execute("SELECT COALESCE(MAX(seq), 0) FROM cluster_log").single().integer(0) }
+            let entries = replaying ? try newEntries(on: connection) : []
             let silent = !mayJudgeHeartbeats ? [] : try connection.execute(
                 "SELECT id FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond' ORDER BY id",
                 [.integer(node.liveness.value)]).rows.map { try $0.text(0) }
@@ -195,6 +198,23 @@ extension PostgresStore {
         while try takeTurn() == nil {}
         defer { endTurn() }
         return try body()
+    }
+
+    /// Adds or replaces `user` while cluster nodes serve (`orderdesk user add --postgres`): in a
+    /// write turn, the user's row and a log entry of the same `put` every node replays, with the
+    /// desk's counters (a put changes none). Returns whether the user existed.
+    public func putUserThroughLog(_ user: User) throws -> Bool {
+        let identity = try clusterIdentity()
+        while try takeTurn(replaying: false) == nil {}
+        defer { endTurn() }
+        let connection = try session()
+        let existed = try connection.execute("SELECT EXISTS(SELECT 1 FROM users WHERE name = $1)", [.text(user.name)]).single().boolean(0)
+        var counters = DeskCounters()
+        for row in try connection.execute("SELECT key, value FROM meta").rows {
+            StoreRows.read(meta: try row.text(0), value: try row.integer(1), into: &counters)
+        }
+        try commitTurn([.user(user)], entry: ClusterEntry(node: identity.id, inputs: [.putUser(user)], counters: counters))
+        return existed
     }
 
     /// Drops log entries far behind the newest (a node that far behind reloads instead).

@@ -170,7 +170,12 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     public func release() {
         guard hasDesk, connection.isHealthy else { return }
         hasDesk = false
-        if node.cluster != nil { endTurn() }
+        if let identity = node.cluster {
+            endTurn()
+            // A node gone for good (a command done, a server stopped): no heartbeat to wait out.
+            _ = try? connection.execute("DELETE FROM cluster_nodes WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM cluster_sessions WHERE node = $1)",
+                                        [.text(identity.id)])
+        }
         let unlock = node.cluster == nil ? "pg_advisory_unlock" : "pg_advisory_unlock_shared"
         _ = try? connection.execute("SELECT \(unlock)(\(PostgresSchema.lockClass), \(PostgresSchema.deskLock))")
     }
