@@ -466,6 +466,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         }
         guard storeOutage == nil, let due = desk.nextDeadline(), due <= now else { return }
         guard let cluster else { return apply(perform(.tick(at: now)).outcome, replyTo: nil) }
+        // A renewed lease's old deadline is no reason for a write turn (and its log entry).
+        desk.dropStaleDeadlines()
+        guard let real = desk.nextDeadline(), real <= now else { return }
         // Every node sees the deadline; the first to get a turn runs it, and the others find
         // it done by the replay at the start of theirs.
         guard !cluster.isTickWaiting else { return }

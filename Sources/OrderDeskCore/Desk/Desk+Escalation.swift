@@ -20,12 +20,11 @@ extension Desk {
         lazy var admins = users.values.filter { $0.role == .admin }.map(\.name).sorted()
         while fired < Self.escalationBatch, let top = escalations.peek(), top.due <= now {
             _ = escalations.pop()
-            guard var order = orders[top.order],
-                  let index = order.episodes.firstIndex(where: { $0.queue == top.queue }),
-                  let step = order.episodes[index].nextStep(thresholds(for: top.queue)) else { continue }
             // A stale entry: the step already fired, or the order left the queue and came back
             // (a new episode with an entry of its own).
-            guard step.due == top.due else { continue }
+            guard isCurrent(top), var order = orders[top.order],
+                  let index = order.episodes.firstIndex(where: { $0.queue == top.queue }),
+                  let step = order.episodes[index].nextStep(thresholds(for: top.queue)) else { continue }
             let episode = order.episodes[index]
             order.episodes[index].level = step.level
             fired += 1

@@ -17,8 +17,7 @@ extension Desk {
             // An entry is current only while its lease is the one it was pushed for and still
             // comes due then: a renewed lease's old entry is skipped (its new one is in the heap),
             // so every copy of the desk, however its heap was built, works the same entries.
-            guard var order = orders[top.order], case .claimed(var lease) = order.claim, lease.token == top.token,
-                  nextDue(of: lease) == top.due else { continue }
+            guard isCurrent(top), var order = orders[top.order], case .claimed(var lease) = order.claim else { continue }
             let number = order.number
             if let graceEnds = lease.graceEnds, graceEnds <= now {
                 expire(&order, lease, reason: "disconnected", now: now)
@@ -69,6 +68,28 @@ extension Desk {
             }
             leaseDeadlines = fresh
         }
+    }
+
+    /// Drops the deadline entries at the top of both heaps that would do nothing when they come
+    /// due (a renewed lease's old entry, a step already fired): housekeeping that changes nothing
+    /// a command or tick does, so a cluster node runs it without a write turn, and asks for a
+    /// turn only when a deadline will really act.
+    public mutating func dropStaleDeadlines() {
+        while let top = leaseDeadlines.peek(), !isCurrent(top) { _ = leaseDeadlines.pop() }
+        while let top = escalations.peek(), !isCurrent(top) { _ = escalations.pop() }
+    }
+
+    /// True while `deadline` is its lease's current one (the test `expireLeases` applies).
+    func isCurrent(_ deadline: LeaseDeadline) -> Bool {
+        guard case .claimed(let lease)? = orders[deadline.order]?.claim, lease.token == deadline.token else { return false }
+        return nextDue(of: lease) == deadline.due
+    }
+
+    /// True while `deadline` is its episode's next step (the test `escalate` applies).
+    func isCurrent(_ deadline: EscalationDeadline) -> Bool {
+        guard let order = orders[deadline.order], let episode = order.episodes.first(where: { $0.queue == deadline.queue }),
+              let step = episode.nextStep(thresholds(for: deadline.queue)) else { return false }
+        return step.due == deadline.due
     }
 
     /// The earliest lease deadline (possibly a stale entry): a command run before it ends no lease.
