@@ -107,13 +107,13 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     public let maximumSessions: Int
     /// A descriptor kept open so that, out of descriptors, the server can still accept one
     /// connection to tell it `BYE too-many-sessions` instead of leaving it unanswered.
-    private var spareDescriptor: Int32 = -1
-    private var lastAcceptFailureLog = Instant(milliseconds: 0)
-    private var nextConnectionID = 1
-    private var listeners: [Listener] = []
-    private var isAcceptSuspended = false
+    var spareDescriptor: Int32 = -1
+    var lastAcceptFailureLog = Instant(milliseconds: 0)
+    var nextConnectionID = 1
+    var listeners: [Listener] = []
+    var isAcceptSuspended = false
     /// The TLS context new connections on the TLS port get; replaced by `reloadCertificates`.
-    private var tlsContext: TLSContext?
+    var tlsContext: TLSContext?
     private var timer: DispatchSourceTimer?
     private var clusterPoll: DispatchSourceTimer?
     private var clusterListener: ClusterListener?
@@ -308,110 +308,6 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         done.wait()
     }
 
-    // MARK: Accepting
-
-    private func acceptPending(on listener: Listener) {
-        dispatchPrecondition(condition: .onQueue(queue))
-        while true {
-            let accepted: (descriptor: Int32, peer: String)?
-            do {
-                accepted = try Socket.accept(listener.descriptor)
-            } catch let failure as Socket.Failure where failure.code == EMFILE || failure.code == ENFILE {
-                refuseWithSpareDescriptor(listener)
-                return
-            } catch {
-                logAcceptFailure(error)
-                pauseAccepting()
-                return
-            }
-            guard let (descriptor, peer) = accepted else { return }
-            // On the TLS port a refusal is a plain close: the peer expects a handshake, not text.
-            if connections.count >= maximumSessions {
-                refuse(descriptor, listener.isTLS ? nil : "BYE too-many-sessions the desk is full (\(maximumSessions) sessions); try again later\n")
-                continue
-            }
-            let key = LoginThrottle.key(for: peer)
-            if strangersByAddress[key, default: 0] >= configuration.maximumStrangersPerAddress {
-                refuse(descriptor, listener.isTLS ? nil : "BYE too-many-sessions too many connections from \(peer) have not logged in; try again later\n")
-                continue
-            }
-            var tls: TLSStream?
-            if listener.isTLS {
-                guard let context = tlsContext, let stream = try? TLSStream(accepting: descriptor, context: context) else {
-                    refuse(descriptor, nil)
-                    continue
-                }
-                tls = stream
-            }
-            open(descriptor, peer: peer, tls: tls)
-        }
-    }
-
-    /// Says why and closes, without a session.
-    private func refuse(_ descriptor: Int32, _ text: String?) {
-        _ = text?.withCString { Glibc.send(descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-        Glibc.close(descriptor)
-        stats.sessionsRefused += 1
-    }
-
-    /// Out of descriptors: free the spare, accept one waiting peer to tell it so, take the
-    /// spare back, and pause accepting for a moment (the level-triggered source would spin).
-    private func refuseWithSpareDescriptor(_ listener: Listener) {
-        logAcceptFailure(Socket.Failure(call: "accept", code: EMFILE))
-        if spareDescriptor >= 0 {
-            Glibc.close(spareDescriptor)
-            spareDescriptor = -1
-            if let (descriptor, _) = try? Socket.accept(listener.descriptor) {
-                refuse(descriptor, listener.isTLS ? nil : "BYE too-many-sessions the server is out of descriptors; try again later\n")
-            }
-            spareDescriptor = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
-        }
-        pauseAccepting()
-    }
-
-    /// Logs an accept failure at most once every 10 seconds.
-    private func logAcceptFailure(_ error: Error) {
-        let now = clock()
-        guard now - lastAcceptFailureLog >= .seconds(10) else { return }
-        lastAcceptFailureLog = now
-        log(.warning, "accept failed; pausing new connections briefly", [("error", "\(error)"), ("sessions", String(connections.count))])
-    }
-
-    private func pauseAccepting() {
-        guard !isAcceptSuspended, !listeners.isEmpty else { return }
-        isAcceptSuspended = true
-        for listener in listeners { listener.source.suspend() }
-        queue.asyncAfter(deadline: .now() + .milliseconds(100)) { [self] in
-            guard isAcceptSuspended else { return }
-            isAcceptSuspended = false
-            for listener in listeners { listener.source.resume() }
-        }
-    }
-
-    private func open(_ descriptor: Int32, peer: String, tls: TLSStream?) {
-        let connection = Connection(id: nextConnectionID, descriptor: descriptor, peerAddress: peer, queue: queue,
-                                    maximumLineLength: configuration.desk.limits.maximumLineLength,
-                                    inputBudget: configuration.inputBudget, outputHighWater: configuration.outputHighWater,
-                                    tls: tls, now: clock())
-        nextConnectionID += 1
-        connections[connection.id] = connection
-        strangersByAddress[LoginThrottle.key(for: peer), default: 0] += 1
-        connection.onClose = { [weak self] closed in self?.closed(closed) }
-        connection.write { $0.greeting(greeting) }
-        connection.start { [weak self] connection in
-            guard let self else { return }
-            connection.lastInput = self.clock()
-            self.serve(connection)
-        }
-    }
-
-    /// A stranger logged in, or left: it no longer counts against its address.
-    func forgetStranger(_ connection: Connection) {
-        let key = LoginThrottle.key(for: connection.peerAddress)
-        guard let count = strangersByAddress[key] else { return }
-        strangersByAddress[key] = count > 1 ? count - 1 : nil
-    }
-
     var greeting: Greeting {
         let settings = configuration.desk
         return Greeting(limits: settings.limits, leaseSeconds: settings.leaseDuration.value / 1000,
@@ -420,7 +316,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                         loginTimeoutSeconds: configuration.loginTimeout.value / 1000, inputBudget: configuration.inputBudget)
     }
 
-    private func closed(_ connection: Connection) {
+    func closed(_ connection: Connection) {
         connections[connection.id] = nil
         if connection.user == nil { forgetStranger(connection) }
         let level: Log.Level = connection.closeReason.hasPrefix("slow") || connection.closeReason.hasPrefix("idle") ? .warning : .info
