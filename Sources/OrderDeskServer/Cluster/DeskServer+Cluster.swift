@@ -149,7 +149,7 @@ extension DeskServer {
         cluster.isAskingForTurn = false
         switch result {
         case .success(nil):
-            // Another node's turn outlasted the wait (the heartbeat went with the ask): ask again.
+            // Another node's turn outlasted the wait: ask again (behind what queued meanwhile).
             askForTurn()
         case .success(let turn?):
             cluster.holdsTurn = true

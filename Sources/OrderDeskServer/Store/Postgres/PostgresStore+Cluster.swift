@@ -67,11 +67,13 @@ extension PostgresStore {
     }
 
     /// Waits (at most the session's `lock_timeout`) for the write turn; nil when it did not come
-    /// in that time (call again: the heartbeat went with the call).
+    /// in that time (ask again: what queued on the store queue meanwhile runs first).
     /// With `replaying` false the turn starts at the log's newest entry without reading the log
     /// (a command that changes the desk without a copy of it: `putUserThroughLog`).
     func takeTurn(replaying: Bool = true) throws -> ClusterTurn? {
-        _ = try heartbeat()
+        // No heartbeat here (the listener's session beats; an UPDATE would cost a commit, and so a
+        // WAL flush, per turn): whether this node is still one is read with the clock below.
+        let identity = try clusterIdentity()
         let connection = try session()
         do {
             try connection.execute("SELECT pg_advisory_lock(\(lockKey))")
@@ -82,11 +84,14 @@ extension PostgresStore {
         do {
             if !replaying { clusterHead = try connection.execute("SELECT COALESCE(MAX(seq), 0) FROM cluster_log").single().integer(0) }
             let entries = replaying ? try newEntries(on: connection) : []
+            let clock = try connection.execute("""
+                SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint, EXISTS(SELECT 1 FROM cluster_nodes WHERE id = $1)
+                """, [.text(identity.id)]).single()
+            guard try clock.boolean(1) else { throw PostgresError.fenced(node: identity.name) }
             let silent = !mayJudgeHeartbeats ? [] : try connection.execute(
                 "SELECT id FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond' ORDER BY id",
                 [.integer(node.liveness.value)]).rows.map { try $0.text(0) }
-            let now = try connection.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").single().integer(0)
-            return ClusterTurn(entries: entries, silentNodes: silent, databaseNow: Instant(milliseconds: now))
+            return ClusterTurn(entries: entries, silentNodes: silent, databaseNow: Instant(milliseconds: try clock.integer(0)))
         } catch {
             endTurn()
             throw error
