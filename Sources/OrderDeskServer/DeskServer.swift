@@ -144,6 +144,12 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
         maximumSessions = max(1, min(configuration.maximumSessions, descriptorLimit - 64))
         if let postgres = store as? PostgresStore, let identity = postgres.node.cluster {
             // A node joins with the desk as the others have it, then replays the log from there.
+            do {
+                try postgres.agreeOnSettings(configuration.desk.fingerprint)
+            } catch {
+                postgres.release()  // its heartbeat row too: a node refused must not count as running
+                throw error
+            }
             let (snapshot, sessions) = try postgres.loadCluster()
             // Beats again at once: a long load must not look like a silent node.
             try postgres.registerNode()

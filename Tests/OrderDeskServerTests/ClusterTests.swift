@@ -219,6 +219,23 @@ struct ClusterTests {
         #expect(who.contains("user=ana"), "no node was declared down: \(who)")
     }
 
+    @Test("a node started with other desk settings than the running nodes is refused, with both; once they all stop, new settings are taken")
+    func settingsMustAgree() throws {
+        let nodes = try Nodes(1)
+        var longer = DeskSettings()
+        longer.leaseDuration = .minutes(30)
+        #expect {
+            try nodes.add(name: "odd", settings: longer)
+        } throws: { error in
+            guard case PostgresError.settingsDiffer(let cluster, let node)? = error as? PostgresError else { return false }
+            return cluster.contains("lease=900000") && node.contains("lease=1800000")
+        }
+        nodes.stop()
+        let alone = try nodes.add(name: "later", settings: longer)
+        #expect(try alone.client("ada").command("WHOAMI").last?.hasPrefix("OK") == true)
+        alone.stop()
+    }
+
     @Test("the log's bytes: every input comes back as it went in, and damaged bytes are refused, never trapped on")
     func logCodec() throws {
         let credential = Credential(salt: [1, 2, 3], hash: Array(repeating: 9, count: 32), iterations: 1000)

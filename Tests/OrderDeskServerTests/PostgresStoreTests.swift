@@ -185,7 +185,7 @@ struct PostgresStoreTests {
         }
         let tables = { try raw.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'orderdesk'").single().integer(0) }
         let before = try tables()
-        #expect(before == 16, "eleven of the desk's tables, the cluster's four and the version table")
+        #expect(before == 17, "eleven of the desk's tables, the cluster's five and the version table")
         let again = try PostgresStore(conninfo: cluster.conninfo(), node: Self.afterRelease)
         #expect(try again.schemaVersion() == PostgresSchema.all.last?.version)
         #expect(try tables() == before)

@@ -13,6 +13,13 @@ public struct DeskSettings: Sendable {
     public init() {}
 
     var warningLead: Milliseconds { Milliseconds(min(leaseWarning.value, leaseDuration.value / 4)) }
+
+    /// Every setting the rules read, as one line: the nodes of a cluster replay each other's
+    /// inputs with their own settings, so they must all run with the same.
+    public var fingerprint: String {
+        "lease=\(leaseDuration.value) warning=\(leaseWarning.value) grace=\(graceWindow.value) line=\(limits.maximumLineLength) "
+            + "note=\(limits.maximumNoteLength) order-lines=\(limits.maximumOrderLines) field=\(limits.maximumFieldLength)"
+    }
 }
 
 /// Counters that only grow and must survive restarts.

@@ -26,6 +26,8 @@ public enum PostgresError: Error, CustomStringConvertible {
     case logGap(after: Int64, found: Int64)
     /// A cluster node's session ended during its write turn: the turn is gone with it.
     case turnLost
+    /// A cluster node started with other desk settings than the nodes that run.
+    case settingsDiffer(cluster: String, node: String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,9 @@ public enum PostgresError: Error, CustomStringConvertible {
         case .fenced(let node): "the other nodes declared node \(node) down (it did not answer for longer than the node timeout)"
         case .logGap(let after, let found): "the cluster log has no entry after \(after) (its oldest is \(found)): reloading"
         case .turnLost: "the database session ended during this node's write turn"
+        case .settingsDiffer(let cluster, let node):
+            "the running nodes use the desk settings \(cluster), this node \(node): every node replays the others' changes with its "
+                + "own settings, so start it with the same --lease and --grace (or stop them all first)"
         }
     }
 }

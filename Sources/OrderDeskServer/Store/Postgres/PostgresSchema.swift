@@ -73,6 +73,7 @@ enum PostgresSchema {
         CREATE TABLE orderdesk.cluster_sessions(node TEXT NOT NULL, user_name TEXT NOT NULL, count BIGINT NOT NULL,
             PRIMARY KEY(node, user_name));
         CREATE TABLE orderdesk.cluster_away(user_name TEXT PRIMARY KEY, message TEXT NOT NULL);
+        CREATE TABLE orderdesk.cluster_settings(id INT PRIMARY KEY CHECK (id = 1), settings TEXT NOT NULL);
         """)
 
     /// The version the database is at: 0 when it has no orderdesk schema yet.

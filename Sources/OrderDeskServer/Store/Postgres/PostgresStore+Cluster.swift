@@ -38,6 +38,24 @@ extension PostgresStore {
         return identity
     }
 
+    /// Checks that this node runs with the settings the running nodes use (`DeskSettings.fingerprint`),
+    /// and records them when no other node runs (the first node after all stopped may change them).
+    func agreeOnSettings(_ fingerprint: String) throws {
+        let identity = try clusterIdentity()
+        let connection = try session()
+        try connection.transaction {
+            // Nodes starting together check one after the other.
+            try connection.execute("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockClass), \(PostgresSchema.migrationLock))")
+            let stored = try connection.execute("SELECT settings FROM cluster_settings").rows.first.map { try $0.text(0) }
+            let others = try connection.execute("""
+                SELECT count(*) FROM cluster_nodes WHERE id <> $1 AND seen >= clock_timestamp() - $2 * interval '1 millisecond'
+                """, [.text(identity.id), .integer(node.liveness.value)]).single().integer(0)
+            if let stored, stored != fingerprint, others > 0 { throw PostgresError.settingsDiffer(cluster: stored, node: fingerprint) }
+            try connection.execute("INSERT INTO cluster_settings(id, settings) VALUES(1, $1) ON CONFLICT(id) DO UPDATE SET settings = excluded.settings",
+                                   [.text(fingerprint)])
+        }
+    }
+
     /// Records this node as alive, at start.
     func registerNode() throws {
         let identity = try clusterIdentity()
