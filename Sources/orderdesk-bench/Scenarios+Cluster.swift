@@ -18,7 +18,7 @@ extension Scenarios {
         var commitsPerCycle: Double
         /// pgbench simple-update with as many clients, on the same server; nil if it failed.
         var pgbenchTPS: Double?
-        /// The same cycle on an active-active cluster (`--cluster`) of 1 and of 2 nodes, the
+        /// The same cycle on an active-active cluster of 1, 2 and 3 nodes, the
         /// sessions spread over them: rate, cpu (the nodes' µs per cycle together), p99.
         var clusterNodes: [Int: [String: Double]] = [:]
     }
@@ -63,7 +63,7 @@ extension Scenarios {
             if pgbenchReady { figures.pgbenchTPS = pgbench(postgres, clients: count, seconds: duration) }
             // Active-active at the largest session count: 1 node, then 2 over one database.
             if count == sessionCounts.max() {
-                for nodes in [1, 2] {
+                for nodes in [1, 2, 3] {
                     let database = "desk_\(count)_\(nodes)n"
                     _ = try postgres.psql("CREATE DATABASE \(database)")
                     let conninfo = postgres.conninfo(database: database)
