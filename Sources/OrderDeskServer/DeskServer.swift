@@ -216,7 +216,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
             timer.setEventHandler { [weak self] in self?.tick() }
             self.timer = timer
             timer.resume()
-            if cluster != nil {
+            if let cluster {
                 // A cluster node replays the others' inputs this often while it has no turn.
                 let poll = DispatchSource.makeTimerSource(queue: queue)
                 let every = Int(configuration.clusterPollInterval.value)
@@ -224,18 +224,18 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 poll.setEventHandler { [weak self] in self?.pollClusterLog() }
                 clusterPoll = poll
                 poll.resume()
-                if let cluster {
-                    let store = cluster.store
-                    let heartbeat = ClusterListener.Heartbeat(
-                        node: cluster.identity.id, interval: Milliseconds(store.node.liveness.value / 3), liveness: store.node.liveness,
-                        onFenced: { [weak self] in self?.queue.async { [weak self] in self?.fenced() } },
-                        onSilentNode: { [weak self] in self?.queue.async { [weak self] in if self?.storeOutage == nil { self?.whenTurn {} } } })
-                    let listener = ClusterListener(conninfo: store.conninfo, heartbeat: heartbeat) { [weak self] in
-                        self?.queue.async { [weak self] in self?.pollClusterLog() }
-                    }
-                    clusterListener = listener
-                    listener.start()
+                // Its second session: LISTEN, and the heartbeat (three beats per node timeout);
+                // a node whose beat stopped is declared down in a turn (`turnAnswered`).
+                let store = cluster.store
+                let heartbeat = ClusterListener.Heartbeat(
+                    node: cluster.identity, interval: Milliseconds(store.node.liveness.value / 3), liveness: store.node.liveness,
+                    onFenced: { [weak self] in self?.queue.async { [weak self] in self?.fenced() } },
+                    onSilentNode: { [weak self] in self?.queue.async { [weak self] in if self?.storeOutage == nil { self?.whenTurn {} } } })
+                let listener = ClusterListener(conninfo: store.conninfo, heartbeat: heartbeat) { [weak self] in
+                    self?.queue.async { [weak self] in self?.pollClusterLog() }
                 }
+                clusterListener = listener
+                listener.start()
             }
         }
         if maximumSessions < configuration.maximumSessions {

@@ -20,7 +20,7 @@ final class ClusterListener: @unchecked Sendable {  // state confined to `queue`
     private let onNotification: @Sendable () -> Void
     /// The heartbeat: this node's id, how often, how old another node's beat may be.
     struct Heartbeat: Sendable {
-        var node: String
+        var node: ClusterIdentity
         var interval: Milliseconds
         var liveness: Milliseconds
         /// Called when a beat found this node declared down.
@@ -56,27 +56,25 @@ final class ClusterListener: @unchecked Sendable {  // state confined to `queue`
 
     private func beat() {
         guard let connection, !isStopped else { return }
+        let judging = DispatchTime.now().uptimeNanoseconds - connectedAt.uptimeNanoseconds > UInt64(heartbeat.liveness.value) * 1_000_000
         do {
-            let updated = try connection.execute("UPDATE orderdesk.cluster_nodes SET seen = clock_timestamp() WHERE id = $1",
-                                                 [.text(heartbeat.node)])
-            guard updated.affectedRows == 1 else { return heartbeat.onFenced() }
-            guard DispatchTime.now().uptimeNanoseconds - connectedAt.uptimeNanoseconds > UInt64(heartbeat.liveness.value) * 1_000_000 else { return }
-            let silent = try connection.execute(
-                "SELECT EXISTS(SELECT 1 FROM orderdesk.cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond')",
-                [.integer(heartbeat.liveness.value)]).single().boolean(0)
-            if silent { heartbeat.onSilentNode() }
+            if try PostgresStore.beat(on: connection, as: heartbeat.node, liveness: heartbeat.liveness, judging: judging) { heartbeat.onSilentNode() }
+        } catch PostgresError.fenced {
+            heartbeat.onFenced()
         } catch {
             drop()
             queue.asyncAfter(deadline: .now() + .seconds(1)) { [weak self] in self?.connect() }
         }
     }
 
+    /// Stops without waiting: the listener's queue may be in a connect to a database that does
+    /// not answer, and the caller is the desk queue.
     func stop() {
-        queue.sync {
-            isStopped = true
-            timer?.cancel()
-            timer = nil
-            drop()
+        queue.async {
+            self.isStopped = true
+            self.timer?.cancel()
+            self.timer = nil
+            self.drop()
         }
     }
 

@@ -11,25 +11,41 @@ extension DeskServer {
     /// command already parsed, if it is one.
     func perform(_ input: ClusterInput, command: Command? = nil) -> (outcome: Outcome, backlog: [String]) {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard let cluster else { return deskCall(input, origin: "", command: command) }
+        guard let cluster else {
+            let ran = deskCall(input, origin: "", command: command)
+            return (ran.outcome, ran.backlog)
+        }
         // A turn is needed: a change made without one would be this copy's alone.
         assert(cluster.hasTurn || storeOutage != nil, "a cluster input outside the write turn")
         cluster.recorded.append(input)
         if let at = input.instant, at > cluster.lastInstant { cluster.lastInstant = at }
-        return deskCall(input, origin: cluster.identity.id, command: command)
+        let ran = deskCall(input, origin: cluster.identity.id, command: command)
+        return (ran.outcome, ran.backlog)
     }
 
     /// The one place an input becomes a desk call, for the node that runs it first and for
-    /// every node that replays it.
-    private func deskCall(_ input: ClusterInput, origin: String, command given: Command?) -> (outcome: Outcome, backlog: [String]) {
+    /// every node that replays it. Returns the command a `.command` input ran, too (a replay
+    /// needs it after the call, and must not parse the line twice).
+    private func deskCall(_ input: ClusterInput, origin: String, command given: Command?)
+        -> (outcome: Outcome, backlog: [String], command: Command?) {
         switch input {
         case .command(let user, let line, let at):
             guard let command = given ?? Self.deskCommand(in: line, parser: parser) else {
-                return (Outcome(reply: .failure(.unknownCommand(line, suggestion: nil))), [])
+                return (Outcome(reply: .failure(.unknownCommand(line, suggestion: nil))), [], nil)
             }
-            return (desk.execute(command, as: user, now: at), [])
+            return (desk.execute(command, as: user, now: at), [], command)
+        default:
+            let (outcome, backlog) = deskCall(input, origin: origin)
+            return (outcome, backlog, nil)
+        }
+    }
+
+    /// Every input but a command line.
+    private func deskCall(_ input: ClusterInput, origin: String) -> (outcome: Outcome, backlog: [String]) {
+        switch input {
+        case .command: return (Outcome(reply: nil), [])  // deskCall(_:origin:command:) runs these
         case .sessionOpened(let user, let at):
-            if cluster != nil { cluster?.sessionsByNode[origin, default: [:]][user, default: 0] += 1 }
+            cluster?.sessionsByNode[origin, default: [:]][user, default: 0] += 1
             let opened = desk.sessionOpened(user: user, now: at)
             return (opened.outcome, opened.backlog)
         case .sessionClosed(let user, let at):
@@ -45,11 +61,7 @@ extension DeskServer {
             // Its sessions close one by one, in user order, as if each had disconnected.
             var outcome = Outcome(reply: nil)
             for (user, count) in (cluster?.sessionsByNode[node] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                for _ in 0..<count {
-                    let closed = desk.sessionClosed(user: user, now: at)
-                    outcome.changes += closed.changes
-                    outcome.pushes += closed.pushes
-                }
+                for _ in 0..<count { outcome.absorb(desk.sessionClosed(user: user, now: at)) }
             }
             cluster?.sessionsByNode[node] = nil
             return (outcome, [])
@@ -99,10 +111,15 @@ extension DeskServer {
     /// Holds `connection`'s line `frame` until the write turn: the session waits meanwhile.
     func awaitTurn(with frame: LineFramer.Frame, on connection: Connection) {
         guard let cluster else { return }
-        connection.lineAwaitingCluster = frame
-        connection.isBusy = true
+        hold(frame, of: connection)
         cluster.waitingConnections.append(connection)
         askForTurn()
+    }
+
+    /// The session's line waits (`rerun` runs it); so do the lines behind it.
+    private func hold(_ frame: LineFramer.Frame, of connection: Connection) {
+        connection.lineAwaitingCluster = frame
+        connection.isBusy = true
     }
 
     /// Holds `connection`'s look-up `frame` until this node's copy has replayed everything
@@ -110,8 +127,7 @@ extension DeskServer {
     /// it was sent. The look-ups waiting together share one read of the log.
     func awaitCatchUp(with frame: LineFramer.Frame, on connection: Connection) {
         guard let cluster else { return }
-        connection.lineAwaitingCluster = frame
-        connection.isBusy = true
+        hold(frame, of: connection)
         cluster.readersWaiting.append(connection)
         // While the node asks for the turn, a read of the log goes between its waits for the
         // lock (a turn held elsewhere for long must not hold up look-ups here).
@@ -278,12 +294,10 @@ extension DeskServer {
                 for input in entry.inputs {
                     if let at = input.instant, at > cluster.lastInstant { cluster.lastInstant = at }
                     if case .nodeDown(let node, _) = input, node == cluster.identity.id { return fenced() }
-                    let outcome = deskCall(input, origin: entry.node, command: nil).outcome
-                    push(outcome.pushes)
-                    if case .command(_, let line, _) = input, outcome.reply?.isSuccess == true,
-                       case .disableUser(let name, _)? = Self.deskCommand(in: line, parser: parser) {
-                        endSessions(of: name)
-                    }
+                    let ran = deskCall(input, origin: entry.node, command: nil)
+                    push(ran.outcome.pushes)
+                    // A user disabled on another node: their sessions here end too.
+                    if case .disableUser(let name, _)? = ran.command, ran.outcome.reply?.isSuccess == true { endSessions(of: name) }
                 }
                 cluster.eventWatermark = entry.counters.nextEventID
                 if desk.counters != entry.counters, storeOutage == nil {
@@ -311,12 +325,7 @@ extension DeskServer {
             batchingWrites {
                 for (user, sessions) in sessionsByUser {
                     let missed = desk.replay(for: user, after: missedFrom - 1, before: nil).lines
-                    for connection in sessions.values {
-                        for line in missed {
-                            guard let id = ServerLine.eventID(line), connection.replayedEventIDs.insert(id).inserted else { continue }
-                            deliver(line + "\n", to: connection)
-                        }
-                    }
+                    for connection in sessions.values { _ = deliverReplayed(missed, to: connection) }
                 }
             }
         }
@@ -331,15 +340,11 @@ extension DeskServer {
                 let serving = serving[user] ?? 0
                 var known = recorded[user] ?? 0
                 while known < serving {
-                    let opened = perform(.sessionOpened(user: user, at: clockNow())).outcome
-                    outcome.changes += opened.changes
-                    outcome.pushes += opened.pushes
+                    outcome.absorb(perform(.sessionOpened(user: user, at: clockNow())).outcome)
                     known += 1
                 }
                 while known > serving {
-                    let closed = perform(.sessionClosed(user: user, at: clockNow())).outcome
-                    outcome.changes += closed.changes
-                    outcome.pushes += closed.pushes
+                    outcome.absorb(perform(.sessionClosed(user: user, at: clockNow())).outcome)
                     known -= 1
                 }
             }
@@ -384,5 +389,13 @@ extension DeskServer {
         cluster.hasTurn = false
         endTurn()
         done()
+    }
+}
+
+extension Outcome {
+    /// Takes `other`'s changes and pushes after its own (several desk calls committed as one).
+    mutating func absorb(_ other: Outcome) {
+        changes += other.changes
+        pushes += other.pushes
     }
 }

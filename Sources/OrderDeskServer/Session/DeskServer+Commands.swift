@@ -68,7 +68,7 @@ extension DeskServer {
             case .success(let parsed) where !mayChangeDesk && Self.changesDesk(parsed):
                 // A cluster node without the write turn: the line waits for it.
                 awaitTurn(with: frame, on: connection)
-            case .success(let parsed) where needsCatchUp && !connection.isCaughtUp && Self.readsDesk(parsed):
+            case .success(let parsed) where needsCatchUp && !connection.isCaughtUp && Self.readsDesk(parsed, isLoggedIn: connection.user != nil):
                 // A look-up on a cluster node: first what other nodes committed before it came.
                 awaitCatchUp(with: frame, on: connection)
             case .success(.session(let command)): answer(command, on: connection)
@@ -89,11 +89,13 @@ extension DeskServer {
     }
 
     /// True when the line reads the desk's state (a look-up, RESUME, LOGIN's check of the user:
-    /// a user just added on another node, or by `user add`, may log in here at once).
-    static func readsDesk(_ command: ParsedCommand) -> Bool {
+    /// a user just added on another node, or by `user add`, may log in here at once). A
+    /// stranger's look-up is refused whatever the desk holds: it reads nothing.
+    static func readsDesk(_ command: ParsedCommand, isLoggedIn: Bool) -> Bool {
         switch command {
-        case .desk(let command): command.isPureRead
-        case .session(.resume), .session(.login): true
+        case .session(.login): true
+        case .desk(let command): isLoggedIn && command.isPureRead
+        case .session(.resume): isLoggedIn
         case .session: false
         }
     }
@@ -335,8 +337,7 @@ extension DeskServer {
                             var outcome = self.perform(.command(user: user, line: line, at: self.clockNow()), command: command).outcome
                             let answer = self.desk.answer(command, as: user, thread: thread, now: self.lookupInstant())
                             outcome.reply = answer.reply
-                            outcome.changes += answer.changes
-                            outcome.pushes += answer.pushes
+                            outcome.absorb(answer)
                             self.apply(outcome, replyTo: connection)
                             self.serve(connection)
                         }
@@ -357,14 +358,20 @@ extension DeskServer {
     /// Replays the events the user missed after `lastSeen` (up to the session's live stream), then answers.
     private func resume(_ user: String, after lastSeen: UInt64, on connection: Connection) {
         let replay = desk.replay(for: user, after: lastSeen, before: connection.firstLiveEventID)
+        let count = deliverReplayed(replay.lines, to: connection)
+        send(.answer(.resumed(count: count, isComplete: replay.isComplete)), to: connection)
+    }
+
+    /// Sends `connection` the mailbox events in `lines` it was not sent from its mailbox before
+    /// (RESUME, and a cluster node's catching up after a reload); returns how many went.
+    func deliverReplayed(_ lines: [String], to connection: Connection) -> Int {
         var count = 0
-        for line in replay.lines {
-            guard let id = ServerLine.eventID(line), !connection.replayedEventIDs.contains(id) else { continue }
-            connection.replayedEventIDs.insert(id)
+        for line in lines {
+            guard let id = ServerLine.eventID(line), connection.replayedEventIDs.insert(id).inserted else { continue }
             deliver(line + "\n", to: connection)
             count += 1
         }
-        send(.answer(.resumed(count: count, isComplete: replay.isComplete)), to: connection)
+        return count
     }
 
     /// The server's own counters, added to METRICS.

@@ -40,15 +40,10 @@ extension DeskServer {
             guard let self, !self.isStopping else { return }
             // During an outage the reload's own attempts are the store's heartbeat.
             guard self.storeOutage == nil else { return self.keepStoreAlive() }
-            let clusterStore = self.cluster?.store
             self.storeQueue.async { [weak self] in
                 let result = Result { try store.keepAlive() }
-                let hasSilentNodes = clusterStore?.hasSilentNodes ?? false
                 self?.queue.async { [weak self] in
                     guard let self else { return }
-                    if case .failure(PostgresError.fenced) = result { return self.fenced() }
-                    // A node whose heartbeat stopped is declared down in a turn (see `turnAnswered`).
-                    if hasSilentNodes, self.storeOutage == nil { self.whenTurn {} }
                     if case .failure(let error) = result, self.storeOutage == nil {
                         self.log(.error, "the store's keep-alive failed; reloading the desk from the store", [("error", "\(error)")])
                         self.reloadDesk()

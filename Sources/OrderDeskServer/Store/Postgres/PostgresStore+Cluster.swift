@@ -65,17 +65,16 @@ extension PostgresStore {
             """, [.text(identity.id), .text(identity.name)])
     }
 
-    /// The heartbeat: true when some other node's heartbeat is older than the node timeout (a
-    /// write turn declares it down). Throws `fenced` when this node itself was declared down.
-    func heartbeat() throws -> Bool {
-        let identity = try clusterIdentity()
-        let connection = try session()
-        let updated = try connection.execute("UPDATE cluster_nodes SET seen = clock_timestamp() WHERE id = $1", [.text(identity.id)])
+    /// One heartbeat on `connection` (the store's session or the listener's): this node's row
+    /// seen now, then, when `judging`, whether another node's beat is older than `liveness`.
+    /// Throws `fenced` when the row is gone: the others declared this node down.
+    static func beat(on connection: PostgresConnection, as identity: ClusterIdentity, liveness: Milliseconds, judging: Bool) throws -> Bool {
+        let updated = try connection.execute("UPDATE orderdesk.cluster_nodes SET seen = clock_timestamp() WHERE id = $1", [.text(identity.id)])
         guard updated.affectedRows == 1 else { throw PostgresError.fenced(node: identity.name) }
-        guard mayJudgeHeartbeats else { return false }
+        guard judging else { return false }
         return try connection.execute(
-            "SELECT EXISTS(SELECT 1 FROM cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond')",
-            [.integer(node.liveness.value)]).single().boolean(0)
+            "SELECT EXISTS(SELECT 1 FROM orderdesk.cluster_nodes WHERE seen < clock_timestamp() - $1 * interval '1 millisecond')",
+            [.integer(liveness.value)]).single().boolean(0)
     }
 
     /// False for the first node timeout of a session: after the database was away (or this

@@ -46,8 +46,6 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
     /// True while this session holds the write turn (`takeTurn` to `endTurn`); a connection made
     /// again holds no turn.
     var holdsTurn = false
-    /// Set by a cluster node's keep-alive: another node's heartbeat stopped (a turn declares it down).
-    var hasSilentNodes = false
     /// When this session began (monotonic seconds): a node judges others' heartbeats only after a
     /// node timeout of its own, so that after the database was away every node has beaten again.
     var sessionStarted: Double = 0
@@ -194,11 +192,9 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
         isServing = true
         let connection = try session()
         if !hasTimeouts { try setTimeouts() }
-        if node.cluster != nil {
-            hasSilentNodes = try heartbeat()
-        } else {
-            try connection.execute("SELECT 1")
-        }
+        // A cluster node's heartbeat is its listener's (`ClusterListener`): this only keeps the
+        // store's session from looking idle.
+        try connection.execute("SELECT 1")
     }
 
     /// The database is down, restarting or out of reach: worth waiting for. Another node holding
