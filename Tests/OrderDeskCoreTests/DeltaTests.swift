@@ -24,7 +24,7 @@ struct DeltaTests {
             switch change {
             case .order: rows += 1
             case .orderState: states += 1
-            case .note(_, let note):
+            case .note(_, _, let note):
                 appendedNotes += 1
                 #expect(note.text == "checked stock")
             case .history: entries += 1

@@ -88,7 +88,7 @@ struct BackupTests {
                     WHERE number = 'SO-10293';
                 UPDATE orders SET episodes = '' WHERE number = 'SO-10001';
                 INSERT INTO holds VALUES('SO-20001', 2, 'credit', 'x', 'ana', 0, NULL, NULL, NULL);
-                INSERT INTO notes VALUES('SO-99999', 0, 'ana', 'orphan');
+                INSERT INTO notes(order_number, at, author, text) VALUES('SO-99999', 0, 'ana', 'orphan');
                 """)
         }
         let problems = try DataFileCheck.run(path: path).problems

@@ -74,6 +74,56 @@ struct FixtureTests {
         #expect(order.notes.count == 2)
     }
 
+    @Test("from version 4 on, notes and history are filed under their order's sequence, and read by index")
+    func threadsFiledBySequence() throws {
+        let path = try Fixture.copy()
+        do {
+            let desk = try TestDesk(store: try SQLiteStore(path: path), clock: ManualClock(Instant(milliseconds: 1_796_198_400_000)), users: [])
+            defer { desk.stop() }
+            let ana = try LineClient(port: desk.port)
+            try ana.ok("LOGIN ana demo")
+            try ana.ok("NOTE SO-10266 after the upgrade")
+        }
+        let database = try SQLiteDatabase(path: path)
+        func count(_ sql: String) throws -> Int64 {
+            let statement = try database.prepare(sql)
+            return try statement.step() ? statement.int(0) : -1
+        }
+        for table in ["notes", "history"] {
+            // Every row, the migrated ones and the one just written, carries its order's sequence.
+            #expect(try count("SELECT COUNT(*) FROM \(table)") > 0)
+            #expect(try count("SELECT COUNT(*) FROM \(table) t LEFT JOIN orders o ON o.number = t.order_number WHERE t.order_sequence IS NOT o.sequence") == 0)
+        }
+        #expect(try count("SELECT COUNT(*) FROM notes WHERE order_number='SO-10266' AND text='after the upgrade' AND order_sequence > 0") == 1)
+        let indexes = try database.prepare("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name IN ('notes','history') ORDER BY name")
+        var names: [String] = []
+        while try indexes.step() { names.append(indexes.text(0)) }
+        #expect(names == ["history_by_sequence", "notes_by_sequence"])
+        // A restart's reads and a finished order's thread use the index, never a scan of the table.
+        let key = OrderRowReader.ThreadKey.sequence
+        for sql in [OrderRowReader.selectNotes(by: key), OrderRowReader.selectHistory(by: key),
+                    "SELECT at FROM history WHERE \(key.conditionByNumber) ORDER BY rowid"] {
+            let plan = try database.prepare("EXPLAIN QUERY PLAN " + sql)
+            var steps: [String] = []
+            while try plan.step() { steps.append(plan.text(3)) }
+            #expect(steps.contains { $0.contains("_by_sequence") } && !steps.contains { $0.hasPrefix("SCAN") }, "\(sql): \(steps)")
+        }
+    }
+
+    @Test("an older file opened only for reading (check, export) still reads every thread, by number, and is left as it was")
+    func olderFileReadsThreads() throws {
+        let path = try Fixture.copy()
+        let before = try Fixture.bytes(of: path)
+        let expected = try Fixture.facts()
+        let found = try Facts.read(from: try SQLiteStore(readingOnly: path))
+        #expect(found.user_version == 1)
+        #expect(found.notes == expected.notes && found.history == expected.history)
+        for (order, wanted) in zip(found.orders, expected.orders) where order != wanted {
+            Issue.record("order \(wanted.number) differs: \(order) != \(wanted)")
+        }
+        #expect(try Fixture.bytes(of: path) == before)
+    }
+
     @Test("a file made by a newer orderdesk is refused, naming both versions, and left untouched")
     func newerFileRefused() throws {
         let path = try Fixture.copy()

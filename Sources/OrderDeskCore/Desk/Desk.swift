@@ -234,12 +234,12 @@ public struct Desk: Sendable {
     mutating func record(_ action: String, _ detail: String, by actor: String, on order: inout Order, now: Instant) {
         let entry = HistoryEntry(at: now, actor: actor, action: action, detail: detail)
         order.history.append(entry)
-        changes.append(.history(order: order.number, entry))
+        changes.append(.history(order: order.number, sequence: order.sequence, entry))
     }
 
     mutating func appendNote(_ note: Note, to order: inout Order) {
         order.notes.append(note)
-        changes.append(.note(order: order.number, note))
+        changes.append(.note(order: order.number, sequence: order.sequence, note))
     }
 
     /// Queues an event for `recipients` (deduplicated; the actor and unknown users are left out)

@@ -244,8 +244,8 @@ public struct DeskChecks: Sendable {
             case .order(let order): savedOrders[order.number] = order
             case .orderState(let number, let state): applySaved(number, "a state change") { $0.apply(state) }
             case .hold(let number, let hold): applySaved(number, "a hold") { $0.put(hold) }
-            case .note(let number, _): notes[number, default: 0] += 1
-            case .history(let number, _): historyEntries[number, default: 0] += 1
+            case .note(let number, _, _): notes[number, default: 0] += 1
+            case .history(let number, _, _): historyEntries[number, default: 0] += 1
             case .user(let user): savedUsers[user.name] = user
             case .counters(let counters): savedCounters = counters
             case .mailbox(let user, _): mailboxUsers.insert(user)

@@ -72,8 +72,11 @@ public enum StoreChange: Sendable, Equatable {
     case orderState(order: String, OrderState)
     /// A hold placed or released.
     case hold(order: String, Hold)
-    case note(order: String, Note)
-    case history(order: String, HistoryEntry)
+    /// A note or history entry appended to an order's thread; `sequence` is the order's capture
+    /// sequence, the key a store files the thread under (it only grows, so a thread's new rows
+    /// land together, whatever the order's number).
+    case note(order: String, sequence: Int64, Note)
+    case history(order: String, sequence: Int64, HistoryEntry)
     case user(User)
     case counters(DeskCounters)
     /// An event kept in (or updated in) a user's mailbox.

@@ -76,8 +76,8 @@ public final class MemoryStore: DeskStore, @unchecked Sendable {
                     orders[order.number] = stored
                 case .orderState(let number, let state): orders[number]?.apply(state)
                 case .hold(let number, let hold): orders[number]?.put(hold)
-                case .note(let number, let note): orders[number]?.notes.append(note)
-                case .history(let number, let entry): orders[number]?.history.append(entry)
+                case .note(let number, _, let note): orders[number]?.notes.append(note)
+                case .history(let number, _, let entry): orders[number]?.history.append(entry)
                 case .user(let user): users[user.name] = user
                 case .counters(let counters): snapshot.counters = counters
                 case .mailbox(let user, let entry):

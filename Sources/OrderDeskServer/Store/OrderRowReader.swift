@@ -15,9 +15,27 @@ import Glibc
 struct OrderRowReader {
     /// The columns both stores read (`StoreRows.orderColumns`), in rowid order: no sort.
     static let select = "SELECT \(StoreRows.orderColumns.joined(separator: ", ")) FROM orders ORDER BY rowid"
-    /// An open order's notes and history, in the order they were written.
-    static let selectNotes = "SELECT at, author, text FROM notes WHERE order_number=? ORDER BY rowid"
-    static let selectHistory = "SELECT at, actor, action, detail FROM history WHERE order_number=? ORDER BY rowid"
+    /// An order's notes and history, in the order they were written, by its sequence (schema
+    /// version 4 on) or, in an older file opened only for reading, by its number.
+    static func selectNotes(by key: ThreadKey) -> String { "SELECT at, author, text FROM notes WHERE \(key.condition) ORDER BY rowid" }
+    static func selectHistory(by key: ThreadKey) -> String {
+        "SELECT at, actor, action, detail FROM history WHERE \(key.condition) ORDER BY rowid"
+    }
+
+    /// What a file files an order's thread under (`SchemaMigration.version4`).
+    enum ThreadKey {
+        case sequence
+        case number
+
+        /// The condition on a thread row, with the order's sequence or number as the parameter.
+        var condition: String { self == .sequence ? "order_sequence=?" : "order_number=?" }
+
+        /// The same condition with the order's number as the parameter, whatever the key.
+        var conditionByNumber: String { self == .sequence ? "order_sequence=(SELECT sequence FROM orders WHERE number=?)" : "order_number=?" }
+
+        /// The parameter for `order`.
+        func value(number: String, sequence: Int64) -> StoreValue { self == .sequence ? .integer(sequence) : .text(number) }
+    }
 
     /// Distinct values kept for sharing, at most; past it, values are built per order.
     private static let sharingLimit = 4096
@@ -36,9 +54,9 @@ struct OrderRowReader {
     ]
 
     /// Every row of `rows` (prepared from `select`) as an order, in sequence order; `holds` by
-    /// order number; `notes` and `history` prepared from `selectNotes` and `selectHistory`.
+    /// order number; `notes` and `history` prepared from `selectNotes` and `selectHistory` by `key`.
     static func orders(from rows: SQLiteStatement, count: Int, holds: [String: [Hold]],
-                       notes: SQLiteStatement, history: SQLiteStatement) throws -> [Order] {
+                       notes: SQLiteStatement, history: SQLiteStatement, by key: ThreadKey) throws -> [Order] {
         var reader = OrderRowReader()
         var orders: [Order] = []
         // `count` comes from the file (its largest rowid): a guide, never trusted with memory.
@@ -49,14 +67,14 @@ struct OrderRowReader {
             let sequence = rows.int(1)
             if sequence < lastSequence { isInSequence = false }
             lastSequence = sequence
-            orders.append(try reader.order(from: rows, holds: holds, notes: notes, history: history))
+            orders.append(try reader.order(from: rows, holds: holds, notes: notes, history: history, by: key))
         }
         if !isInSequence { orders.sort { $0.sequence < $1.sequence } }
         return orders
     }
 
     private mutating func order(from row: SQLiteStatement, holds: [String: [Hold]],
-                                notes noteRows: SQLiteStatement, history historyRows: SQLiteStatement) throws -> Order {
+                                notes noteRows: SQLiteStatement, history historyRows: SQLiteStatement, by key: ThreadKey) throws -> Order {
         let number = row.text(0)
         guard let priority = Self.match(row.textBytes(6), in: Self.priorities), let stage = Self.match(row.textBytes(8), in: Self.stages) else {
             throw StoreError.corrupt("priority or stage of \(number)")
@@ -70,12 +88,13 @@ struct OrderRowReader {
         var notes: [Note] = []
         var history: [HistoryEntry] = []
         if !stage.isTerminal {
-            try noteRows.bind([.text(number)])
+            let thread = key.value(number: number, sequence: row.int(1))
+            try noteRows.bind([thread])
             while try noteRows.step() {
                 notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2)))
             }
             noteRows.reset()
-            try historyRows.bind([.text(number)])
+            try historyRows.bind([thread])
             while try historyRows.step() {
                 history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1),
                                             action: historyRows.text(2), detail: historyRows.text(3)))

@@ -25,6 +25,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     /// False for a file opened read-only below schema version 3 (check, export, backup of an
     /// old file): its users have no `disabled` or `last_login` column, and read as enabled.
     private var hasUserStates = true
+    /// What the file files threads under: an order's number below schema version 4 (such a file
+    /// is only ever read here; opening it for writing migrates it).
+    private var threadKey = OrderRowReader.ThreadKey.sequence
 
     /// Opens (creating it, mode 0600, if missing) the data file at `path` and migrates it to
     /// the newest schema version. Refuses a file made by a newer orderdesk; when a migration
@@ -52,6 +55,7 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             guard version <= newest else { throw StoreError.newerSchema(path: path, fileVersion: version, supported: newest) }
             guard version >= 1 else { throw StoreError.corrupt("\(path) is not an orderdesk data file (schema version 0)") }
             hasUserStates = version >= SchemaMigration.version3.version
+            if version < SchemaMigration.version4.version { threadKey = .number }
         } else {
             try DataFile.createIfMissing(path)
             database = try SQLiteDatabase(path: path)
@@ -62,13 +66,18 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         upsertOrder = try database.prepare(StoreRows.upsertOrder { _ in "?" })
         updateOrderState = try database.prepare(StoreRows.updateOrderState { _ in "?" })
         upsertHold = try database.prepare(StoreRows.upsertHold { _ in "?" })
-        insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text) VALUES(?,?,?,?)")
-        insertHistory = try database.prepare("INSERT INTO history(order_number, at, actor, action, detail) VALUES(?,?,?,?,?)")
         // A read-only store never writes: for an old file, a statement that prepares is enough.
+        let sequenceColumn = threadKey == .sequence ? ", order_sequence" : ""
+        let sequenceValue = threadKey == .sequence ? ",?" : ""
+        insertNote = try database.prepare("INSERT INTO notes(order_number, at, author, text\(sequenceColumn)) VALUES(?,?,?,?\(sequenceValue))")
+        insertHistory = try database.prepare(
+            "INSERT INTO history(order_number, at, actor, action, detail\(sequenceColumn)) VALUES(?,?,?,?,?\(sequenceValue))")
         upsertUser = try database.prepare(hasUserStates
             ? "INSERT OR REPLACE INTO users(name, role, salt, hash, iterations, disabled, last_login) VALUES(?,?,?,?,?,?,?)"
             : "INSERT OR REPLACE INTO users(name, role, salt, hash, iterations) VALUES(?,?,?,?,?)")
-        upsertMeta = try database.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)")
+        // Rewritten in place: REPLACE deleted and reinserted the row, a second page (the key's
+        // index) in every commit.
+        upsertMeta = try database.prepare("INSERT INTO meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value")
         upsertMailbox = try database.prepare("""
             INSERT OR REPLACE INTO mailbox(user, id, at, kind, line, personal, read, delivered) VALUES(?,?,?,?,?,?,?,?)
             """)
@@ -89,8 +98,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
                     for hold in order.holds { try upsertHold.run(StoreRows.hold(hold, of: order.number)) }
                 case .orderState(let number, let state): try updateOrderState.run(StoreRows.state(state, of: number))
                 case .hold(let number, let hold): try upsertHold.run(StoreRows.hold(hold, of: number))
-                case .note(let number, let note): try insertNote.run(StoreRows.note(note, of: number))
-                case .history(let number, let entry): try insertHistory.run(StoreRows.history(entry, of: number))
+                case .note(let number, let sequence, let note): try insertNote.run(StoreRows.note(note, of: number) + [.integer(sequence)])
+                case .history(let number, let sequence, let entry):
+                    try insertHistory.run(StoreRows.history(entry, of: number) + [.integer(sequence)])
                 case .user(let user): try upsertUser.run(StoreRows.user(user))
                 case .counters(let latest): counters = latest
                 case .mailbox(let user, let entry): try upsertMailbox.run(StoreRows.mailbox(entry, of: user))
@@ -128,7 +138,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         // reads them when someone looks. That keeps a restart fast however long the past.
         snapshot.orders = try OrderRowReader.orders(
             from: try database.prepare(OrderRowReader.select), count: Int(try largestRowID("orders")), holds: holds,
-            notes: try database.prepare(OrderRowReader.selectNotes), history: try database.prepare(OrderRowReader.selectHistory))
+            notes: try database.prepare(OrderRowReader.selectNotes(by: threadKey)),
+            history: try database.prepare(OrderRowReader.selectHistory(by: threadKey)), by: threadKey)
         try loadMailboxes(into: &snapshot)
         let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
         while try memberships.step() { snapshot.memberships.append((memberships.text(0), memberships.text(1), memberships.text(2))) }
@@ -193,11 +204,11 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
 
     public func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) {
         var notes: [Note] = []
-        let noteRows = try database.prepare("SELECT at, author, text FROM notes WHERE order_number=? ORDER BY rowid")
+        let noteRows = try database.prepare("SELECT at, author, text FROM notes WHERE \(threadKey.conditionByNumber) ORDER BY rowid")
         try noteRows.bind([.text(order)])
         while try noteRows.step() { notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2))) }
         var history: [HistoryEntry] = []
-        let historyRows = try database.prepare("SELECT at, actor, action, detail FROM history WHERE order_number=? ORDER BY rowid")
+        let historyRows = try database.prepare("SELECT at, actor, action, detail FROM history WHERE \(threadKey.conditionByNumber) ORDER BY rowid")
         try historyRows.bind([.text(order)])
         while try historyRows.step() {
             history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1), action: historyRows.text(2), detail: historyRows.text(3)))

@@ -17,7 +17,7 @@ struct SchemaMigration: Sendable {
     let sql: String
 
     /// Every step so far, oldest first.
-    static let all: [SchemaMigration] = [version1, version2, version3]
+    static let all: [SchemaMigration] = [version1, version2, version3, version4]
 
     /// The newest version this orderdesk writes.
     static var newest: Int64 { all.last?.version ?? 0 }
@@ -71,6 +71,21 @@ struct SchemaMigration: Sendable {
     static let version3 = SchemaMigration(version: 3, sql: """
         ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE users ADD COLUMN last_login INTEGER;
+        """)
+
+    /// Version 4: notes and history are filed under their order's capture sequence instead of its
+    /// number. The sequence only grows, so the rows a commit appends land on the index's last page;
+    /// keyed by number they landed in as many places as the commit had orders (a page written,
+    /// and synced, for each). Rows whose order is not in the file (`check` reports them) get none.
+    static let version4 = SchemaMigration(version: 4, sql: """
+        ALTER TABLE notes ADD COLUMN order_sequence INTEGER;
+        ALTER TABLE history ADD COLUMN order_sequence INTEGER;
+        UPDATE notes SET order_sequence = (SELECT sequence FROM orders WHERE orders.number = notes.order_number);
+        UPDATE history SET order_sequence = (SELECT sequence FROM orders WHERE orders.number = history.order_number);
+        DROP INDEX IF EXISTS notes_by_order;
+        DROP INDEX IF EXISTS history_by_order;
+        CREATE INDEX notes_by_sequence ON notes(order_sequence);
+        CREATE INDEX history_by_sequence ON history(order_sequence);
         """)
 
     /// The version `database` is at.

@@ -230,9 +230,9 @@ public final class PostgresStore: DeskStore, @unchecked Sendable {  // confined 
                 for hold in order.holds { add(Self.upsertHold, StoreRows.hold(hold, of: order.number)) }
             case .orderState(let number, let state): add(Self.updateOrderState, StoreRows.state(state, of: number))
             case .hold(let number, let hold): add(Self.upsertHold, StoreRows.hold(hold, of: number))
-            case .note(let number, let note):
+            case .note(let number, _, let note):
                 add("INSERT INTO notes(order_number, at, author, text) VALUES($1,$2,$3,$4)", StoreRows.note(note, of: number))
-            case .history(let number, let entry):
+            case .history(let number, _, let entry):
                 add("INSERT INTO history(order_number, at, actor, action, detail) VALUES($1,$2,$3,$4,$5)",
                     StoreRows.history(entry, of: number))
             case .user(let user):
