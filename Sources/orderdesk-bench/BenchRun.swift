@@ -6,7 +6,7 @@ import Glibc
 /// What to run, from the command line.
 struct BenchOptions {
     static let usage = """
-        usage: orderdesk-bench [--quick] [--scenario claim,capture,rules,note,fanout,idle,restart,neighbour,backup,peer,cluster] [--sessions 1,10,50]
+        usage: orderdesk-bench [--quick] [--scenario claim,capture,rules,store,note,fanout,idle,restart,neighbour,backup,peer,cluster] [--sessions 1,10,50]
                                [--duration SECONDS] [--restart-orders N] [--data-dir DIR] [--tls]
 
           --quick            a few seconds in all, small sizes (CI runs this; it checks nothing but that it runs)
@@ -25,7 +25,7 @@ struct BenchOptions {
     var quick = false
     var help = false
     var tls = false
-    var scenarios: Set<String> = ["claim", "capture", "rules", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer", "cluster"]
+    var scenarios: Set<String> = ["claim", "capture", "rules", "store", "note", "fanout", "idle", "restart", "neighbour", "backup", "peer", "cluster"]
     var sessions = [1, 10, 50]
     var duration = 10.0
     var restartOrders = 1_000_000
@@ -86,6 +86,7 @@ struct BenchRun {
             for count in options.sessions { capture[count] = try scenarios.captureCycle(sessions: count) }
         }
         if options.scenarios.contains("rules") { _ = try scenarios.rulesCost() }
+        if options.scenarios.contains("store") { _ = try scenarios.storeCost() }
         if options.scenarios.contains("note") { _ = try scenarios.noteCost() }
         var beanstalk: [Int: (memory: [String: Double]?, durable: [String: Double]?)] = [:]
         if options.scenarios.contains("peer") {
@@ -119,6 +120,9 @@ struct BenchRun {
             guard let ours = capture[count], let rate = ours["rate"], let ourCPU = ours["cpu"], let peer = beanstalk[count] else { continue }
             if let memory = peer.memory?["rate"], let cpu = peer.memory?["cpu"] {
                 say(String(format: "  capture cycle %d sessions: %.2f× beanstalkd in memory; server CPU per cycle %.1f× beanstalkd's", count, rate / memory, ourCPU / cpu))
+            }
+            if let switches = ours["switches"], let theirs = peer.memory?["switches"] {
+                say(String(format: "  capture cycle %d sessions: %.1f thread switches per cycle in the desk, %.1f in beanstalkd in memory", count, switches, theirs))
             }
             if let durable = peer.durable?["rate"], let cpu = peer.durable?["cpu"] {
                 say(String(format: "  capture cycle %d sessions: %.2f× beanstalkd with fsync; server CPU per cycle %.1f× beanstalkd's", count, rate / durable, ourCPU / cpu))

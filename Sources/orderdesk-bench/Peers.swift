@@ -65,6 +65,7 @@ struct Peers {
         let duration = options.quick ? 1.0 : options.duration
         let results = Shared<(cycles: Int, cycle: Samples, errors: [String])>((0, Samples(), []))
         let cpuBefore = ProcessStats.cpuSeconds(process.processIdentifier)
+        let switchesBefore = ProcessStats.contextSwitches(process.processIdentifier)
         let started = monotonicNanoseconds()
         let stop = started + UInt64(duration * 1e9)
         onThreads(sessions) { index in
@@ -97,12 +98,14 @@ struct Peers {
         }
         let elapsed = Double(monotonicNanoseconds() - started) / 1e9
         let cpu = ProcessStats.cpuSeconds(process.processIdentifier) - cpuBefore
+        let switches = ProcessStats.contextSwitches(process.processIdentifier) - switchesBefore
         let result = results.current
         let rate = Double(result.cycles) / elapsed
         let cpuPerCycle = result.cycles > 0 ? cpu / Double(result.cycles) * 1e6 : 0
-        say("beanstalkd \(durable ? "fsync every write (-b -f 0)" : "in memory"), \(sessions) sessions: \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle; cycle \(result.cycle.summary)")
+        let switchesPerCycle = result.cycles > 0 ? Double(switches) / Double(result.cycles) : 0
+        say("beanstalkd \(durable ? "fsync every write (-b -f 0)" : "in memory"), \(sessions) sessions: \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle, \(String(format: "%.1f", switchesPerCycle)) thread switches/cycle; cycle \(result.cycle.summary)")
         if !result.errors.isEmpty { say("  errors: \(result.errors.prefix(3))") }
-        return ["rate": rate, "cpu": cpuPerCycle]
+        return ["rate": rate, "cpu": cpuPerCycle, "switches": switchesPerCycle]
     }
 
     /// Redis pub/sub: W subscribers, one PUBLISH, latency from its reply to receipt at each.

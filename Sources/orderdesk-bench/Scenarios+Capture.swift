@@ -37,7 +37,9 @@ extension Scenarios {
         let duration = options.quick ? 1.0 : options.duration
         let results = Shared<(cycles: Int, cycle: Samples, errors: [String])>((0, Samples(), []))
         let cpuOfServers = { servers.reduce(0.0) { $0 + ProcessStats.cpuSeconds($1.pid) } }
+        let switchesOfServers = { servers.reduce(0) { $0 + ProcessStats.contextSwitches($1.pid) } }
         let cpuBefore = cpuOfServers()
+        let switchesBefore = switchesOfServers()
         let started = monotonicNanoseconds()
         let stop = started + UInt64(duration * 1e9)
         onThreads(sessions) { index in
@@ -71,12 +73,14 @@ extension Scenarios {
         }
         let elapsed = Double(monotonicNanoseconds() - started) / 1e9
         let cpu = cpuOfServers() - cpuBefore
+        let switches = switchesOfServers() - switchesBefore
         let result = results.current
         if !result.errors.isEmpty { say("  errors: \(result.errors.prefix(3))") }
         let rate = Double(result.cycles) / elapsed
         let cpuPerCycle = result.cycles > 0 ? cpu / Double(result.cycles) * 1e6 : 0
-        say("\(label), \(sessions) sessions: \(result.cycles) cycles in \(String(format: "%.1f", elapsed)) s = \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle; cycle \(result.cycle.summary)")
-        return ["rate": rate, "cpu": cpuPerCycle, "p99": result.cycle.percentile(0.99), "cycles": Double(result.cycles)]
+        let switchesPerCycle = result.cycles > 0 ? Double(switches) / Double(result.cycles) : 0
+        say("\(label), \(sessions) sessions: \(result.cycles) cycles in \(String(format: "%.1f", elapsed)) s = \(String(format: "%.0f", rate)) cycles/s; server CPU \(String(format: "%.1f", cpuPerCycle)) µs/cycle, \(String(format: "%.1f", switchesPerCycle)) thread switches/cycle; cycle \(result.cycle.summary)")
+        return ["rate": rate, "cpu": cpuPerCycle, "p99": result.cycle.percentile(0.99), "cycles": Double(result.cycles), "switches": switchesPerCycle]
     }
 
     // MARK: NOTE on a short thread and on a long one

@@ -55,3 +55,55 @@ extension Scenarios {
         return ["perCycle": perCycle]
     }
 }
+
+extension Scenarios {
+    // MARK: The store's own work in the capture cycle: commits without sockets or a desk
+
+    /// The changes of the capture cycle's steps, made on a `Desk` beforehand, committed through
+    /// `SQLiteStore` on one thread (WAL, `synchronous=FULL`): one step per commit, as when a single
+    /// session waits for each, and 5 and 25 steps per commit, about the group commits of 10 and
+    /// 50 sessions. The figure is the floor a step's durability sets under the TCP cycle.
+    func storeCost() throws -> [String: Double] {
+        let cycles = options.quick ? 100 : 2_000
+        let credential = try Passwords.credential(for: "x", iterations: 1)
+        var snapshot = DeskSnapshot()
+        snapshot.users = [User(name: "a1", role: .admin, credential: credential), User(name: "rep", role: .sales, credential: credential)]
+        var results: [String: Double] = [:]
+        for stepsPerCommit in [1, 5, 25] {
+            // A fresh desk per run, so each file gets the same rows.
+            var desk = Desk(settings: DeskSettings(), snapshot: snapshot, now: SystemClock.now())
+            _ = desk.sessionOpened(user: "a1", now: SystemClock.now())
+            var steps: [[StoreChange]] = []
+            for cycle in 0..<cycles {
+                let number = "SO-\(cycle % 50 + 1)-\(cycle)"
+                for line in ["CAPTURE \(number) customer=\"Acme Corp\" rep=rep po=PO-\(cycle) lines=WID-100:3:10.50", "NEXT", "MOVE \(number) released"] {
+                    guard case .success(.desk(let command)) = CommandParser().parse(line) else { throw BenchError("store: \(line) does not parse") }
+                    let outcome = desk.execute(command, as: "a1", now: SystemClock.now())
+                    guard outcome.reply?.isSuccess == true else { throw BenchError("store: \(line) refused") }
+                    steps.append(outcome.changes)
+                }
+            }
+            let path = directory + "/store-\(stepsPerCommit).sqlite"
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            let store = try SQLiteStore(path: path)
+            try store.commit(snapshot.users.map(StoreChange.user))
+            let started = monotonicNanoseconds()
+            let cpuBefore = ProcessStats.cpuSeconds(getpid())
+            var commits = 0
+            var start = 0
+            while start < steps.count {
+                let end = min(steps.count, start + stepsPerCommit)
+                try store.commit(Array(steps[start..<end].joined()))
+                commits += 1
+                start = end
+            }
+            let cpu = ProcessStats.cpuSeconds(getpid()) - cpuBefore
+            let elapsed = Double(monotonicNanoseconds() - started) / 1e3
+            let perCycle = elapsed / Double(cycles)
+            say(String(format: "store (SQLiteStore.commit, synchronous=FULL) of the capture cycle, %d step%@ per commit: %.0f µs per commit, CPU %.0f µs; %.0f µs per cycle",
+                       stepsPerCommit, stepsPerCommit == 1 ? "" : "s", elapsed / Double(commits), cpu * 1e6 / Double(commits), perCycle))
+            results["perCycle\(stepsPerCommit)"] = perCycle
+        }
+        return results
+    }
+}
