@@ -99,6 +99,12 @@ struct FixtureTests {
         var names: [String] = []
         while try indexes.step() { names.append(indexes.text(0)) }
         #expect(names == ["history_by_sequence", "notes_by_sequence"])
+        // The migration's WAL was given back when the store opened (the NOTE's frames came after).
+        let migrated = try Fixture.copy()
+        let open = try SQLiteStore(path: migrated)
+        let wal = try FileManager.default.attributesOfItem(atPath: migrated + "-wal")[.size] as? Int
+        #expect(wal == 0, "a migrated file starts with an empty WAL")
+        withExtendedLifetime(open) {}
         // A restart's reads and a finished order's thread use the index, never a scan of the table.
         let key = OrderRowReader.ThreadKey.sequence
         for sql in [OrderRowReader.selectNotes(by: key), OrderRowReader.selectHistory(by: key),

@@ -60,8 +60,12 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             try DataFile.createIfMissing(path)
             database = try SQLiteDatabase(path: path)
             try database.execute("PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;")
-            try SchemaMigration.migrate(database, path: path, with: migrations)
+            let migrated = try SchemaMigration.migrate(database, path: path, with: migrations)
             try database.execute("PRAGMA journal_mode=WAL")
+            // A step that rewrote a large file leaves a WAL as large as what it wrote (370 MB for a
+            // million orders); give it back now, so that no later start reads through it. Only a
+            // saving: a new file refuses it (locked) and has nothing to give back.
+            if migrated { try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         }
         upsertOrder = try database.prepare(StoreRows.upsertOrder { _ in "?" })
         updateOrderState = try database.prepare(StoreRows.updateOrderState { _ in "?" })

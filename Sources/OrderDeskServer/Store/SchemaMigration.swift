@@ -95,12 +95,14 @@ struct SchemaMigration: Sendable {
     }
 
     /// Brings `database` to the newest version of `migrations`, or throws and changes nothing.
-    static func migrate(_ database: SQLiteDatabase, path: String, with migrations: [SchemaMigration]) throws {
+    /// Returns true when a step ran.
+    @discardableResult
+    static func migrate(_ database: SQLiteDatabase, path: String, with migrations: [SchemaMigration]) throws -> Bool {
         let newest = migrations.last?.version ?? 0
         let current = try version(of: database)
         guard current <= newest else { throw StoreError.newerSchema(path: path, fileVersion: current, supported: newest) }
         let pending = migrations.filter { $0.version > current }
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return false }
         try database.execute("BEGIN IMMEDIATE")
         do {
             // Checked again inside the transaction: another process may have migrated meanwhile.
@@ -119,6 +121,7 @@ struct SchemaMigration: Sendable {
             try? database.execute("ROLLBACK")
             throw error
         }
+        return true
     }
 }
 
