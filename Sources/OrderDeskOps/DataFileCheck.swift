@@ -25,6 +25,9 @@ public enum DataFileCheck {
         for (table, count) in try store.rowsWithoutOrder() where count > 0 {
             report.problems.append("\(count) \(table) rows belong to no order")
         }
+        for (table, count) in try store.threadRowsMisfiled() where count > 0 {
+            report.problems.append("\(count) \(table) rows are filed under another sequence than their order's")
+        }
         let snapshot: DeskSnapshot
         do {
             snapshot = try store.load()

@@ -72,9 +72,9 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     /// The desk queue runs on the threads of the user-interactive global queue, a pool Dispatch
     /// keeps to one thread per core, instead of the overcommitting pool every plain serial queue
     /// shares (the store queue, which blocks in fsync, stays there; password checks have their
-    /// own queue at the default level). The capture cycle at 10 sessions ran 11-26% faster so, in
-    /// three alternating pairs (docs/BENCHMARKS.md), and the same at 1 and 50. The desk queue
-    /// never waits on anything, so one thread of that pool is all it needs.
+    /// own queue at the default level). The capture cycle at 10 sessions ran 9-26% faster so, in
+    /// six alternating pairs (docs/BENCHMARKS.md); 1 and 50 sessions did not change. The desk
+    /// queue never waits for another queue or a semaphore, so one thread of that pool is all it needs.
     let queue = DispatchQueue(label: "orderdesk.desk", target: .global(qos: .userInteractive))
     let storeQueue = DispatchQueue(label: "orderdesk.store")
     let passwords: PasswordPool

@@ -100,6 +100,15 @@ struct BackupTests {
         #expect(problems.count == 5)
     }
 
+    @Test("check names notes and history filed under another sequence than their order's (schema version 4)")
+    func checkFindsMisfiledThreads() throws {
+        let path = try Fixture.copy()
+        _ = try SQLiteStore(path: path)  // migrates it
+        #expect(try DataFileCheck.run(path: path).problems == [])
+        try SQLiteDatabase(path: path).execute("UPDATE notes SET order_sequence = order_sequence + 1000 WHERE order_number = 'SO-10266'")
+        #expect(try DataFileCheck.run(path: path).problems == ["1 notes rows are filed under another sequence than their order's"])
+    }
+
     @Test("orderdesk check exits 0 on a sound file and 1 on problems")
     func checkCommand() throws {
         func run(_ path: String) throws -> (Int32, String) {

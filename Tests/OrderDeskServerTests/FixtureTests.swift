@@ -116,6 +116,29 @@ struct FixtureTests {
         }
     }
 
+    @Test("two orders that a damaged file gives one sequence keep their own threads")
+    func sharedSequenceKeepsThreadsApart() throws {
+        let path = try Fixture.copy()
+        let before = try SQLiteStore(path: path)
+        let open = try #require(try before.load().orders.first { $0.number == "SO-10266" })
+        let finished = try before.thread(of: "SO-20001")
+        #expect(!open.notes.isEmpty && !open.history.isEmpty && !finished.notes.isEmpty)
+        do {
+            // The open order takes the finished one's sequence, its thread rows with it.
+            let database = try SQLiteDatabase(path: path)
+            try database.execute("""
+                UPDATE orders SET sequence = (SELECT sequence FROM orders WHERE number='SO-20001') WHERE number='SO-10266';
+                UPDATE notes SET order_sequence = (SELECT sequence FROM orders WHERE number='SO-20001') WHERE order_number='SO-10266';
+                UPDATE history SET order_sequence = (SELECT sequence FROM orders WHERE number='SO-20001') WHERE order_number='SO-10266';
+                """)
+        }
+        let store = try SQLiteStore(path: path)
+        let reloaded = try #require(try store.load().orders.first { $0.number == "SO-10266" })
+        #expect(reloaded.notes == open.notes && reloaded.history == open.history)
+        let thread = try store.thread(of: "SO-20001")
+        #expect(thread.notes == finished.notes && thread.history == finished.history)
+    }
+
     @Test("an older file opened only for reading (check, export) still reads every thread, by number, and is left as it was")
     func olderFileReadsThreads() throws {
         let path = try Fixture.copy()

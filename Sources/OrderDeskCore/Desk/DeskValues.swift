@@ -73,8 +73,8 @@ public enum StoreChange: Sendable, Equatable {
     /// A hold placed or released.
     case hold(order: String, Hold)
     /// A note or history entry appended to an order's thread; `sequence` is the order's capture
-    /// sequence, the key a store files the thread under (it only grows, so a thread's new rows
-    /// land together, whatever the order's number).
+    /// sequence, the key a store files the thread under (it only grows, so the new rows of the
+    /// orders being worked land together, whatever their numbers).
     case note(order: String, sequence: Int64, Note)
     case history(order: String, sequence: Int64, HistoryEntry)
     case user(User)

@@ -27,14 +27,18 @@ struct OrderRowReader {
         case sequence
         case number
 
-        /// The condition on a thread row, with the order's sequence or number as the parameter.
-        var condition: String { self == .sequence ? "order_sequence=?" : "order_number=?" }
+        /// The condition on a thread row, its parameters from `values`. The number is checked as
+        /// well as the sequence (which the index finds): a damaged file can give two orders one
+        /// sequence (`check` reports it), and their threads must stay apart.
+        var condition: String { self == .sequence ? "order_sequence=? AND order_number=?" : "order_number=?" }
 
-        /// The same condition with the order's number as the parameter, whatever the key.
-        var conditionByNumber: String { self == .sequence ? "order_sequence=(SELECT sequence FROM orders WHERE number=?)" : "order_number=?" }
+        /// The same condition with the order's number as its only parameter, whatever the key.
+        var conditionByNumber: String {
+            self == .sequence ? "order_sequence=(SELECT sequence FROM orders WHERE number=?1) AND order_number=?1" : "order_number=?1"
+        }
 
-        /// The parameter for `order`.
-        func value(number: String, sequence: Int64) -> StoreValue { self == .sequence ? .integer(sequence) : .text(number) }
+        /// The parameters of `condition` for an order.
+        func values(number: String, sequence: Int64) -> [StoreValue] { self == .sequence ? [.integer(sequence), .text(number)] : [.text(number)] }
     }
 
     /// Distinct values kept for sharing, at most; past it, values are built per order.
@@ -88,13 +92,13 @@ struct OrderRowReader {
         var notes: [Note] = []
         var history: [HistoryEntry] = []
         if !stage.isTerminal {
-            let thread = key.value(number: number, sequence: row.int(1))
-            try noteRows.bind([thread])
+            let thread = key.values(number: number, sequence: row.int(1))
+            try noteRows.bind(thread)
             while try noteRows.step() {
                 notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2)))
             }
             noteRows.reset()
-            try historyRows.bind([thread])
+            try historyRows.bind(thread)
             while try historyRows.step() {
                 history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1),
                                             action: historyRows.text(2), detail: historyRows.text(3)))

@@ -64,7 +64,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
             try database.execute("PRAGMA journal_mode=WAL")
             // A step that rewrote a large file leaves a WAL as large as what it wrote (370 MB for a
             // million orders); give it back now, so that no later start reads through it. Only a
-            // saving: a new file refuses it (locked) and has nothing to give back.
+            // saving, so a refusal is not an error: a file just created answers SQLITE_LOCKED here
+            // (and has nothing to give back), and one that a reader holds keeps its WAL as before.
             if migrated { try? database.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
         }
         upsertOrder = try database.prepare(StoreRows.upsertOrder { _ in "?" })
@@ -262,6 +263,18 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         try counting.bind(filters)
         let total = try counting.step() ? Int(counting.int(0)) : 0
         return AuditPage(records: records, total: total, hasMore: hasMore)
+    }
+
+    /// Notes and history rows of an order that exists, filed under another sequence than the
+    /// order's (schema version 4 on), per table: the order's thread does not show them. Older
+    /// files file threads by number and have none.
+    public func threadRowsMisfiled() throws -> [(String, Int64)] {
+        guard threadKey == .sequence else { return [] }
+        return try ["notes", "history"].map { table in
+            let statement = try database.prepare(
+                "SELECT COUNT(*) FROM \(table) t JOIN orders o ON o.number = t.order_number WHERE t.order_sequence IS NOT o.sequence")
+            return (table, try statement.step() ? statement.int(0) : 0)
+        }
     }
 
     /// Rows of holds, notes and history whose order does not exist, per table.

@@ -74,9 +74,10 @@ struct SchemaMigration: Sendable {
         """)
 
     /// Version 4: notes and history are filed under their order's capture sequence instead of its
-    /// number. The sequence only grows, so the rows a commit appends land on the index's last page;
-    /// keyed by number they landed in as many places as the commit had orders (a page written,
-    /// and synced, for each). Rows whose order is not in the file (`check` reports them) get none.
+    /// number. The sequence only grows, so the rows of the orders being worked (the newest ones)
+    /// land together at the index's end; keyed by number they landed in as many places as the
+    /// commit had orders (a page written, and synced, for each). Rows whose order is not in the
+    /// file (`check` reports them) get none.
     static let version4 = SchemaMigration(version: 4, sql: """
         ALTER TABLE notes ADD COLUMN order_sequence INTEGER;
         ALTER TABLE history ADD COLUMN order_sequence INTEGER;
