@@ -244,8 +244,12 @@ public struct DeskChecks: Sendable {
             case .order(let order): savedOrders[order.number] = order
             case .orderState(let number, let state): applySaved(number, "a state change") { $0.apply(state) }
             case .hold(let number, let hold): applySaved(number, "a hold") { $0.put(hold) }
-            case .note(let number, _, _): notes[number, default: 0] += 1
-            case .history(let number, _, _): historyEntries[number, default: 0] += 1
+            case .note(let number, let sequence, _):
+                notes[number, default: 0] += 1
+                if after.orders[number]?.sequence != sequence { found.append("a note of \(number) filed under sequence \(sequence)") }
+            case .history(let number, let sequence, _):
+                historyEntries[number, default: 0] += 1
+                if after.orders[number]?.sequence != sequence { found.append("a history entry of \(number) filed under sequence \(sequence)") }
             case .user(let user): savedUsers[user.name] = user
             case .counters(let counters): savedCounters = counters
             case .mailbox(let user, _): mailboxUsers.insert(user)
