@@ -18,6 +18,11 @@ extension Scenarios {
         return try measureCaptureCycle(on: server, sessions: sessions, label: "capture cycle (CAPTURE -> NEXT -> MOVE released)")
     }
 
+    /// The capture cycle's CAPTURE line (the TCP cycle, and the in-process rules and store scenarios).
+    static func captureLine(_ number: String, cycle: Int) -> String {
+        "CAPTURE \(number) customer=\"Acme Corp\" rep=rep po=PO-\(cycle) lines=WID-100:3:10.50"
+    }
+
     /// The capture cycle's measured loop on `server`, whose desk has admins a1...aN and no open
     /// orders; prints one line that starts with `label`. rate: cycles/s; cpu: the server
     /// process's CPU µs per cycle; p99: the cycle's, in µs; cycles: how many.
@@ -51,7 +56,7 @@ extension Scenarios {
                 do {
                     let t0 = monotonicNanoseconds()
                     let number = "SO-\(index + 1)-\(cycles)"
-                    let captured = try client.request("CAPTURE \(number) customer=\"Acme Corp\" rep=rep po=PO-\(cycles) lines=WID-100:3:10.50")
+                    let captured = try client.request(Self.captureLine(number, cycle: cycles))
                     guard captured.hasPrefix("OK") else { error = "CAPTURE: \(captured)"; break }
                     let claimed = try client.request("NEXT")
                     guard claimed.hasPrefix("OK order=") else { error = "NEXT: \(claimed)"; break }

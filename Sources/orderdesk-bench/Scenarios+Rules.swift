@@ -12,12 +12,7 @@ extension Scenarios {
     /// rules' own cost per cycle, steady from run to run where the TCP cycle's is not.
     func rulesCost() throws -> [String: Double] {
         let cycles = options.quick ? 2_000 : 100_000
-        let credential = try Passwords.credential(for: "x", iterations: 1)
-        var snapshot = DeskSnapshot()
-        snapshot.users = [User(name: "a1", role: .admin, credential: credential), User(name: "rep", role: .sales, credential: credential),
-                          User(name: "p1", role: .processor, credential: credential)]
-        var desk = Desk(settings: DeskSettings(), snapshot: snapshot, now: SystemClock.now())
-        _ = desk.sessionOpened(user: "a1", now: SystemClock.now())
+        var desk = try Self.cycleDesk().desk
         let parser = CommandParser()
         var framer = LineFramer(maximumLineLength: Limits().maximumLineLength)
         var output = WireWriter(capacity: 64 * 1024)
@@ -38,7 +33,7 @@ extension Scenarios {
         let cpuBefore = ProcessStats.cpuSeconds(getpid())
         for cycle in 0..<cycles {
             let number = "SO-1-\(cycle)"
-            guard run("CAPTURE \(number) customer=\"Acme Corp\" rep=rep po=PO-\(cycle) lines=WID-100:3:10.50")?.isSuccess == true,
+            guard run(Self.captureLine(number, cycle: cycle))?.isSuccess == true,
                   run("NEXT")?.isSuccess == true,
                   run("MOVE \(number) released")?.isSuccess == true
             else {
@@ -54,6 +49,18 @@ extension Scenarios {
             + " = \(String(format: "%.1f", perCycle)) µs per cycle (CPU \(String(format: "%.1f", cpu / Double(cycles) * 1e6)) µs)")
         return ["perCycle": perCycle]
     }
+
+    /// A desk for the capture cycle run in this process: admin a1 (online), rep and p1, with
+    /// cheap hashes; and those users, for a store to hold.
+    static func cycleDesk() throws -> (desk: Desk, users: [User]) {
+        let credential = try Passwords.credential(for: "x", iterations: 1)
+        var snapshot = DeskSnapshot()
+        snapshot.users = [User(name: "a1", role: .admin, credential: credential), User(name: "rep", role: .sales, credential: credential),
+                          User(name: "p1", role: .processor, credential: credential)]
+        var desk = Desk(settings: DeskSettings(), snapshot: snapshot, now: SystemClock.now())
+        _ = desk.sessionOpened(user: "a1", now: SystemClock.now())
+        return (desk, snapshot.users)
+    }
 }
 
 extension Scenarios {
@@ -65,19 +72,17 @@ extension Scenarios {
     /// 50 sessions. The figure is the floor a step's durability sets under the TCP cycle.
     func storeCost() throws -> [String: Double] {
         let cycles = options.quick ? 100 : 2_000
-        let credential = try Passwords.credential(for: "x", iterations: 1)
-        var snapshot = DeskSnapshot()
-        snapshot.users = [User(name: "a1", role: .admin, credential: credential), User(name: "rep", role: .sales, credential: credential)]
+        let parser = CommandParser()
         var results: [String: Double] = [:]
         for stepsPerCommit in [1, 5, 25] {
             // A fresh desk per run, so each file gets the same rows.
-            var desk = Desk(settings: DeskSettings(), snapshot: snapshot, now: SystemClock.now())
-            _ = desk.sessionOpened(user: "a1", now: SystemClock.now())
+            let fresh = try Self.cycleDesk()
+            var desk = fresh.desk
             var steps: [[StoreChange]] = []
             for cycle in 0..<cycles {
                 let number = "SO-\(cycle % 50 + 1)-\(cycle)"
-                for line in ["CAPTURE \(number) customer=\"Acme Corp\" rep=rep po=PO-\(cycle) lines=WID-100:3:10.50", "NEXT", "MOVE \(number) released"] {
-                    guard case .success(.desk(let command)) = CommandParser().parse(line) else { throw BenchError("store: \(line) does not parse") }
+                for line in [Self.captureLine(number, cycle: cycle), "NEXT", "MOVE \(number) released"] {
+                    guard case .success(.desk(let command)) = parser.parse(line) else { throw BenchError("store: \(line) does not parse") }
                     let outcome = desk.execute(command, as: "a1", now: SystemClock.now())
                     guard outcome.reply?.isSuccess == true else { throw BenchError("store: \(line) refused") }
                     steps.append(outcome.changes)
@@ -86,7 +91,7 @@ extension Scenarios {
             let path = directory + "/store-\(stepsPerCommit).sqlite"
             for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             let store = try SQLiteStore(path: path)
-            try store.commit(snapshot.users.map(StoreChange.user))
+            try store.commit(fresh.users.map(StoreChange.user))
             let started = monotonicNanoseconds()
             let cpuBefore = ProcessStats.cpuSeconds(getpid())
             var commits = 0
