@@ -107,7 +107,7 @@ struct FixtureTests {
         withExtendedLifetime(open) {}
         // A restart's reads and a finished order's thread use the index, never a scan of the table.
         let key = OrderRowReader.ThreadKey.sequence
-        for sql in [OrderRowReader.selectNotes(by: key), OrderRowReader.selectHistory(by: key),
+        for sql in [OrderRowReader.selectNotes(where: key.condition), OrderRowReader.selectHistory(where: key.condition),
                     "SELECT at FROM history WHERE \(key.conditionByNumber) ORDER BY rowid"] {
             let plan = try database.prepare("EXPLAIN QUERY PLAN " + sql)
             var steps: [String] = []

@@ -15,11 +15,31 @@ import Glibc
 struct OrderRowReader {
     /// The columns both stores read (`StoreRows.orderColumns`), in rowid order: no sort.
     static let select = "SELECT \(StoreRows.orderColumns.joined(separator: ", ")) FROM orders ORDER BY rowid"
-    /// An order's notes and history, in the order they were written, by its sequence (schema
-    /// version 4 on) or, in an older file opened only for reading, by its number.
-    static func selectNotes(by key: ThreadKey) -> String { "SELECT at, author, text FROM notes WHERE \(key.condition) ORDER BY rowid" }
-    static func selectHistory(by key: ThreadKey) -> String {
-        "SELECT at, actor, action, detail FROM history WHERE \(key.condition) ORDER BY rowid"
+    /// An order's notes and history, in the order they were written, where `condition` holds
+    /// (a `ThreadKey`'s: by sequence from schema version 4 on, by number in an older file).
+    static func selectNotes(where condition: String) -> String { "SELECT at, author, text FROM notes WHERE \(condition) ORDER BY rowid" }
+    static func selectHistory(where condition: String) -> String {
+        "SELECT at, actor, action, detail FROM history WHERE \(condition) ORDER BY rowid"
+    }
+
+    /// One order's thread: `notes` and `history` (prepared from `selectNotes` and `selectHistory`)
+    /// run with `values` bound to their condition, and reset for the next order.
+    static func thread(notes noteRows: SQLiteStatement, history historyRows: SQLiteStatement,
+                       values: [StoreValue]) throws -> (notes: [Note], history: [HistoryEntry]) {
+        var notes: [Note] = []
+        try noteRows.bind(values)
+        while try noteRows.step() {
+            notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2)))
+        }
+        noteRows.reset()
+        var history: [HistoryEntry] = []
+        try historyRows.bind(values)
+        while try historyRows.step() {
+            history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1),
+                                        action: historyRows.text(2), detail: historyRows.text(3)))
+        }
+        historyRows.reset()
+        return (notes, history)
     }
 
     /// What a file files an order's thread under (`SchemaMigration.version4`).
@@ -58,7 +78,7 @@ struct OrderRowReader {
     ]
 
     /// Every row of `rows` (prepared from `select`) as an order, in sequence order; `holds` by
-    /// order number; `notes` and `history` prepared from `selectNotes` and `selectHistory` by `key`.
+    /// order number; `notes` and `history` prepared from `selectNotes` and `selectHistory` with `key.condition`.
     static func orders(from rows: SQLiteStatement, count: Int, holds: [String: [Hold]],
                        notes: SQLiteStatement, history: SQLiteStatement, by key: ThreadKey) throws -> [Order] {
         var reader = OrderRowReader()
@@ -89,21 +109,9 @@ struct OrderRowReader {
                                    expires: Instant(milliseconds: row.int(16)), isWarned: row.int(17) != 0,
                                    graceEnds: row.optionalInt(18).map(Instant.init(milliseconds:))))
         }
-        var notes: [Note] = []
-        var history: [HistoryEntry] = []
+        var (notes, history): ([Note], [HistoryEntry]) = ([], [])
         if !stage.isTerminal {
-            let thread = key.values(number: number, sequence: row.int(1))
-            try noteRows.bind(thread)
-            while try noteRows.step() {
-                notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2)))
-            }
-            noteRows.reset()
-            try historyRows.bind(thread)
-            while try historyRows.step() {
-                history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1),
-                                            action: historyRows.text(2), detail: historyRows.text(3)))
-            }
-            historyRows.reset()
+            (notes, history) = try Self.thread(notes: noteRows, history: historyRows, values: key.values(number: number, sequence: row.int(1)))
         }
         return Order(
             number: number, customer: shared(row, 2), rep: shared(row, 3), purchaseOrder: row.text(4),

@@ -143,8 +143,8 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
         // reads them when someone looks. That keeps a restart fast however long the past.
         snapshot.orders = try OrderRowReader.orders(
             from: try database.prepare(OrderRowReader.select), count: Int(try largestRowID("orders")), holds: holds,
-            notes: try database.prepare(OrderRowReader.selectNotes(by: threadKey)),
-            history: try database.prepare(OrderRowReader.selectHistory(by: threadKey)), by: threadKey)
+            notes: try database.prepare(OrderRowReader.selectNotes(where: threadKey.condition)),
+            history: try database.prepare(OrderRowReader.selectHistory(where: threadKey.condition)), by: threadKey)
         try loadMailboxes(into: &snapshot)
         let memberships = try database.prepare("SELECT user, kind, name FROM memberships")
         while try memberships.step() { snapshot.memberships.append((memberships.text(0), memberships.text(1), memberships.text(2))) }
@@ -208,17 +208,9 @@ public final class SQLiteStore: DeskStore, @unchecked Sendable {
     }
 
     public func thread(of order: String) throws -> (notes: [Note], history: [HistoryEntry]) {
-        var notes: [Note] = []
-        let noteRows = try database.prepare("SELECT at, author, text FROM notes WHERE \(threadKey.conditionByNumber) ORDER BY rowid")
-        try noteRows.bind([.text(order)])
-        while try noteRows.step() { notes.append(Note(author: noteRows.text(1), at: Instant(milliseconds: noteRows.int(0)), text: noteRows.text(2))) }
-        var history: [HistoryEntry] = []
-        let historyRows = try database.prepare("SELECT at, actor, action, detail FROM history WHERE \(threadKey.conditionByNumber) ORDER BY rowid")
-        try historyRows.bind([.text(order)])
-        while try historyRows.step() {
-            history.append(HistoryEntry(at: Instant(milliseconds: historyRows.int(0)), actor: historyRows.text(1), action: historyRows.text(2), detail: historyRows.text(3)))
-        }
-        return (notes, history)
+        try OrderRowReader.thread(notes: try database.prepare(OrderRowReader.selectNotes(where: threadKey.conditionByNumber)),
+                                  history: try database.prepare(OrderRowReader.selectHistory(where: threadKey.conditionByNumber)),
+                                  values: [.text(order)])
     }
 
     /// The schema version the file is at (`PRAGMA user_version`).
