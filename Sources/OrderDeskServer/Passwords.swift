@@ -44,14 +44,18 @@ public enum Passwords {
         }
     }
 
+    /// The derived key, or empty when the inputs are outside what PBKDF2 takes (a credential read
+    /// from a damaged file or log with iterations past `Int32.max`, say): such a credential never
+    /// verifies, instead of trapping.
     static func derive(_ password: String, salt: [UInt8], iterations: Int) -> [UInt8] {
+        guard let rounds = Int32(exactly: iterations), rounds > 0, let saltLength = Int32(exactly: salt.count),
+              let length = Int32(exactly: password.utf8.count) else { return [] }
         var output = [UInt8](repeating: 0, count: 32)
-        let length = Int32(password.utf8.count)
         let status = password.withCString { passwordPointer in
             salt.withUnsafeBufferPointer { saltBuffer in
                 output.withUnsafeMutableBufferPointer { outputBuffer in
-                    PKCS5_PBKDF2_HMAC(passwordPointer, length, saltBuffer.baseAddress, Int32(salt.count),
-                                      Int32(iterations), EVP_sha256(), 32, outputBuffer.baseAddress)
+                    PKCS5_PBKDF2_HMAC(passwordPointer, length, saltBuffer.baseAddress, saltLength,
+                                      rounds, EVP_sha256(), 32, outputBuffer.baseAddress)
                 }
             }
         }

@@ -260,6 +260,15 @@ struct ClusterTests {
             _ = try? ClusterCodec.decode(damaged, node: "n")
         }
         #expect(throws: StoreError.self) { try ClusterCodec.decode(bytes + [0], node: "n") }
+        // Well-formed bytes with values no node writes: an instant past year 9999 (every node's
+        // time would stand there) and more PBKDF2 iterations than OpenSSL takes.
+        let farFuture = ClusterEntry(node: "n", inputs: [.tick(at: Instant(milliseconds: .max))], counters: DeskCounters())
+        #expect(throws: StoreError.self) { try ClusterCodec.decode(ClusterCodec.encode(farFuture), node: "n") }
+        let endless = Credential(salt: [1], hash: [2], iterations: Int(Int32.max) + 1)
+        let rehash = ClusterEntry(node: "n", inputs: [.setCredential(endless, of: "dana", by: "ada", at: at)], counters: DeskCounters())
+        #expect(throws: StoreError.self) { try ClusterCodec.decode(ClusterCodec.encode(rehash), node: "n") }
+        // Such a credential read from a damaged table never verifies, rather than trapping.
+        #expect(!Passwords.verify("demo", against: endless))
     }
 
     @Test("a version-1 database (before the cluster) is migrated, its desk kept, and a cluster node joins it")

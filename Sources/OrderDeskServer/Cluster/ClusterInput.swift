@@ -149,7 +149,13 @@ enum ClusterCodec {
             return value
         }
         mutating func signed() throws(StoreError) -> Int64 { Int64(bitPattern: try unsigned()) }
-        mutating func instant() throws(StoreError) -> Instant { Instant(milliseconds: try signed()) }
+        /// An instant from 1970 to the end of year 9999: every node's desk time moves up to the
+        /// newest instant it replays, so one past that would stand for good.
+        mutating func instant() throws(StoreError) -> Instant {
+            let milliseconds = try signed()
+            guard (0...253_402_300_799_999).contains(milliseconds) else { throw .corrupt("a cluster log entry's instant is out of range") }
+            return Instant(milliseconds: milliseconds)
+        }
         mutating func data() throws(StoreError) -> [UInt8] {
             let count = try unsigned()
             guard count <= UInt64(remaining) else { throw .corrupt("a cluster log entry's field is past its length") }
@@ -164,7 +170,9 @@ enum ClusterCodec {
             let salt = try data()
             let hash = try data()
             let iterations = try signed()
-            guard let count = Int(exactly: iterations), count > 0 else { throw .corrupt("a cluster log entry's credential has no iterations") }
+            guard let count = Int(exactly: iterations), count > 0, count <= Int(Int32.max) else {
+                throw .corrupt("a cluster log entry's credential has iterations out of range")
+            }
             return Credential(salt: salt, hash: hash, iterations: count)
         }
         mutating func user() throws(StoreError) -> User {

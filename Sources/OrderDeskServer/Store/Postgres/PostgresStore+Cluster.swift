@@ -190,6 +190,9 @@ extension PostgresStore {
         clusterHead = seq
     }
 
+    /// More sessions of one user on one node than `cluster_sessions` can sensibly hold.
+    static let maximumSessionsPerRow: Int64 = 1_000_000
+
     /// The desk as the cluster has it, in one snapshot: the tables, who is online on which node,
     /// and the log's newest entry (the next replay starts after it).
     func loadCluster() throws -> (snapshot: DeskSnapshot, sessions: [String: [String: Int]]) {
@@ -199,7 +202,11 @@ extension PostgresStore {
             var sessions: [String: [String: Int]] = [:]
             var online: [String: Int] = [:]
             for row in try connection.execute("SELECT node, user_name, count FROM cluster_sessions WHERE count > 0").rows {
-                let count = Int(clamping: try row.integer(2))
+                // A node serves far fewer sessions than this; more is a damaged row, which would
+                // overflow the sum or close sessions without end when the node is declared down.
+                let raw = try row.integer(2)
+                guard raw <= Self.maximumSessionsPerRow else { throw StoreError.corrupt("cluster_sessions counts \(raw) sessions of one user on one node") }
+                let count = Int(raw)
                 sessions[try row.text(0), default: [:]][try row.text(1)] = count
                 online[try row.text(1), default: 0] += count
             }
