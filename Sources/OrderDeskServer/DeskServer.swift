@@ -389,8 +389,10 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
     }
 
     /// Runs the lease check now, whatever the timer says; for tests with an injected clock.
-    /// Returns once the tick's changes are durable (on a cluster node, that takes a write turn).
-    public func tickNow() {
+    /// Returns once the tick's changes are durable (on a cluster node, that takes a write turn):
+    /// true then, false when 30 s passed first (a node that never gets the turn, say).
+    @discardableResult
+    public func tickNow() -> Bool {
         let done = DispatchSemaphore(value: 0)
         queue.async { [self] in
             whenTurn { [self] in
@@ -398,6 +400,6 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 pipeline.whenDurable { _ in done.signal() }
             }
         }
-        _ = done.wait(timeout: .now() + .seconds(30))
+        return done.wait(timeout: .now() + .seconds(30)) == .success
     }
 }

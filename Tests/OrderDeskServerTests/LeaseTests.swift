@@ -23,11 +23,11 @@ struct LeaseTests {
         let sam = try desk.client("sam")
         try ana.ok("NEXT")
         desk.clock?.advance(.seconds(51))
-        desk.server.tickNow()
+        #expect(desk.server.tickNow(), "the tick came durable within 30 s")
         let warning = try ana.waitForEvent { $0.contains(" lease-warning ") }
         #expect(field("order", in: warning) == "SO-1")
         desk.clock?.advance(.seconds(10))
-        desk.server.tickNow()
+        #expect(desk.server.tickNow(), "the tick came durable within 30 s")
         let expired = try ana.waitForEvent { $0.contains(" lease-expired ") }
         #expect(field("reason", in: expired) == "timeout")
         #expect(field("holder", in: expired) == "ana")
@@ -59,7 +59,7 @@ struct LeaseTests {
             field("grace-until", in: try ben.command("ORDER SO-1").first { $0.hasPrefix("* claim") } ?? "") != nil
         }
         desk.clock?.advance(.seconds(10))
-        desk.server.tickNow()
+        #expect(desk.server.tickNow(), "the tick came durable within 30 s")
         let ana = try desk.client("ana")
         #expect(try ana.command("QUEUE mine").last == "OK queue=mine count=1 shown=1")
         try ana.ok("CLAIM SO-2")
@@ -69,7 +69,7 @@ struct LeaseTests {
             try ada.command("USERS").contains { $0.contains("user=ana") && $0.contains("online=no") }
         }
         desk.clock?.advance(.seconds(21))
-        desk.server.tickNow()
+        #expect(desk.server.tickNow(), "the tick came durable within 30 s")
         try waitUntil("claims to return") {
             try ben.command("QUEUE new").last == "OK queue=new count=2 shown=2"
                 && ben.command("ORDER SO-1").contains("* claim holder=nobody")

@@ -30,7 +30,7 @@ struct ReplicaTests {
         for step in 0..<1500 {
             if step == 400 {
                 var snapshot = try store.load()
-                snapshot.online = live.onlineSessions
+                snapshot.online = live.online
                 snapshot.away = live.away
                 replica = Desk(settings: settings, snapshot: snapshot, now: now)
             }
@@ -98,7 +98,7 @@ struct ReplicaTests {
         try store.commit(try run("CLAIM SO-B", as: "ben", at: 1, on: &live).changes)  // warned at 14, ends at 16
         try store.commit(try run("TOUCH SO-A", as: "ana", at: 5, on: &live).changes)  // now warned at 18
         var snapshot = try store.load()
-        snapshot.online = live.onlineSessions
+        snapshot.online = live.online
         var restored = Desk(settings: settings, snapshot: snapshot, now: start + .minutes(10))
         // Nothing ran from minute 5 to 19 (a store outage, say): one tick works off every deadline.
         let fromLive = live.tick(now: start + .minutes(19)).pushes.map(\.text)

@@ -92,9 +92,6 @@ public struct Desk: Sendable {
         }
     }
 
-    /// Open sessions per user, for a cluster node that checks its copy against the store's.
-    public var onlineSessions: [String: Int] { online }
-
     /// Runs one command for the logged-in `userName`. On failure nothing changes.
     public mutating func execute(_ given: Command, as userName: String, now: Instant) -> Outcome {
         // Leases that ran out by this instant are over before any command sees them, even one

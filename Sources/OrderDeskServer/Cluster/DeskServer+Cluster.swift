@@ -34,29 +34,19 @@ extension DeskServer {
                 return (Outcome(reply: .failure(.unknownCommand(line, suggestion: nil))), [], nil)
             }
             return (desk.execute(command, as: user, now: at), [], command)
-        default:
-            let (outcome, backlog) = deskCall(input, origin: origin)
-            return (outcome, backlog, nil)
-        }
-    }
-
-    /// Every input but a command line.
-    private func deskCall(_ input: ClusterInput, origin: String) -> (outcome: Outcome, backlog: [String]) {
-        switch input {
-        case .command: return (Outcome(reply: nil), [])  // deskCall(_:origin:command:) runs these
         case .sessionOpened(let user, let at):
             cluster?.sessionsByNode[origin, default: [:]][user, default: 0] += 1
             let opened = desk.sessionOpened(user: user, now: at)
-            return (opened.outcome, opened.backlog)
+            return (opened.outcome, opened.backlog, nil)
         case .sessionClosed(let user, let at):
             forgetClusterSession(of: user, on: origin)
-            return (desk.sessionClosed(user: user, now: at), [])
-        case .login(let user, let at): return (desk.recordLogin(of: user, now: at), [])
-        case .audit(let action, let detail, let by, let at): return (desk.audit(action, detail, by: by, now: at), [])
-        case .addUser(let user, let by, let at): return (desk.addUser(user, by: by, now: at), [])
-        case .putUser(let user): return (desk.put(user), [])
-        case .setCredential(let credential, let name, let by, let at): return (desk.setCredential(credential, of: name, by: by, now: at), [])
-        case .tick(let at): return (desk.tick(now: at), [])
+            return (desk.sessionClosed(user: user, now: at), [], nil)
+        case .login(let user, let at): return (desk.recordLogin(of: user, now: at), [], nil)
+        case .audit(let action, let detail, let by, let at): return (desk.audit(action, detail, by: by, now: at), [], nil)
+        case .addUser(let user, let by, let at): return (desk.addUser(user, by: by, now: at), [], nil)
+        case .putUser(let user): return (desk.put(user), [], nil)
+        case .setCredential(let credential, let name, let by, let at): return (desk.setCredential(credential, of: name, by: by, now: at), [], nil)
+        case .tick(let at): return (desk.tick(now: at), [], nil)
         case .nodeDown(let node, let at):
             // Its sessions close one by one, in user order, as if each had disconnected.
             var outcome = Outcome(reply: nil)
@@ -64,7 +54,7 @@ extension DeskServer {
                 for _ in 0..<count { outcome.absorb(desk.sessionClosed(user: user, now: at)) }
             }
             cluster?.sessionsByNode[node] = nil
-            return (outcome, [])
+            return (outcome, [], nil)
         }
     }
 
