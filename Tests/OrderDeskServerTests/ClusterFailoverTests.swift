@@ -9,8 +9,7 @@ import Glibc
 /// Issue 12's fault tests for an active-active cluster: node processes (`serve --cluster`) over
 /// a PostgreSQL of their own, per test. Seconds each; left out of CI's ThreadSanitizer pass,
 /// like PostgresFailoverTests.
-@Suite("End to end: cluster nodes failing", .serialized,
-       .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+@Suite("End to end: cluster nodes failing", .serialized, .needsPostgreSQL)
 struct ClusterFailoverTests {
     @Test("kill -9 of a node under load: its client goes on at another node at once, RESUMEs with no gap and no duplicate, nothing acknowledged is lost")
     func nodeKilledUnderLoad() throws {

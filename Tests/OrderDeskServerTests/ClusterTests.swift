@@ -30,8 +30,7 @@ private final class Nodes {
     func stop() { for desk in desks { desk.stop() } }
 }
 
-@Suite("Cluster: several nodes serving one desk over PostgreSQL", .serialized,
-       .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+@Suite("Cluster: several nodes serving one desk over PostgreSQL", .serialized, .needsPostgreSQL)
 struct ClusterTests {
     @Test("two nodes serve one desk: a capture on one is claimed on the other, the other's claim is refused, pushes cross nodes")
     func twoNodesServeOneDesk() throws {

@@ -10,8 +10,7 @@ import Glibc
 /// serving node dies or stops answering, and a node that rides out its database restarting.
 /// They run the server binary and a PostgreSQL of their own per test, seconds each; .ci/run
 /// leaves them out of its ThreadSanitizer pass (the in-process StoreOutageTests run there).
-@Suite("End to end: PostgreSQL nodes failing", .serialized,
-       .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+@Suite("End to end: PostgreSQL nodes failing", .serialized, .needsPostgreSQL)
 struct PostgresFailoverTests {
     @Test("kill -9 of the serving node under load: the standby serves within 3 s, nothing acknowledged is lost, RESUME has no gap and no duplicate")
     func standbyTakesOverFromAKilledNode() throws {

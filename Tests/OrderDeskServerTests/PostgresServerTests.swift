@@ -4,8 +4,7 @@ import TestSupport
 import OrderDeskCore
 import OrderDeskServer
 
-@Suite("End to end: orderdesk serve --postgres", .serialized,
-       .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+@Suite("End to end: orderdesk serve --postgres", .serialized, .needsPostgreSQL)
 struct PostgresServerTests {
     /// Runs the orderdesk binary to its end with `input` on stdin; returns status, stdout and stderr.
     static func run(_ arguments: [String], input: String = "") throws -> ProcessRun {

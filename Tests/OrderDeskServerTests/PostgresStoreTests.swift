@@ -14,7 +14,7 @@ private final class RecordingStore: DeskStore, @unchecked Sendable {  // used fr
     func audit(_ query: AuditQuery) throws -> AuditPage { AuditPage(records: [], total: 0, hasMore: false) }
 }
 
-@Suite("PostgreSQL store", .enabled(if: PostgresCluster.isAvailable, "needs the PostgreSQL server (pg_config --bindir; apt install postgresql-15)"))
+@Suite("PostgreSQL store", .needsPostgreSQL)
 struct PostgresStoreTests {
     /// Opening right after another store was released: its backend frees the desk lock a moment
     /// after the client closed, so the next store waits for it, as a standby does, for at most
