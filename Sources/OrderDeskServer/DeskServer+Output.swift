@@ -16,11 +16,8 @@ extension DeskServer {
             if outcome.reply != nil, let connection { send(.failure(.storageFailed), to: connection) }
             return
         }
-        if cluster == nil {
-            pipeline.submit(outcome.changes)
-        } else {
-            pipeline.submit(outcome.changes, inputs: takeRecordedInputs(), counters: desk.counters)
-        }
+        // A single server records no inputs; a cluster node's go into the same commit's log entry.
+        pipeline.submit(outcome.changes, inputs: takeRecordedInputs(), counters: desk.counters)
         if let reply = outcome.reply, let connection { send(reply, to: connection) }
         push(outcome.pushes)
     }

@@ -233,7 +233,7 @@ public final class DeskServer: @unchecked Sendable {  // state confined to `queu
                 // a node whose beat stopped is declared down in a turn (`turnAnswered`).
                 let store = cluster.store
                 let heartbeat = ClusterListener.Heartbeat(
-                    node: cluster.identity, interval: Milliseconds(store.node.liveness.value / 3), liveness: store.node.liveness,
+                    node: cluster.identity, liveness: store.node.liveness,
                     onFenced: { [weak self] in self?.queue.async { [weak self] in self?.fenced() } },
                     onSilentNode: { [weak self] in self?.queue.async { [weak self] in if self?.storeOutage == nil { self?.whenTurn {} } } })
                 let listener = ClusterListener(conninfo: store.conninfo, heartbeat: heartbeat) { [weak self] in

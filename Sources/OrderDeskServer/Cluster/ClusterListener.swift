@@ -21,8 +21,9 @@ final class ClusterListener: @unchecked Sendable {  // state confined to `queue`
     /// The heartbeat: this node's id, how often, how old another node's beat may be.
     struct Heartbeat: Sendable {
         var node: ClusterIdentity
-        var interval: Milliseconds
         var liveness: Milliseconds
+        /// Three beats per node timeout.
+        var interval: Milliseconds { Milliseconds(liveness.value / 3) }
         /// Called when a beat found this node declared down.
         var onFenced: @Sendable () -> Void
         /// Called when another node's beat is older than `liveness` (a turn declares it down).
